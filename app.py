@@ -1,0 +1,63 @@
+"""The Dash app and its Flask server: wiring only. `server` is what gunicorn serves."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import dash
+from dash import Dash
+from flask import Flask, request, session
+
+import callbacks  # noqa: F401  (registers every callback)
+from models.bootstrap import prepare
+from pages._shell import EMBED_KEY, shell
+from settings import get_settings
+from web.auth import init_auth
+from web.health import bp as health_bp
+from web.security import init_security
+
+ROOT = Path(__file__).resolve().parent
+log = logging.getLogger("syncboard")
+
+
+def _embed_flag() -> None:
+    """`?embed=1` on a page hides the header and sidebar for the rest of the session."""
+    flag = request.args.get("embed")
+    if flag is not None:
+        session[EMBED_KEY] = flag.lower() in ("1", "true", "yes")
+
+
+def create_server() -> Flask:
+    settings = get_settings()
+    prepare(settings)
+    server = Flask(__name__, instance_path=str(settings.instance_dir))
+    init_security(server)
+    init_auth(server)
+    mount = settings.url_prefix.rstrip("/") or None
+    server.register_blueprint(health_bp, url_prefix=mount)
+    server.before_request(_embed_flag)
+    return server
+
+
+def create_dash(server: Flask) -> Dash:
+    settings = get_settings()
+    app = Dash(
+        __name__,
+        server=server,
+        use_pages=True,
+        pages_folder=str(ROOT / "pages"),
+        assets_folder=str(ROOT / "assets"),
+        url_base_pathname=settings.url_prefix,
+        title="syncboard",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        serve_locally=True,
+    )
+    app.layout = shell
+    return app
+
+
+server = create_server()
+app = create_dash(server)
+__all__ = ["app", "dash", "server"]

@@ -1,0 +1,15 @@
+"""Callbacks of the app frame: switching organisation."""
+
+from dash import Input, Output, callback, get_relative_path, no_update
+
+from pages._shell import ORG_SELECT, REDIRECT
+from web.viewer import current_viewer, switch_org
+
+
+@callback(Output(REDIRECT, "href"), Input(ORG_SELECT, "value"), prevent_initial_call=True)
+def change_org(org_id):
+    """Membership is checked on the server by `switch_org`; a forged id is refused."""
+    if org_id is None or org_id == current_viewer().org_id:
+        return no_update
+    switch_org(int(org_id))
+    return get_relative_path("/")

@@ -1,0 +1,49 @@
+"""SQLAlchemy models, the session, and the query functions that pages and jobs use."""
+
+from models.base import Base
+from models.orgs import (
+    ApiToken,
+    Invitation,
+    Membership,
+    Organization,
+    OutboxMail,
+    PhoneAssignment,
+    PhoneNumber,
+    Role,
+    User,
+)
+from models.records import (
+    Call,
+    Case,
+    CaseStatusChange,
+    Cluster,
+    Contact,
+    Office,
+    Sms,
+    Tag,
+    Ticket,
+    case_tags,
+)
+
+__all__ = [
+    "ApiToken",
+    "Base",
+    "Call",
+    "Case",
+    "CaseStatusChange",
+    "Cluster",
+    "Contact",
+    "Invitation",
+    "Membership",
+    "Office",
+    "Organization",
+    "OutboxMail",
+    "PhoneAssignment",
+    "PhoneNumber",
+    "Role",
+    "Sms",
+    "Tag",
+    "Ticket",
+    "User",
+    "case_tags",
+]

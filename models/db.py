@@ -1,0 +1,70 @@
+"""The engine and sessionmaker: the one place that opens database connections."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from settings import get_settings
+
+_lock = threading.Lock()
+_engines: dict[str, tuple[Engine, sessionmaker[Session]]] = {}
+
+
+def make_engine(url: str) -> Engine:
+    """An engine tuned per backend: WAL and a busy timeout for SQLite so threads can share it."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def _pair(url: str) -> tuple[Engine, sessionmaker[Session]]:
+    with _lock:
+        if url not in _engines:
+            engine = make_engine(url)
+            _engines[url] = (engine, sessionmaker(bind=engine, expire_on_commit=False))
+        return _engines[url]
+
+
+def get_engine() -> Engine:
+    return _pair(get_settings().database_url)[0]
+
+
+def session_factory() -> sessionmaker[Session]:
+    return _pair(get_settings().database_url)[1]
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """A session that commits on success and rolls back on any error."""
+    session = session_factory()()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def dispose_engines() -> None:
+    """Close and forget every engine (after a fork, or when tests switch databases)."""
+    with _lock:
+        for engine, _ in _engines.values():
+            engine.dispose()
+        _engines.clear()

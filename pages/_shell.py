@@ -1,0 +1,166 @@
+"""The frame around every page: header with org switcher and user menu, and the role-aware sidebar.
+
+Shared component ids live here too (Dash's page loader skips modules starting with `_`).
+"""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+from flask import has_request_context, session
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from models.scope import ROLE_RANK, AccessDenied, Viewer
+from settings import get_settings
+from web.viewer import current_viewer, my_orgs
+
+ORG_SELECT = "shell-org"
+REDIRECT = "shell-redirect"
+URL = "shell-url"
+EMBED_KEY = "embed"
+
+ROLE_LABEL = {
+    "platform_admin": "Platform admin",
+    "org_admin": "Org admin",
+    "manager": "Manager",
+    "agent": "Agent",
+}
+
+
+def viewer_or_none() -> Viewer | None:
+    """The viewer when a signed-in request is being served (None while Dash validates layouts)."""
+    if not has_request_context() or not current_user.is_authenticated:
+        return None
+    try:
+        return current_viewer()
+    except AccessDenied:
+        return None
+
+
+def may_see(page: dict, viewer: Viewer | None) -> bool:
+    min_role = page.get("min_role", "agent")
+    return viewer is not None and viewer.role is not None and viewer.at_least(min_role)
+
+
+def denied(message: str = "You do not have access to this page.") -> html.Div:
+    return html.Div(
+        [html.H2("Not available", className="h4"), html.P(message, className="text-muted")],
+        className="empty-state",
+        id="page-denied",
+    )
+
+
+def page_guard(min_role: str) -> html.Div | None:
+    """A refusal to render in place of a page the viewer's role may not open, else None."""
+    viewer = viewer_or_none()
+    if not has_request_context():
+        return None
+    if viewer is None or viewer.org_id is None:
+        return denied(
+            "Your account is not a member of any organisation yet. Ask an admin to add you."
+        )
+    if ROLE_RANK[viewer.role] < ROLE_RANK[min_role]:
+        return denied()
+    return None
+
+
+def _sidebar(viewer: Viewer | None) -> html.Nav:
+    links = [
+        dbc.NavLink(
+            [html.I(className=f"bi bi-{page.get('icon', 'circle')} me-2"), page["name"]],
+            href=page["relative_path"],
+            active="exact" if page["path"] == "/" else "partial",
+            id=f"nav-{page['module'].rsplit('.', 1)[-1]}",
+        )
+        for page in dash.page_registry.values()
+        if page.get("in_nav", True) and may_see(page, viewer)
+    ]
+    return html.Nav(dbc.Nav(links, vertical=True, pills=True), className="sidebar", id="sidebar")
+
+
+def _user_menu(viewer: Viewer | None) -> html.Div:
+    if viewer is None:
+        return html.Div()
+    prefix = get_settings().url_prefix
+    return dbc.DropdownMenu(
+        [
+            dbc.DropdownMenuItem(viewer.email, header=True),
+            dbc.DropdownMenuItem(ROLE_LABEL.get(viewer.role or "", "No role"), disabled=True),
+            dbc.DropdownMenuItem(divider=True),
+            html.Form(
+                [
+                    dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
+                    html.Button(
+                        [html.I(className="bi bi-box-arrow-right me-2"), "Sign out"],
+                        type="submit",
+                        className="dropdown-item",
+                        id="shell-signout",
+                    ),
+                ],
+                method="POST",
+                action=prefix + "logout",
+            ),
+        ],
+        label=html.Span([html.I(className="bi bi-person-circle me-1"), viewer.email]),
+        align_end=True,
+        color="light",
+        id="shell-user-menu",
+    )
+
+
+def _org_switcher(viewer: Viewer | None) -> html.Div:
+    if viewer is None:
+        return html.Div()
+    orgs = my_orgs()
+    if len(orgs) <= 1:
+        name = orgs[0][1] if orgs else "No organisation"
+        return html.Div(name, className="fw-semibold", id="shell-org-name")
+    return html.Div(
+        dcc.Dropdown(
+            id=ORG_SELECT,
+            options=[{"label": name, "value": oid} for oid, name, _role in orgs],
+            value=viewer.org_id,
+            clearable=False,
+            searchable=len(orgs) > 8,
+            style={"minWidth": "16rem"},
+        ),
+        title="Switch organisation",
+    )
+
+
+def shell() -> html.Div:
+    """The whole app frame; Dash calls it on every page load."""
+    viewer = viewer_or_none()
+    embedded = has_request_context() and bool(session.get(EMBED_KEY))
+    header = dbc.Navbar(
+        dbc.Container(
+            [
+                dbc.NavbarBrand(
+                    [html.I(className="bi bi-grid-1x2-fill me-2"), "syncboard"],
+                    href=get_settings().url_prefix,
+                ),
+                html.Div(
+                    [_org_switcher(viewer), _user_menu(viewer)],
+                    className="d-flex align-items-center gap-3 ms-auto",
+                ),
+            ],
+            fluid=True,
+        ),
+        color="white",
+        dark=False,
+        className="border-bottom shell-header navbar-light",
+    )
+    body = html.Main(dash.page_container, className="page-body", id="page-body")
+    return html.Div(
+        [
+            dcc.Location(id=REDIRECT, refresh=True),
+            *([] if embedded else [header]),
+            html.Div(
+                [*([] if embedded else [_sidebar(viewer)]), body],
+                className="shell-main" + (" embedded" if embedded else ""),
+            ),
+        ],
+        className="shell",
+    )

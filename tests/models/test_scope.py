@@ -1,0 +1,98 @@
+"""Visibility is decided once: org membership, role, and an agent's assigned numbers."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from models.kpis import call_kpis
+from models.orgs import User
+from models.records import Call
+from models.scope import AccessDenied, build_viewer, orgs_for, visible
+
+
+def viewer_for(db, world, key, org=None):
+    with db.session() as s:
+        return build_viewer(s, s.get(User, world.users[key]), org)
+
+
+def visible_calls(db, viewer) -> set[int]:
+    with db.session() as s:
+        return set(s.scalars(select(Call.phone_number_id).where(visible(viewer, Call))))
+
+
+def test_agent_sees_only_calls_on_their_numbers(db, world):
+    one = viewer_for(db, world, "agent_a1")
+    two = viewer_for(db, world, "agent_a2")
+    assert one.role == "agent" and one.phone_number_ids == {world.numbers["a1"]}
+    assert visible_calls(db, one) == {world.numbers["a1"]}
+    assert visible_calls(db, two) == {world.numbers["a2"], world.numbers["a3"]}
+    with db.session() as s:
+        assert call_kpis(s, one).total == 4
+        assert call_kpis(s, one).answered == 3
+        assert call_kpis(s, two).total == 5
+
+
+def test_agent_without_numbers_sees_no_calls(db, world):
+    from models.orgs import PhoneAssignment
+
+    with db.session() as s:
+        s.execute(
+            PhoneAssignment.__table__.delete().where(
+                PhoneAssignment.user_id == world.users["agent_a1"]
+            )
+        )
+        s.commit()
+    viewer = viewer_for(db, world, "agent_a1")
+    assert viewer.phone_number_ids == frozenset()
+    with db.session() as s:
+        assert call_kpis(s, viewer).total == 0
+
+
+def test_managers_and_admins_see_their_whole_org_only(db, world):
+    for key in ("manager_a", "admin_a"):
+        viewer = viewer_for(db, world, key)
+        with db.session() as s:
+            kpis = call_kpis(s, viewer)
+        assert kpis.total == world.calls_a
+        assert kpis.answered == 6 and kpis.missed == 2 and kpis.voicemail == 1
+        assert kpis.answer_rate == 6 / 9
+        assert kpis.average_handle_time == 120
+    # asking for another org's id falls back to an org the user belongs to
+    sneaky = viewer_for(db, world, "manager_a", org=world.org_b)
+    assert sneaky.org_id == world.org_a
+
+
+def test_platform_admin_sees_the_org_they_choose(db, world):
+    viewer = viewer_for(db, world, "platform", org=world.org_b)
+    assert viewer.org_id == world.org_b and viewer.role == "platform_admin"
+    with db.session() as s:
+        assert call_kpis(s, viewer).total == world.calls_b
+        assert [o[0] for o in orgs_for(s, s.get(User, world.users["platform"]))] == [
+            world.org_a,
+            world.org_b,
+        ]
+
+
+def test_user_without_membership_sees_nothing(db, world):
+    from models.users import create_user
+
+    with db.session() as s:
+        user = create_user(s, "loner@example.com", "loner-password")
+        s.commit()
+        viewer = build_viewer(s, user, None)
+        assert viewer.org_id is None
+        assert call_kpis(s, viewer).total == 0
+        assert s.scalar(select(func.count()).select_from(Call)) == world.calls_a + world.calls_b
+
+
+def test_roles_rank(db, world):
+    agent = viewer_for(db, world, "agent_a1")
+    admin = viewer_for(db, world, "admin_a")
+    assert admin.can_manage_syncs and not agent.can_manage_syncs
+    try:
+        agent.require("manager")
+    except AccessDenied:
+        pass
+    else:
+        raise AssertionError("an agent passed a manager check")
+    admin.require("org_admin")
