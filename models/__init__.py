@@ -24,11 +24,16 @@ from models.records import (
     Ticket,
     case_tags,
 )
+from models.sync import Connection, RunStatus, SyncRun, SyncState
 
 __all__ = [
     "ApiToken",
     "Base",
     "Call",
+    "Connection",
+    "RunStatus",
+    "SyncRun",
+    "SyncState",
     "Case",
     "CaseStatusChange",
     "Cluster",

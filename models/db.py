@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,6 +61,15 @@ def session_scope() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def _after_fork_in_child() -> None:
+    """A forked RQ work-horse must not reuse the parent's pooled connections."""
+    for engine, _ in list(_engines.values()):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def dispose_engines() -> None:

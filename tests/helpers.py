@@ -39,3 +39,65 @@ def _outputs(output: str):
         cid, prop = part.rsplit(".", 1)
         outs.append({"id": cid, "property": prop})
     return outs if output.startswith("..") else outs[0]
+
+
+def make_org(db, name: str = "Acme Ops") -> int:
+    from models.users import create_org
+
+    with db.session() as s:
+        org = create_org(s, name)
+        s.commit()
+        return org.id
+
+
+def make_connection(
+    db,
+    org_id: int,
+    connector: str,
+    *,
+    base_url: str = "",
+    token: str | None = None,
+    settings: dict | None = None,
+    name: str | None = None,
+    schedule_minutes: int | None = None,
+):
+    """A saved connection (credentials encrypted as the app stores them)."""
+    from models.sync_store import create_connection
+
+    with db.session() as s:
+        conn = create_connection(
+            s,
+            org_id=org_id,
+            connector=connector,
+            name=name or f"{connector} test",
+            base_url=base_url,
+            credentials={"token": token} if token else {},
+            settings=settings or {},
+            schedule_minutes=schedule_minutes,
+        )
+        s.commit()
+        s.expunge(conn)
+        return conn
+
+
+def run_sync(conn, stream: str | None = None, **options):
+    """Queue a run and execute it to the end in this thread with the real engine; the finished run."""
+    from models.db import session_scope
+    from models.sync import SyncRun
+    from models.sync_options import parse_options
+    from workers.engine import execute_run
+    from workers.service import create_run
+
+    run = create_run(conn, stream, parse_options(options), "cli", None)
+    execute_run(run.id)
+    with session_scope() as s:
+        finished = s.get(SyncRun, run.id)
+        s.expunge(finished)
+        return finished
+
+
+def count_rows(db, model, org_id: int) -> int:
+    from sqlalchemy import func, select
+
+    with db.session() as s:
+        return s.scalar(select(func.count()).select_from(model).where(model.org_id == org_id))

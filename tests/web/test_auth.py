@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 
-from tests.helpers import PASSWORD, dash_post, login
-
 from models.orgs import User
 from models.users import set_password
+from tests.helpers import PASSWORD, dash_post, login
 
 
 def test_sign_in_and_land_on_the_dashboard(client, world):

@@ -1,0 +1,118 @@
+"""Sync options: one validated shape shared by the CLI, the API, the sync modal and the worker."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+MAX_BATCH = 10_000
+
+
+class OptionsError(ValueError):
+    """Options that make no sense, in words for a person."""
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    full: bool = False  # ignore the stored cursor and read everything
+    force: bool = False  # overwrite rows even when nothing changed
+    since: str | None = None  # ISO date or datetime: read records changed since then
+    dry_run: bool = False  # fetch and validate, write nothing, report what would change
+    max_records: int | None = None
+    batch_size: int = 500  # records per transaction
+    debug: bool = False  # keep a verbose log with the run
+
+    @property
+    def since_datetime(self) -> datetime | None:
+        return parse_since(self.since) if self.since else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v not in (None, False)} | {
+            "batch_size": self.batch_size
+        }
+
+    def command(self, org: str, connection: str | int, stream: str | None) -> str:
+        """The equivalent `syncboard sync …` command line."""
+        parts = ["syncboard", "sync", str(org), str(connection)]
+        if stream:
+            parts.append(stream)
+        for flag in ("full", "force", "dry_run", "debug"):
+            if getattr(self, flag):
+                parts.append("--" + flag.replace("_", "-"))
+        if self.since:
+            parts += ["--since", self.since]
+        if self.max_records:
+            parts += ["--max-records", str(self.max_records)]
+        if self.batch_size != 500:
+            parts += ["--batch-size", str(self.batch_size)]
+        return shlex.join(parts)
+
+
+def parse_since(value: str | date | datetime) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    text = str(value).strip().replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise OptionsError(f"--since must be a date like 2024-05-31, not {value!r}") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _positive(name: str, value: Any, upper: int | None = None) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError) as exc:
+        raise OptionsError(f"{name} must be a whole number, not {value!r}") from exc
+    if number < 1 or (upper is not None and number > upper):
+        bound = f" and at most {upper:,}" if upper else ""
+        raise OptionsError(f"{name} must be at least 1{bound}")
+    return number
+
+
+def _flag(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value in (None, "", 0, "0", "false", "False", "no"):
+        return False
+    if value in (1, "1", "true", "True", "yes"):
+        return True
+    raise OptionsError(f"{name} must be true or false, not {value!r}")
+
+
+KNOWN = {"full", "force", "since", "dry_run", "max_records", "batch_size", "debug"}
+
+
+def parse_options(raw: dict[str, Any] | None) -> SyncOptions:
+    """Validate options from any caller; unknown keys are an error, not silently dropped."""
+    raw = dict(raw or {})
+    raw = {k.replace("-", "_"): v for k, v in raw.items()}
+    unknown = set(raw) - KNOWN
+    if unknown:
+        raise OptionsError(f"unknown sync option(s): {', '.join(sorted(unknown))}")
+    since = raw.get("since")
+    if since not in (None, ""):
+        parsed = parse_since(since)
+        if parsed > datetime.now(UTC):
+            raise OptionsError("--since cannot be in the future")
+        since = parsed.date().isoformat() if len(str(since).strip()) <= 10 else parsed.isoformat()
+    else:
+        since = None
+    options = SyncOptions(
+        full=_flag("full", raw.get("full")),
+        force=_flag("force", raw.get("force")),
+        since=since,
+        dry_run=_flag("dry_run", raw.get("dry_run")),
+        max_records=_positive("max_records", raw.get("max_records")),
+        batch_size=_positive("batch_size", raw.get("batch_size"), MAX_BATCH) or 500,
+        debug=_flag("debug", raw.get("debug")),
+    )
+    if options.full and options.since:
+        raise OptionsError("--full and --since contradict each other; choose one")
+    return options

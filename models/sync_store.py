@@ -1,0 +1,688 @@
+"""SQL of the sync engine: connections, runs and their lifecycle, cursors, and batch upserts.
+
+Writes are idempotent upserts keyed on (org, source, external_id); a batch is one
+transaction, and a stream's cursor is saved in the same transaction as the batch it
+covers, so a crash resumes with nothing lost and nothing duplicated.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models.base import utcnow
+from models.orgs import Membership, PhoneNumber, User
+from models.records import (
+    Call,
+    Case,
+    CaseStatusChange,
+    Cluster,
+    Contact,
+    Office,
+    Sms,
+    Tag,
+    Ticket,
+    case_tags,
+)
+from models.scope import AccessDenied, Viewer
+from models.sync import ACTIVE, Connection, RunStatus, SyncRun, SyncState
+from models.sync_options import SyncOptions
+from settings import get_settings
+
+HEARTBEAT_STALE = timedelta(seconds=40)
+ERROR_SAMPLES = 20
+DEBUG_LOG_LIMIT = 200_000
+
+
+class NotFound(LookupError):
+    """No such thing for this viewer (also said when it exists in another org)."""
+
+
+class SyncConflict(RuntimeError):
+    """A run for this connection and stream is already queued or running."""
+
+    def __init__(self, run_id: int | None, message: str):
+        super().__init__(message)
+        self.run_id = run_id
+
+
+# --- credentials at rest ------------------------------------------------------------------
+
+
+def _fernet() -> Fernet:
+    """A Fernet key derived from SECRET_KEY: every process that can sign sessions can decrypt."""
+    digest = hashlib.sha256(
+        ("syncboard-credentials:" + get_settings().secret_key).encode()
+    ).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def encrypt_credentials(credentials: dict[str, str]) -> str:
+    return _fernet().encrypt(json.dumps(credentials).encode()).decode() if credentials else ""
+
+
+def decrypt_credentials(blob: str) -> dict[str, str]:
+    if not blob:
+        return {}
+    try:
+        return json.loads(_fernet().decrypt(blob.encode()))
+    except InvalidToken as exc:
+        raise ValueError(
+            "Stored credentials cannot be decrypted (was SECRET_KEY changed?). Enter the token again."
+        ) from exc
+
+
+# --- connections --------------------------------------------------------------------------
+
+
+def connections_for(session: Session, viewer: Viewer) -> list[Connection]:
+    if viewer.org_id is None:
+        return []
+    return list(
+        session.scalars(
+            select(Connection).where(Connection.org_id == viewer.org_id).order_by(Connection.name)
+        )
+    )
+
+
+def get_connection(session: Session, viewer: Viewer, connection_id: int | str) -> Connection:
+    """The connection if it belongs to the viewer's organisation."""
+    try:
+        cid = int(connection_id)
+    except (TypeError, ValueError) as exc:
+        raise NotFound(f"No connection {connection_id!r}.") from exc
+    conn = session.get(Connection, cid)
+    if conn is None or conn.org_id != viewer.org_id:
+        raise NotFound(f"No connection {connection_id} in this organisation.")
+    return conn
+
+
+def find_connection(session: Session, org_id: int, ref: str | int) -> Connection | None:
+    """A connection of `org_id` by id or name (CLI)."""
+    ref = str(ref)
+    conds = [Connection.name == ref]
+    if ref.isdigit():
+        conds.append(Connection.id == int(ref))
+    return session.scalar(select(Connection).where(Connection.org_id == org_id, or_(*conds)))
+
+
+def create_connection(
+    session: Session,
+    *,
+    org_id: int,
+    connector: str,
+    name: str,
+    base_url: str = "",
+    credentials: dict[str, str] | None = None,
+    settings: dict[str, Any] | None = None,
+    schedule_minutes: int | None = None,
+    created_by_id: int | None = None,
+) -> Connection:
+    name = (name or "").strip()
+    if not name:
+        raise ValueError("A connection needs a name.")
+    if session.scalar(
+        select(Connection.id).where(Connection.org_id == org_id, Connection.name == name)
+    ):
+        raise ValueError(f"This organisation already has a connection named {name!r}.")
+    if schedule_minutes is not None and not 1 <= schedule_minutes <= 7 * 24 * 60:
+        raise ValueError("The schedule must be between 1 minute and 7 days.")
+    conn = Connection(
+        org_id=org_id,
+        connector=connector,
+        name=name,
+        base_url=(base_url or "").strip(),
+        credentials_encrypted=encrypt_credentials(credentials or {}),
+        settings=settings or {},
+        schedule_minutes=schedule_minutes,
+        schedule_enabled=schedule_minutes is not None,
+        next_run_at=utcnow() + timedelta(minutes=schedule_minutes) if schedule_minutes else None,
+        created_by_id=created_by_id,
+    )
+    session.add(conn)
+    session.flush()
+    return conn
+
+
+def set_schedule(session: Session, conn: Connection, minutes: int | None) -> None:
+    if minutes is not None and not 1 <= minutes <= 7 * 24 * 60:
+        raise ValueError("The schedule must be between 1 minute and 7 days.")
+    conn.schedule_minutes = minutes
+    conn.schedule_enabled = minutes is not None
+    conn.next_run_at = utcnow() + timedelta(minutes=minutes) if minutes else None
+
+
+# --- runs ---------------------------------------------------------------------------------
+
+
+def active_run(session: Session, connection_id: int, stream: str | None) -> SyncRun | None:
+    """A queued or running run that overlaps (same stream, or one of them is 'all streams')."""
+    overlap = or_(SyncRun.lock_key == "*", SyncRun.lock_key == (stream or "*"))
+    if stream is None:
+        overlap = SyncRun.lock_key.is_not(None)
+    return session.scalar(
+        select(SyncRun)
+        .where(SyncRun.connection_id == connection_id, SyncRun.status.in_(ACTIVE), overlap)
+        .order_by(SyncRun.id)
+    )
+
+
+def request_run(
+    session: Session,
+    conn: Connection,
+    *,
+    stream: str | None,
+    options: SyncOptions,
+    trigger: str,
+    user_id: int | None = None,
+) -> SyncRun:
+    """A queued run; SyncConflict when one for the same connection and stream is active."""
+    running = active_run(session, conn.id, stream)
+    if running is not None:
+        raise SyncConflict(running.id, _already(conn, running))
+    run = SyncRun(
+        org_id=conn.org_id,
+        connection_id=conn.id,
+        stream=stream,
+        lock_key=stream or "*",
+        trigger=trigger,
+        requested_by_id=user_id,
+        options=options.as_dict(),
+        status=RunStatus.QUEUED.value,
+        error_samples=[],
+        stats={},
+    )
+    try:
+        with session.begin_nested():
+            session.add(run)
+            session.flush()
+    except IntegrityError as exc:
+        running = active_run(session, conn.id, stream)
+        raise SyncConflict(running.id if running else None, _already(conn, running)) from exc
+    return run
+
+
+def _already(conn: Connection, run: SyncRun | None) -> str:
+    what = f"{conn.name}" + (f" / {run.stream}" if run and run.stream else "")
+    state = run.status if run else "running"
+    return f"A sync of {what} is already {state} (run {run.id if run else '?'})."
+
+
+def runs_for(
+    session: Session,
+    viewer: Viewer,
+    *,
+    connection_id: int | None = None,
+    stream: str | None = None,
+    status: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[SyncRun], int]:
+    """A page of the viewer's organisation's runs, newest first, and the total count."""
+    if viewer.org_id is None:
+        return [], 0
+    clauses = [SyncRun.org_id == viewer.org_id]
+    if connection_id is not None:
+        clauses.append(SyncRun.connection_id == connection_id)
+    if stream:
+        clauses.append(SyncRun.stream == stream)
+    if status:
+        clauses.append(SyncRun.status == status)
+    if start is not None:
+        clauses.append(SyncRun.created_at >= start)
+    if end is not None:
+        clauses.append(SyncRun.created_at < end)
+    total = session.scalar(select(func.count(SyncRun.id)).where(*clauses)) or 0
+    rows = session.scalars(
+        select(SyncRun).where(*clauses).order_by(SyncRun.id.desc()).limit(limit).offset(offset)
+    )
+    return list(rows), total
+
+
+def get_run(session: Session, viewer: Viewer, run_id: int | str) -> SyncRun:
+    try:
+        rid = int(run_id)
+    except (TypeError, ValueError) as exc:
+        raise NotFound(f"No sync run {run_id!r}.") from exc
+    run = session.get(SyncRun, rid)
+    if run is None or run.org_id != viewer.org_id:
+        raise NotFound(f"No sync run {run_id} in this organisation.")
+    return run
+
+
+def claim_run(session: Session, run_id: int, job_id: str | None = None) -> bool:
+    """queued → running, atomically; False when the run was cancelled or taken already."""
+    now = utcnow()
+    result = session.execute(
+        update(SyncRun)
+        .where(SyncRun.id == run_id, SyncRun.status == RunStatus.QUEUED.value)
+        .values(status=RunStatus.RUNNING.value, started_at=now, heartbeat_at=now, job_id=job_id)
+    )
+    session.commit()
+    return result.rowcount == 1
+
+
+def beat(session: Session, run_id: int) -> None:
+    session.execute(
+        update(SyncRun)
+        .where(SyncRun.id == run_id, SyncRun.status == RunStatus.RUNNING.value)
+        .values(heartbeat_at=utcnow())
+    )
+    session.commit()
+
+
+def cancel_requested(session: Session, run_id: int) -> bool:
+    return bool(session.scalar(select(SyncRun.cancel_requested).where(SyncRun.id == run_id)))
+
+
+def request_cancel(session: Session, viewer: Viewer, run_id: int | str) -> SyncRun:
+    """Queued runs end now; running runs stop at their next batch boundary."""
+    if not viewer.can_manage_syncs:
+        raise AccessDenied("Only org admins can stop syncs.")
+    run = get_run(session, viewer, run_id)
+    if run.status == RunStatus.QUEUED.value:
+        run.status = RunStatus.CANCELLED.value
+        run.finished_at = utcnow()
+        run.cancel_requested = True
+        run.error = "Cancelled before it started."
+    elif run.status == RunStatus.RUNNING.value:
+        run.cancel_requested = True
+    else:
+        raise SyncConflict(run.id, f"Run {run.id} has already finished ({run.status}).")
+    session.flush()
+    return run
+
+
+@dataclass
+class Progress:
+    """Counters of a run in progress, written after every committed batch."""
+
+    total: int | None = None
+    processed: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    samples: list[dict] = field(default_factory=list)
+
+    def add_error(self, external_id: str | None, reason: str, stream: str | None = None) -> None:
+        self.failed += 1
+        if len(self.samples) < ERROR_SAMPLES:
+            self.samples.append({"record": external_id, "stream": stream, "reason": reason[:500]})
+
+
+def save_progress(
+    session: Session, run_id: int, progress: Progress, stats: dict | None = None
+) -> None:
+    values: dict[str, Any] = dict(
+        total=progress.total,
+        processed=progress.processed,
+        created=progress.created,
+        updated=progress.updated,
+        unchanged=progress.unchanged,
+        failed=progress.failed,
+        error_samples=list(progress.samples),
+        heartbeat_at=utcnow(),
+    )
+    if stats is not None:
+        values["stats"] = stats
+    session.execute(update(SyncRun).where(SyncRun.id == run_id).values(**values))
+
+
+def finish_run(
+    session: Session,
+    run_id: int,
+    status: str,
+    *,
+    progress: Progress | None = None,
+    error: str | None = None,
+    stats: dict | None = None,
+    debug_log: str | None = None,
+) -> None:
+    values: dict[str, Any] = dict(status=status, finished_at=utcnow(), error=error)
+    if progress is not None:
+        values.update(
+            total=progress.total,
+            processed=progress.processed,
+            created=progress.created,
+            updated=progress.updated,
+            unchanged=progress.unchanged,
+            failed=progress.failed,
+            error_samples=list(progress.samples),
+        )
+    if stats is not None:
+        values["stats"] = stats
+    if debug_log is not None:
+        values["debug_log"] = debug_log[-DEBUG_LOG_LIMIT:]
+    session.execute(update(SyncRun).where(SyncRun.id == run_id).values(**values))
+    session.commit()
+
+
+def fail_run(session: Session, run_id: int, error: str) -> None:
+    """Mark a run failed unless it already finished (a job's last word after a crash)."""
+    session.execute(
+        update(SyncRun)
+        .where(SyncRun.id == run_id, SyncRun.status.in_(ACTIVE))
+        .values(status=RunStatus.FAILED.value, finished_at=utcnow(), error=error)
+    )
+    session.commit()
+
+
+def reap_stale_runs(session: Session, *, stale_after: timedelta = HEARTBEAT_STALE) -> list[int]:
+    """Fail running runs whose worker stopped beating (killed, crashed, machine lost)."""
+    cutoff = utcnow() - stale_after
+    stale = list(
+        session.scalars(
+            select(SyncRun.id).where(
+                SyncRun.status == RunStatus.RUNNING.value,
+                or_(SyncRun.heartbeat_at.is_(None), SyncRun.heartbeat_at < cutoff),
+            )
+        )
+    )
+    for run_id in stale:
+        fail_run(
+            session,
+            run_id,
+            "The worker running this sync stopped responding (it was killed or crashed). "
+            "Everything committed before that is kept; run the sync again to finish.",
+        )
+    return stale
+
+
+def fail_orphaned_runs(session: Session, reason: str) -> list[int]:
+    """Fail every active run (the embedded runner lost its threads when the app restarted)."""
+    ids = list(session.scalars(select(SyncRun.id).where(SyncRun.status.in_(ACTIVE))))
+    for run_id in ids:
+        fail_run(session, run_id, reason)
+    return ids
+
+
+# --- cursors ------------------------------------------------------------------------------
+
+
+def get_cursor(session: Session, connection_id: int, stream: str) -> str | None:
+    return session.scalar(
+        select(SyncState.cursor).where(
+            SyncState.connection_id == connection_id, SyncState.stream == stream
+        )
+    )
+
+
+def set_cursor(
+    session: Session, connection_id: int, stream: str, cursor: str | None, *, finished: bool = False
+) -> None:
+    state = session.scalar(
+        select(SyncState).where(
+            SyncState.connection_id == connection_id, SyncState.stream == stream
+        )
+    )
+    if state is None:
+        state = SyncState(connection_id=connection_id, stream=stream)
+        session.add(state)
+    if cursor is not None and (state.cursor is None or cursor > state.cursor):
+        state.cursor = cursor
+    state.updated_at = utcnow()
+    if finished:
+        state.last_success_at = utcnow()
+    session.flush()
+
+
+# --- batch upsert -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    model: type
+    key: str = "external_id"
+    version: str | None = None
+    by_source: bool = True
+
+
+TARGETS: dict[str, Target] = {
+    "contacts": Target(Contact, version="updated_at"),
+    "calls": Target(Call),
+    "sms_messages": Target(Sms),
+    "cases": Target(Case, version="updated_at"),
+    "tickets": Target(Ticket, version="updated_at"),
+    "phone_numbers": Target(PhoneNumber, key="number", by_source=False),
+}
+SKIP_COMPARE = {"synced_at", "id"}
+
+
+@dataclass
+class UpsertResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    stale: int = 0  # older versions ignored because we hold a newer one
+
+    def __iadd__(self, other: UpsertResult) -> UpsertResult:
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.stale += other.stale
+        return self
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, datetime) and isinstance(b, datetime):
+        return a == b
+    if isinstance(a, float) or isinstance(b, float):
+        try:
+            return abs(float(a) - float(b)) < 1e-9
+        except (TypeError, ValueError):
+            return False
+    return a == b
+
+
+def upsert_batch(
+    session: Session,
+    table: str,
+    org_id: int,
+    source: str,
+    rows: list[dict[str, Any]],
+    *,
+    force: bool = False,
+    dry_run: bool = False,
+) -> UpsertResult:
+    """Insert new rows and update changed ones, counting honestly; never an older over a newer.
+
+    `rows` hold our model's columns; `tag_ids` on cases is applied to case_tags.
+    """
+    target = TARGETS[table]
+    model = target.model
+    key = target.key
+    newest: dict[str, dict[str, Any]] = {}
+    result = UpsertResult()
+    for row in rows:
+        k = str(row[key])
+        kept = newest.get(k)
+        if kept is not None:
+            result.stale += 1
+            version = target.version
+            if version and row.get(version) and kept.get(version) and row[version] < kept[version]:
+                continue
+        newest[k] = row
+    if not newest:
+        return result
+    cols = sorted({c for row in newest.values() for c in row} - {"tag_ids"})
+    key_col = getattr(model, key)
+    scope = [model.org_id == org_id]
+    if target.by_source:
+        scope.append(model.source == source)
+    existing: dict[str, dict[str, Any]] = {}
+    keys = list(newest)
+    for chunk in range(0, len(keys), 900):
+        part = keys[chunk : chunk + 900]
+        stmt = select(model.id, *(getattr(model, c) for c in cols)).where(*scope, key_col.in_(part))
+        for record in session.execute(stmt).mappings():
+            existing[str(record[key])] = dict(record)
+    inserts, updates, tag_sets, status_changes = [], [], {}, []
+    now = utcnow()
+    for k, row in newest.items():
+        values = {c: row[c] for c in cols if c in row}
+        old = existing.get(k)
+        if old is None:
+            values.update(org_id=org_id)
+            if target.by_source:
+                values["source"] = source
+            if "synced_at" in model.__table__.c:
+                values["synced_at"] = now
+            inserts.append((values, row.get("tag_ids")))
+            continue
+        if target.version and not force:
+            old_v, new_v = old.get(target.version), values.get(target.version)
+            if old_v is not None and new_v is not None and new_v < old_v:
+                result.stale += 1
+                continue
+        changed = any(not _same(old.get(c), v) for c, v in values.items() if c not in SKIP_COMPARE)
+        if not changed and not force:
+            result.unchanged += 1
+            continue
+        values["id"] = old["id"]
+        if "synced_at" in model.__table__.c:
+            values["synced_at"] = now
+        updates.append(values)
+        if "tag_ids" in row:
+            tag_sets[old["id"]] = row["tag_ids"]
+        if table == "cases" and "status" in values and values["status"] != old.get("status"):
+            status_changes.append(
+                (old["id"], old.get("status"), values["status"], values.get("updated_at") or now)
+            )
+    result.created += len(inserts)
+    result.updated += len(updates)
+    if dry_run:
+        return result
+    if inserts:
+        ids = session.scalars(
+            insert(model).returning(model.id), [values for values, _ in inserts]
+        ).all()
+        if table == "cases":
+            for new_id, (values, tags) in zip(ids, inserts, strict=True):
+                if tags:
+                    tag_sets[new_id] = tags
+                status_changes.append(
+                    (new_id, None, values.get("status", "new"), values.get("reported_at") or now)
+                )
+    if updates:
+        session.execute(update(model), updates)
+    if tag_sets:
+        session.execute(delete(case_tags).where(case_tags.c.case_id.in_(list(tag_sets))))
+        pairs = [
+            {"case_id": cid, "tag_id": tid}
+            for cid, tags in tag_sets.items()
+            for tid in set(tags or [])
+        ]
+        if pairs:
+            session.execute(insert(case_tags), pairs)
+    if status_changes:
+        session.execute(
+            insert(CaseStatusChange),
+            [
+                {
+                    "case_id": cid,
+                    "from_status": old,
+                    "to_status": new,
+                    "changed_at": when,
+                    "note": "sync",
+                }
+                for cid, old, new, when in status_changes
+            ],
+        )
+    return result
+
+
+def records_held(session: Session, org_id: int, table: str, source: str) -> int:
+    """How many rows of `table` this organisation holds from `source`."""
+    target = TARGETS[table]
+    clauses = [target.model.org_id == org_id]
+    if target.by_source:
+        clauses.append(target.model.source == source)
+    return session.scalar(select(func.count()).select_from(target.model).where(*clauses)) or 0
+
+
+# --- lookups for mappers ------------------------------------------------------------------
+
+
+class DbMappingContext:
+    """The MappingContext connectors use, backed by this session; caches within a run."""
+
+    def __init__(self, session: Session, org_id: int, source: str, *, create: bool = True):
+        self.session = session
+        self.org_id = org_id
+        self.source = source
+        self.create = create
+        self._numbers: dict[str, int | None] = {}
+        self._agents: dict[str, int | None] = {}
+        self._offices: dict[str, int | None] = {}
+        self._clusters: dict[str, int | None] = {}
+        self._tags: dict[str, int | None] = {}
+
+    def phone_number_id(self, number: str | None, *, label: str = "") -> int | None:
+        number = (number or "").strip()
+        if not number:
+            return None
+        if number not in self._numbers:
+            found = self.session.scalar(
+                select(PhoneNumber.id).where(
+                    PhoneNumber.org_id == self.org_id, PhoneNumber.number == number
+                )
+            )
+            if found is None and self.create:
+                row = PhoneNumber(
+                    org_id=self.org_id, number=number, label=label or number, source=self.source
+                )
+                self.session.add(row)
+                self.session.flush()
+                found = row.id
+            self._numbers[number] = found
+        return self._numbers[number]
+
+    def agent_id(self, email: str | None) -> int | None:
+        email = (email or "").strip().lower()
+        if not email:
+            return None
+        if email not in self._agents:
+            self._agents[email] = self.session.scalar(
+                select(User.id)
+                .join(Membership, Membership.user_id == User.id)
+                .where(User.email == email, Membership.org_id == self.org_id)
+            )
+        return self._agents[email]
+
+    def _named(self, model, cache: dict, name: str | None, **extra) -> int | None:
+        name = (name or "").strip()
+        if not name:
+            return None
+        if name not in cache:
+            found = self.session.scalar(
+                select(model.id).where(and_(model.org_id == self.org_id, model.name == name))
+            )
+            if found is None and self.create:
+                row = model(org_id=self.org_id, name=name, **extra)
+                self.session.add(row)
+                self.session.flush()
+                found = row.id
+            cache[name] = found
+        return cache[name]
+
+    def cluster_id(self, name: str | None) -> int | None:
+        return self._named(Cluster, self._clusters, name)
+
+    def office_id(self, name: str | None, *, cluster: str | None = None) -> int | None:
+        return self._named(Office, self._offices, name, cluster_id=self.cluster_id(cluster))
+
+    def tag_ids(self, names: list[str]) -> list[int]:
+        ids = [self._named(Tag, self._tags, str(n)[:100]) for n in names or [] if str(n).strip()]
+        return [i for i in ids if i is not None]

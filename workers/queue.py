@@ -1,0 +1,110 @@
+"""The one module that owns the Redis connection, the RQ queue and the in-process pool.
+
+With REDIS_URL set, jobs go to RQ and `syncboard worker` processes run them. Without
+it, a small thread pool inside the app process runs the same functions and writes
+the same sync-run rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from settings import get_settings
+
+log = logging.getLogger("syncboard.queue")
+QUEUE_NAME = "syncboard"
+SYNC_TIMEOUT = 6 * 60 * 60
+INLINE_WORKERS = 2
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+class QueueUnavailable(RuntimeError):
+    """The job queue cannot take work right now (Redis down)."""
+
+
+def backend() -> str:
+    return "redis" if get_settings().redis_url else "inline"
+
+
+def redis_connection():
+    from redis import Redis
+
+    return Redis.from_url(get_settings().redis_url, socket_connect_timeout=3, socket_timeout=10)
+
+
+def rq_queue():
+    from rq import Queue
+
+    return Queue(QUEUE_NAME, connection=redis_connection(), default_timeout=SYNC_TIMEOUT)
+
+
+def inline_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(
+                max_workers=INLINE_WORKERS, thread_name_prefix="syncboard-job"
+            )
+        return _pool
+
+
+def submit(
+    func: Callable[..., Any], *args, timeout: int = SYNC_TIMEOUT, description: str = ""
+) -> str:
+    """Queue `func(*args)`; returns a job id. QueueUnavailable when Redis cannot be reached."""
+    if backend() == "inline":
+        future = inline_pool().submit(func, *args)
+        return f"inline-{id(future)}"
+    from redis.exceptions import RedisError
+    from rq.job import Callback
+
+    try:
+        job = rq_queue().enqueue_call(
+            func,
+            args=args,
+            timeout=timeout,
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+            description=description or None,
+            on_failure=Callback("workers.jobs.on_job_failure"),
+        )
+    except RedisError as exc:
+        raise QueueUnavailable(
+            f"The job queue (Redis) is unreachable: {exc}. The app keeps serving; try again shortly."
+        ) from exc
+    return job.id
+
+
+def call(func: Callable[..., Any], *args, wait: float = 20.0) -> Any:
+    """Run `func(*args)` on the job backend and wait for its result (short jobs only)."""
+    if backend() == "inline":
+        future: Future = inline_pool().submit(func, *args)
+        try:
+            return future.result(timeout=wait)
+        except FutureTimeout as exc:
+            raise TimeoutError(f"No answer within {wait:.0f} s.") from exc
+    import time
+
+    from redis.exceptions import RedisError
+
+    try:
+        job = rq_queue().enqueue_call(func, args=args, timeout=int(wait) + 10, result_ttl=300)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            status = job.get_status(refresh=True)
+            if status == "finished":
+                return job.return_value()
+            if status in ("failed", "stopped", "canceled"):
+                raise RuntimeError("The check failed inside the worker.")
+            time.sleep(0.2)
+    except RedisError as exc:
+        raise QueueUnavailable(f"The job queue (Redis) is unreachable: {exc}.") from exc
+    job.cancel()
+    raise TimeoutError(f"No worker answered within {wait:.0f} s. Is `syncboard worker` running?")

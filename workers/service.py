@@ -1,0 +1,118 @@
+"""What the UI, the API and the CLI ask of the sync engine: start, cancel, test a connection.
+
+Authorization happens here, against the viewer built on the server, before any work is queued.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from connectors.base import ConnectorError, get_connector
+from models.db import session_scope
+from models.scope import AccessDenied, Viewer
+from models.sync import Connection, SyncRun
+from models.sync_options import SyncOptions, parse_options
+from models.sync_store import (
+    decrypt_credentials,
+    fail_run,
+    get_connection,
+    request_cancel,
+    request_run,
+)
+from workers import queue
+from workers.jobs import inline_sync_job, sync_job, test_connection_job
+
+log = logging.getLogger("syncboard.service")
+
+
+def _require_admin(viewer: Viewer) -> None:
+    if not viewer.can_manage_syncs:
+        raise AccessDenied("Only org admins can configure and run syncs.")
+
+
+def check_stream(connector: str, stream: str | None) -> None:
+    cls = get_connector(connector)
+    if stream is not None:
+        cls.stream(stream)
+
+
+def enqueue(run: SyncRun) -> SyncRun:
+    """Hand a queued run to the backend; if the queue is down the run fails with the reason."""
+    try:
+        job_id = queue.submit(
+            sync_job if queue.backend() == "redis" else inline_sync_job,
+            run.id,
+            description=f"sync run {run.id}",
+        )
+    except queue.QueueUnavailable as exc:
+        with session_scope() as db:
+            fail_run(db, run.id, str(exc))
+        raise
+    with session_scope() as db:
+        stored = db.get(SyncRun, run.id)
+        if stored.job_id is None:
+            stored.job_id = job_id
+        run = stored
+    return run
+
+
+def create_run(
+    connection: Connection,
+    stream: str | None,
+    options: SyncOptions,
+    trigger: str,
+    user_id: int | None,
+) -> SyncRun:
+    check_stream(connection.connector, stream)
+    with session_scope() as db:
+        conn = db.get(Connection, connection.id)
+        return request_run(
+            db, conn, stream=stream, options=options, trigger=trigger, user_id=user_id
+        )
+
+
+def start_sync(
+    viewer: Viewer,
+    connection_id: int | str,
+    stream: str | None = None,
+    options: dict | None = None,
+    *,
+    trigger: str = "user",
+) -> SyncRun:
+    """Queue a sync for the viewer's organisation (org admins only)."""
+    _require_admin(viewer)
+    parsed = parse_options(options)
+    with session_scope() as db:
+        conn = get_connection(db, viewer, connection_id)
+    run = create_run(conn, stream or None, parsed, trigger, viewer.user_id)
+    return enqueue(run)
+
+
+def cancel_sync(viewer: Viewer, run_id: int | str) -> SyncRun:
+    with session_scope() as db:
+        return request_cancel(db, viewer, run_id)
+
+
+def test_connection(
+    connector: str, base_url: str, credentials: dict, settings: dict | None = None
+) -> tuple[bool, str]:
+    """Ask the connector, on the job backend, whether these credentials work."""
+    try:
+        get_connector(connector)
+    except ConnectorError as exc:
+        return False, str(exc)
+    try:
+        return queue.call(test_connection_job, connector, base_url, credentials, settings or {})
+    except (TimeoutError, queue.QueueUnavailable, RuntimeError) as exc:
+        return False, str(exc)
+
+
+def test_saved_connection(viewer: Viewer, connection_id: int | str) -> tuple[bool, str]:
+    _require_admin(viewer)
+    with session_scope() as db:
+        conn = get_connection(db, viewer, connection_id)
+        try:
+            credentials = decrypt_credentials(conn.credentials_encrypted)
+        except ValueError as exc:
+            return False, str(exc)
+        return test_connection(conn.connector, conn.base_url, credentials, conn.settings)
