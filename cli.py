@@ -7,6 +7,7 @@ import logging
 import sys
 import time
 
+from connectors.base import ConnectorError
 from models.db import get_engine, session_scope
 from models.migrate import upgrade
 from models.users import (
@@ -89,6 +90,20 @@ def cmd_seed_demo(args) -> int:
     return 0
 
 
+def _start_embedded_jobs() -> None:
+    """Without Redis the app process runs syncs, schedules and the reaper itself."""
+    from models.sync_store import fail_orphaned_runs
+    from workers.scheduler import start_embedded
+
+    with session_scope() as db:
+        orphans = fail_orphaned_runs(
+            db, "The app restarted while this sync was queued or running; run it again."
+        )
+    if orphans:
+        log.warning("failed %d sync run(s) left over from the previous app process", len(orphans))
+    start_embedded()
+
+
 def cmd_serve(args) -> int:
     settings = get_settings()
     if settings.is_sqlite:
@@ -112,10 +127,174 @@ def cmd_serve(args) -> int:
         def load(self):
             from app import server
 
+            if not settings.redis_url:
+                _start_embedded_jobs()
             return server
 
     print(f"syncboard on http://{args.host}:{args.port}{settings.url_prefix}", flush=True)
     _Server().run()
+    return 0
+
+
+def _org_or_fail(db, ref: str):
+    org = find_org(db, ref)
+    if org is None:
+        raise AccountError(f"No organisation {ref!r} (give its id, slug or name).")
+    return org
+
+
+def cmd_connectors(_args) -> int:
+    from connectors.base import REGISTRY, get_connector
+
+    get_connector("demo")
+    for key in sorted(REGISTRY):
+        cls = REGISTRY[key]
+        print(f"{key:<12} {cls.label}")
+        for stream in cls.streams:
+            cursor = f" (incremental on {stream.cursor_field})" if stream.cursor_field else ""
+            print(f"    {stream.name:<14} -> {stream.model}{cursor}")
+    return 0
+
+
+def cmd_connect(args) -> int:
+    from connectors.base import get_connector
+    from models.sync_store import create_connection
+
+    cls = get_connector(args.connector)
+    settings = {}
+    for item in args.setting or []:
+        key, _, value = item.partition("=")
+        if not key or not _:
+            raise AccountError(f"--setting takes KEY=VALUE, not {item!r}")
+        settings[key.strip()] = value
+    with session_scope() as db:
+        org = _org_or_fail(db, args.org)
+        try:
+            conn = create_connection(
+                db,
+                org_id=org.id,
+                connector=cls.key,
+                name=args.name,
+                base_url=args.base_url or "",
+                credentials={"token": args.token} if args.token else {},
+                settings=settings,
+                schedule_minutes=args.every,
+            )
+        except ValueError as exc:
+            raise AccountError(str(exc)) from exc
+        print(f"Created connection {conn.name} (id {conn.id}) to {cls.label} for {org.name}")
+    return 0
+
+
+def _bar(done: int, total: int | None, width: int = 30) -> str:
+    if not total:
+        return f"[{'?' * 3:^{width}}] {done:,}"
+    filled = int(width * min(done / total, 1))
+    return f"[{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,}"
+
+
+def cmd_sync(args) -> int:
+    import threading
+
+    from models.sync import SyncRun
+    from models.sync_options import OptionsError, parse_options
+    from models.sync_store import SyncConflict, find_connection
+    from workers import queue
+    from workers.engine import run_safely
+    from workers.service import create_run, enqueue
+
+    options_raw = {
+        "full": args.full,
+        "force": args.force,
+        "since": args.since,
+        "dry_run": args.dry_run,
+        "max_records": args.max_records,
+        "batch_size": args.batch_size,
+        "debug": args.debug,
+    }
+    try:
+        options = parse_options(options_raw)
+    except OptionsError as exc:
+        raise AccountError(str(exc)) from exc
+    with session_scope() as db:
+        org = _org_or_fail(db, args.org)
+        conn = find_connection(db, org.id, args.connection)
+        if conn is None:
+            raise AccountError(f"{org.name} has no connection {args.connection!r}.")
+        db.expunge(conn)
+    try:
+        run = create_run(conn, args.stream, options, "cli", None)
+    except SyncConflict as exc:
+        raise AccountError(str(exc)) from exc
+    print(f"Run {run.id}: {conn.name}" + (f" / {args.stream}" if args.stream else " (all streams)"))
+    worker = None
+    if queue.backend() == "redis":
+        try:
+            enqueue(run)
+        except queue.QueueUnavailable as exc:
+            raise AccountError(str(exc)) from exc
+        print(
+            "Queued for the workers; following its progress (Ctrl-C stops following, not the sync)."
+        )
+    else:
+        worker = threading.Thread(target=run_safely, args=(run.id,), daemon=True)
+        worker.start()
+    shown = ""
+    while True:
+        with session_scope() as db:
+            row = db.get(SyncRun, run.id)
+            status, processed, total = row.status, row.processed, row.total
+            summary = (
+                row.created,
+                row.updated,
+                row.unchanged,
+                row.failed,
+                row.error,
+                row.error_samples,
+                row.stats,
+            )
+        line = f"\r{status:<9} {_bar(processed, total)}"
+        if line != shown and sys.stdout.isatty():
+            print(line, end="", flush=True)
+            shown = line
+        if status in ("success", "partial", "failed", "cancelled"):
+            break
+        time.sleep(0.5)
+    if sys.stdout.isatty():
+        print()
+    created, updated, unchanged, failed, error, samples, stats = summary
+    verb = "would be " if options.dry_run else ""
+    print(
+        f"{status}: {processed:,} processed, {created:,} {verb}created, {updated:,} {verb}updated, "
+        f"{unchanged:,} unchanged, {failed:,} failed"
+        + (
+            f", {stats.get('records_per_second')} records/s"
+            if stats.get("records_per_second")
+            else ""
+        )
+    )
+    for sample in samples[:10]:
+        print(f"  record {sample.get('record')}: {sample.get('reason')}")
+    if error:
+        print(f"error: {error}", file=sys.stderr)
+    if worker is not None:
+        worker.join(timeout=5)
+    return 0 if status in ("success", "partial") else 1
+
+
+def cmd_worker(args) -> int:
+    if not get_settings().redis_url:
+        raise AccountError("syncboard worker needs REDIS_URL; without it syncs run inside the app.")
+    from workers.worker import run_worker
+
+    run_worker(burst=args.burst)
+    return 0
+
+
+def cmd_scheduler(_args) -> int:
+    from workers.scheduler import run_forever
+
+    run_forever()
     return 0
 
 
@@ -158,6 +337,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--contacts", type=int, default=2_000)
     p.add_argument("--seed", type=int, default=42)
     p.set_defaults(func=cmd_seed_demo)
+
+    p = sub.add_parser("connectors", help="list connectors and their streams")
+    p.set_defaults(func=cmd_connectors)
+
+    p = sub.add_parser("connect", help="add a connection to an organisation")
+    p.add_argument("org")
+    p.add_argument("connector")
+    p.add_argument("--name", required=True)
+    p.add_argument("--base-url")
+    p.add_argument("--token")
+    p.add_argument("--every", type=int, metavar="MINUTES", help="sync every N minutes")
+    p.add_argument("--setting", action="append", metavar="KEY=VALUE", help="connector setting")
+    p.set_defaults(func=cmd_connect)
+
+    p = sub.add_parser("sync", help="run a sync and show its progress")
+    p.add_argument("org")
+    p.add_argument("connection", help="id or name")
+    p.add_argument("stream", nargs="?")
+    p.add_argument("--full", action="store_true", help="ignore the stored cursor")
+    p.add_argument("--force", action="store_true", help="overwrite unchanged rows")
+    p.add_argument("--since", metavar="DATE", help="records changed since DATE")
+    p.add_argument("--dry-run", action="store_true", help="fetch and validate, write nothing")
+    p.add_argument("--max-records", type=int, metavar="N")
+    p.add_argument("--batch-size", type=int, metavar="N", default=500)
+    p.add_argument("--debug", action="store_true", help="keep a verbose log with the run")
+    p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("worker", help="an RQ worker (needs REDIS_URL)")
+    p.add_argument("--burst", action="store_true", help="quit when the queue is empty")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("scheduler", help="enqueue scheduled syncs and reap dead runs")
+    p.set_defaults(func=cmd_scheduler)
     return parser
 
 
@@ -166,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (AccountError, SettingsError) as exc:
+    except (AccountError, SettingsError, ConnectorError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -176,10 +176,25 @@ class HttpClient:
             return response
 
     def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-        return self.json(self.request("GET", path, params=params))
+        return self._json_call("GET", path, params=params)
 
     def post_json(self, path: str, body: Any) -> Any:
-        return self.json(self.request("POST", path, json=body))
+        return self._json_call("POST", path, json=body)
+
+    def _json_call(self, method: str, path: str, **kwargs) -> Any:
+        """A garbled or truncated body is retried like a 5xx: it is usually a dropped transfer."""
+        attempt = 0
+        while True:
+            response = self.request(method, path, **kwargs)
+            try:
+                return response.json()
+            except ValueError as exc:
+                if attempt >= self.retry.max_retries:
+                    raise ConnectorError(
+                        f"{self.host} sent a response that is not valid JSON (truncated or garbled)"
+                    ) from exc
+                self._wait(attempt, None, f"{method} {path}: invalid JSON body")
+                attempt += 1
 
     def json(self, response: requests.Response) -> Any:
         try:
@@ -424,9 +439,19 @@ class Connector:
             self.base_url or "http://invalid.local",
             headers=self.auth_headers(),
             stats=self.stats,
-            retry=retry,
+            retry=retry or self.retry_policy(),
             debug=debug,
         )
+
+    def retry_policy(self) -> RetryPolicy:
+        """Retries from the connection's settings (`max_retries`, `retry_backoff` seconds)."""
+        try:
+            return RetryPolicy(
+                max_retries=int(self.settings.get("max_retries", 6)),
+                backoff=float(self.settings.get("retry_backoff", 0.5)),
+            )
+        except (TypeError, ValueError) as exc:
+            raise ConnectorError("max_retries and retry_backoff must be numbers") from exc
 
     # vendor specifics --------------------------------------------------------------------
     def auth_headers(self) -> dict[str, str]:

@@ -90,7 +90,8 @@ class DemoConnector(Connector):
     def read(self, request: ReadRequest) -> Iterator[Page]:
         rng = random.Random(int(self.settings.get("seed", 7)))
         delay = float(self.settings.get("delay_ms", 50)) / 1000
-        now = datetime.now(UTC).replace(microsecond=0)
+        # Anchored to midnight so that syncs on the same day see the same records.
+        now = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         epoch = now - timedelta(days=30)
         step = (now - epoch) / max(self.size, 1)
         records = []

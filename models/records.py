@@ -58,6 +58,41 @@ class Contact(SyncedMixin, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Company(SyncedMixin, Base):
+    """A CRM company (HubSpot companies)."""
+
+    __tablename__ = "companies"
+    __table_args__ = _synced("companies")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(300), default="")
+    domain: Mapped[str | None] = mapped_column(String(300), default=None)
+    industry: Mapped[str | None] = mapped_column(String(100), default=None)
+    phone: Mapped[str | None] = mapped_column(String(32), default=None)
+    city: Mapped[str | None] = mapped_column(String(200), default=None)
+    country: Mapped[str | None] = mapped_column(String(100), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Deal(SyncedMixin, Base):
+    """A CRM deal (HubSpot deals)."""
+
+    __tablename__ = "deals"
+    __table_args__ = _synced("deals")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(300), default="")
+    stage: Mapped[str | None] = mapped_column(String(100), default=None)
+    pipeline: Mapped[str | None] = mapped_column(String(100), default=None)
+    amount: Mapped[float | None] = mapped_column(default=None)
+    close_date: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Call(SyncedMixin, Base):
     __tablename__ = "calls"
     __table_args__ = (

@@ -26,7 +26,9 @@ from models.records import (
     Case,
     CaseStatusChange,
     Cluster,
+    Company,
     Contact,
+    Deal,
     Office,
     Sms,
     Tag,
@@ -451,6 +453,8 @@ class Target:
 
 TARGETS: dict[str, Target] = {
     "contacts": Target(Contact, version="updated_at"),
+    "companies": Target(Company, version="updated_at"),
+    "deals": Target(Deal, version="updated_at"),
     "calls": Target(Call),
     "sms_messages": Target(Sms),
     "cases": Target(Case, version="updated_at"),

@@ -211,9 +211,8 @@ def _sync_stream(
                     external_id = connector.external_id(stream, raw)
                     row = connector.map_record(stream, raw, ctx)
                 except RecordError as exc:
-                    ext = exc.external_id or (
-                        str(raw.get(stream.primary_key)) if isinstance(raw, dict) else None
-                    )
+                    key = raw.get(stream.primary_key) if isinstance(raw, dict) else None
+                    ext = exc.external_id or (str(key) if key not in (None, "") else None)
                     progress.add_error(ext, exc.reason, stream.name)
                     debug(f"bad record {ext}: {exc.reason}")
                     continue

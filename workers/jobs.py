@@ -25,7 +25,7 @@ def inline_sync_job(run_id: int) -> str:
     return run_safely(run_id, None)
 
 
-def test_connection_job(
+def check_connection_job(
     connector: str, base_url: str, credentials: dict, settings: dict
 ) -> tuple[bool, str]:
     """(ok, message) for a person: what the connector says about these credentials."""

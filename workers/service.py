@@ -20,7 +20,7 @@ from models.sync_store import (
     request_run,
 )
 from workers import queue
-from workers.jobs import inline_sync_job, sync_job, test_connection_job
+from workers.jobs import check_connection_job, inline_sync_job, sync_job
 
 log = logging.getLogger("syncboard.service")
 
@@ -93,7 +93,7 @@ def cancel_sync(viewer: Viewer, run_id: int | str) -> SyncRun:
         return request_cancel(db, viewer, run_id)
 
 
-def test_connection(
+def check_connection(
     connector: str, base_url: str, credentials: dict, settings: dict | None = None
 ) -> tuple[bool, str]:
     """Ask the connector, on the job backend, whether these credentials work."""
@@ -102,12 +102,12 @@ def test_connection(
     except ConnectorError as exc:
         return False, str(exc)
     try:
-        return queue.call(test_connection_job, connector, base_url, credentials, settings or {})
+        return queue.call(check_connection_job, connector, base_url, credentials, settings or {})
     except (TimeoutError, queue.QueueUnavailable, RuntimeError) as exc:
         return False, str(exc)
 
 
-def test_saved_connection(viewer: Viewer, connection_id: int | str) -> tuple[bool, str]:
+def check_saved_connection(viewer: Viewer, connection_id: int | str) -> tuple[bool, str]:
     _require_admin(viewer)
     with session_scope() as db:
         conn = get_connection(db, viewer, connection_id)
@@ -115,4 +115,4 @@ def test_saved_connection(viewer: Viewer, connection_id: int | str) -> tuple[boo
             credentials = decrypt_credentials(conn.credentials_encrypted)
         except ValueError as exc:
             return False, str(exc)
-        return test_connection(conn.connector, conn.base_url, credentials, conn.settings)
+        return check_connection(conn.connector, conn.base_url, credentials, conn.settings)

@@ -1,8 +1,8 @@
-"""connections and sync runs
+"""connections, sync runs, companies and deals
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 05:14:32.635155
+Create Date: 2026-11-22 05:20:08.427608
 """
 
 from collections.abc import Sequence
@@ -19,6 +19,35 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
 
+    op.create_table(
+        "companies",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("org_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=300), nullable=False),
+        sa.Column("domain", sa.String(length=300), nullable=True),
+        sa.Column("industry", sa.String(length=100), nullable=True),
+        sa.Column("phone", sa.String(length=32), nullable=True),
+        sa.Column("city", sa.String(length=200), nullable=True),
+        sa.Column("country", sa.String(length=100), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("source", sa.String(length=50), nullable=False),
+        sa.Column("external_id", sa.String(length=200), nullable=False),
+        sa.Column(
+            "raw",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.Column("synced_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["organizations.id"],
+            name=op.f("fk_companies_org_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_companies")),
+        sa.UniqueConstraint("org_id", "source", "external_id", name="uq_companies_source_key"),
+    )
     op.create_table(
         "connections",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -55,6 +84,34 @@ def upgrade() -> None:
     with op.batch_alter_table("connections", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_connections_org_id"), ["org_id"], unique=False)
 
+    op.create_table(
+        "deals",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("org_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=300), nullable=False),
+        sa.Column("stage", sa.String(length=100), nullable=True),
+        sa.Column("pipeline", sa.String(length=100), nullable=True),
+        sa.Column("amount", sa.Double(), nullable=True),
+        sa.Column("close_date", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("source", sa.String(length=50), nullable=False),
+        sa.Column("external_id", sa.String(length=200), nullable=False),
+        sa.Column(
+            "raw",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.Column("synced_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["org_id"],
+            ["organizations.id"],
+            name=op.f("fk_deals_org_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_deals")),
+        sa.UniqueConstraint("org_id", "source", "external_id", name="uq_deals_source_key"),
+    )
     op.create_table(
         "sync_runs",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -163,7 +220,9 @@ def downgrade() -> None:
         batch_op.drop_index("ix_sync_runs_connection_created")
 
     op.drop_table("sync_runs")
+    op.drop_table("deals")
     with op.batch_alter_table("connections", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_connections_org_id"))
 
     op.drop_table("connections")
+    op.drop_table("companies")

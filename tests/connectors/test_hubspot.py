@@ -1,0 +1,237 @@
+"""HubSpot over real HTTP against the fake, through the real engine, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from connectors.base import AuthError, UnreachableError
+from connectors.hubspot import HubSpotConnector
+from models.records import Contact
+from tests.conftest import free_port
+from tests.fakes.hubspot import FakeHubSpot
+from tests.helpers import count_rows, make_connection, make_org, run_sync
+
+
+@pytest.fixture
+def hubspot():
+    fake = FakeHubSpot(contacts=350).start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def setup(db, hubspot):
+    org = make_org(db)
+    conn = make_connection(
+        db,
+        org,
+        "hubspot",
+        base_url=hubspot.url,
+        token="pat-good",
+        name="CRM",
+        settings={"retry_backoff": 0.01},
+    )
+    return org, conn
+
+
+def test_full_sync_maps_every_contact(db, hubspot, setup):
+    org, conn = setup
+    run = run_sync(conn, "contacts")
+    assert (run.status, run.processed, run.created, run.updated, run.failed) == (
+        "success",
+        350,
+        350,
+        0,
+        0,
+    )
+    assert run.stats["pages"] == 4 and run.stats["requests"] == 4
+    assert count_rows(db, Contact, org) == 350
+    with db.session() as s:
+        contact = s.scalar(select(Contact).where(Contact.external_id == "1007"))
+        assert (contact.first_name, contact.last_name, contact.email) == (
+            "First7",
+            "Last7",
+            "person7@example.com",
+        )
+        assert contact.lifecycle_stage == "lead" and contact.source == "hubspot"
+        assert contact.raw["properties"]["company"] == "Company 7"
+
+
+def test_incremental_sync_brings_only_what_changed(db, hubspot, setup):
+    org, conn = setup
+    run_sync(conn, "contacts")
+    for record_id in ("1001", "1002", "1003"):
+        hubspot.modify("contacts", record_id, lifecyclestage="customer")
+    hubspot.add_contacts(2)
+    hubspot.log.clear()
+    run = run_sync(conn, "contacts")
+    assert run.status == "success"
+    assert (run.created, run.updated) == (2, 3)
+    # the search re-reads the newest record it already had (GTE), and counts it unchanged
+    assert run.processed == run.created + run.updated + run.unchanged
+    assert run.unchanged <= 1
+    assert [r.path for r in hubspot.log] == ["/crm/v3/objects/contacts/search"]
+    assert hubspot.log[0].body["filterGroups"][0]["filters"][0]["operator"] == "GTE"
+    assert count_rows(db, Contact, org) == 352
+    with db.session() as s:
+        assert (
+            s.scalar(select(Contact.lifecycle_stage).where(Contact.external_id == "1002"))
+            == "customer"
+        )
+
+
+def test_search_restarts_at_the_ceiling(db, hubspot):
+    org = make_org(db)
+    conn = make_connection(
+        db, org, "hubspot", base_url=hubspot.url, token="pat-good", settings={"search_limit": 100}
+    )
+    hubspot.search_ceiling = 100
+    run = run_sync(conn, "contacts", since="2023-12-31")
+    assert run.status == "success", run.error
+    assert run.processed >= 350
+    assert count_rows(db, Contact, org) == 350
+    assert sum(1 for r in hubspot.log if r.path.endswith("/search") and "after" not in r.body) >= 4
+
+
+def test_dry_run_writes_nothing(db, hubspot, setup):
+    org, conn = setup
+    run = run_sync(conn, "contacts", dry_run=True)
+    assert (run.status, run.processed, run.created) == ("success", 350, 350)
+    assert count_rows(db, Contact, org) == 0
+
+
+def test_max_records(db, hubspot, setup):
+    org, conn = setup
+    run = run_sync(conn, "contacts", max_records=120, batch_size=50)
+    assert (run.processed, run.created) == (120, 120)
+    assert count_rows(db, Contact, org) == 120
+
+
+def test_429_and_500_storm_is_survived_and_recorded(db, hubspot, setup):
+    org, conn = setup
+    hubspot.fail_next(5, 429, retry_after=0)
+    hubspot.fail_next(1, 500)
+    hubspot.truncate_next(1)
+    run = run_sync(conn, "contacts")
+    assert run.status == "success"
+    assert run.stats["retries"] == 7
+    assert count_rows(db, Contact, org) == 350
+
+
+def test_malformed_records_make_the_run_partial(db, hubspot, setup):
+    org, conn = setup
+    hubspot.add_raw(
+        "contacts",
+        {
+            "id": "bad-1",
+            "properties": {"email": "not-an-email"},
+            "updatedAt": "2024-02-01T00:00:00Z",
+        },
+    )
+    hubspot.add_raw("contacts", {"id": "bad-2", "updatedAt": "2024-02-01T00:00:00Z"})
+    hubspot.add_raw("contacts", {"properties": {}, "updatedAt": "2024-02-01T00:00:00Z"})
+    hubspot.add_raw("contacts", {"id": "bad-3", "properties": {}, "updatedAt": "yesterday"})
+    run = run_sync(conn, "contacts")
+    assert run.status == "partial"
+    assert (run.created, run.failed) == (350, 4)
+    reasons = {sample["record"]: sample["reason"] for sample in run.error_samples}
+    assert reasons["bad-1"] == "email 'not-an-email' is not an email address"
+    assert reasons["bad-2"] == "record has no properties object"
+    assert reasons[None] == "missing 'id'"
+    assert "is not a date" in reasons["bad-3"]
+    assert count_rows(db, Contact, org) == 350
+
+
+def test_wrong_token_fails_saying_so(db, hubspot):
+    org = make_org(db)
+    conn = make_connection(db, org, "hubspot", base_url=hubspot.url, token="pat-wrong")
+    run = run_sync(conn, "contacts")
+    assert run.status == "failed"
+    assert run.error == "token rejected (401)"
+    assert count_rows(db, Contact, org) == 0
+
+
+def test_unreachable_api_fails_saying_so(db):
+    org = make_org(db)
+    quick = {"max_retries": 1, "retry_backoff": 0.01}
+    conn = make_connection(
+        db, org, "hubspot", base_url=f"http://127.0.0.1:{free_port()}", token="x", settings=quick
+    )
+    run = run_sync(conn, "contacts")
+    assert run.status == "failed"
+    assert run.error.startswith("cannot reach 127.0.0.1:") and run.error.endswith(
+        "connection refused"
+    )
+    assert run.stats["retries"] == 1
+
+
+def test_test_connection_messages(hubspot):
+    from connectors.base import RetryPolicy
+
+    good = HubSpotConnector(base_url=hubspot.url, credentials={"token": "pat-good"})
+    assert good.test_connection() == "Connected to HubSpot: token accepted, contacts are readable."
+    with pytest.raises(AuthError, match=r"token rejected \(401\)"):
+        HubSpotConnector(base_url=hubspot.url, credentials={"token": "nope"}).test_connection()
+    closed = HubSpotConnector(
+        base_url=f"http://127.0.0.1:{free_port()}",
+        credentials={"token": "x"},
+        retry=RetryPolicy(max_retries=0),
+    )
+    with pytest.raises(UnreachableError, match="connection refused"):
+        closed.test_connection()
+
+
+def test_a_rerun_never_duplicates(db, hubspot, setup):
+    org, conn = setup
+    for _ in range(3):
+        run_sync(conn, "contacts", full=True)
+    with db.session() as s:
+        keys = s.execute(
+            select(Contact.external_id, func.count())
+            .where(Contact.org_id == org)
+            .group_by(Contact.external_id)
+        ).all()
+    assert len(keys) == 350 and all(n == 1 for _k, n in keys)
+
+
+def test_force_overwrites_unchanged_rows(db, hubspot, setup):
+    org, conn = setup
+    run_sync(conn, "contacts")
+    again = run_sync(conn, "contacts", full=True)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 350)
+    forced = run_sync(conn, "contacts", full=True, force=True)
+    assert (forced.created, forced.updated, forced.unchanged) == (0, 350, 0)
+
+
+def test_an_older_version_never_overwrites_a_newer_one(db, hubspot, setup):
+    org, conn = setup
+    from datetime import UTC, datetime
+
+    from models.sync_store import upsert_batch
+
+    newer = datetime(2025, 1, 2, tzinfo=UTC)
+    older = datetime(2025, 1, 1, tzinfo=UTC)
+    with db.session() as s:
+        first = upsert_batch(
+            s,
+            "contacts",
+            org,
+            "hubspot",
+            [
+                {"external_id": "x1", "first_name": "New", "updated_at": newer},
+                {"external_id": "x1", "first_name": "Old", "updated_at": older},
+            ],
+        )
+        s.commit()
+        second = upsert_batch(
+            s,
+            "contacts",
+            org,
+            "hubspot",
+            [{"external_id": "x1", "first_name": "Old", "updated_at": older}],
+        )
+        s.commit()
+        assert (first.created, first.stale) == (1, 1)
+        assert (second.created, second.updated, second.stale) == (0, 0, 1)
+        assert s.scalar(select(Contact.first_name).where(Contact.external_id == "x1")) == "New"
