@@ -13,6 +13,7 @@ import callbacks  # noqa: F401  (registers every callback)
 from models.bootstrap import prepare
 from pages._shell import EMBED_KEY, shell
 from settings import get_settings
+from web.api import init_api
 from web.auth import init_auth
 from web.health import bp as health_bp
 from web.security import init_security
@@ -36,6 +37,7 @@ def create_server() -> Flask:
     init_auth(server)
     mount = settings.url_prefix.rstrip("/") or None
     server.register_blueprint(health_bp, url_prefix=mount)
+    init_api(server, mount)
     server.before_request(_embed_flag)
     return server
 

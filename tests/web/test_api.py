@@ -1,0 +1,126 @@
+"""The REST API over the real app: tokens, scoping by org and role, JSON errors."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from models.orgs import User
+from models.users import create_token
+from tests.helpers import make_connection
+
+
+@pytest.fixture
+def tokens(db, world):
+    with db.session() as s:
+        out = {key: create_token(s, s.get(User, uid)).token for key, uid in world.users.items()}
+        s.commit()
+    return out
+
+
+def call(client, method, path, token=None, **kwargs):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return getattr(client, method)("/api/v1" + path, headers=headers, **kwargs)
+
+
+def wait_done(client, token, run_id):
+    for _ in range(200):
+        body = call(client, "get", f"/syncs/{run_id}", token).get_json()
+        if body["status"] not in ("queued", "running"):
+            return body
+        time.sleep(0.05)
+    raise AssertionError(body)
+
+
+def test_token_is_required_and_checked(client, db, world):
+    assert call(client, "get", "/sources").status_code == 401
+    bad = call(client, "get", "/sources", "sb_not-a-token")
+    assert bad.status_code == 401 and "not valid" in bad.get_json()["error"]
+
+
+def test_admin_starts_a_sync_and_follows_it(client, db, world, tokens):
+    conn = make_connection(
+        db, world.org_a, "demo", settings={"records": 60, "delay_ms": 0}, name="Demo"
+    )
+    started = call(
+        client,
+        "post",
+        "/syncs",
+        tokens["admin_a"],
+        json={"connection": conn.id, "stream": "contacts", "options": {"batch_size": 20}},
+    )
+    assert started.status_code == 202, started.get_json()
+    body = started.get_json()
+    assert body["status"] in ("queued", "running", "success") and body["trigger"] == "api"
+    done = wait_done(client, tokens["admin_a"], body["id"])
+    assert (done["status"], done["created"], done["progress"]) == ("success", 60, 1.0)
+    listed = call(
+        client, "get", f"/syncs?connection={conn.id}&status=success", tokens["manager_a"]
+    ).get_json()
+    assert listed["total"] == 1 and listed["syncs"][0]["id"] == body["id"]
+    sources = call(client, "get", "/sources", tokens["agent_a1"]).get_json()["sources"]
+    assert sources[0]["name"] == "Demo"
+    assert {s["name"]: s["records"] for s in sources[0]["streams"]} == {"contacts": 60, "calls": 0}
+
+
+def test_roles_and_orgs_are_enforced(client, db, world, tokens):
+    conn = make_connection(db, world.org_a, "demo", settings={"records": 5})
+    denied = call(client, "post", "/syncs", tokens["manager_a"], json={"connection": conn.id})
+    assert denied.status_code == 403
+    foreign = call(client, "post", "/syncs", tokens["admin_b"], json={"connection": conn.id})
+    assert foreign.status_code == 404
+    assert call(client, "get", "/sources?org=alpha", tokens["admin_b"]).status_code == 403
+    assert call(client, "get", "/sources?org=beta", tokens["platform"]).status_code == 200
+
+
+def test_errors_are_json(client, db, world, tokens):
+    conn = make_connection(db, world.org_a, "demo", settings={"records": 5})
+    admin = tokens["admin_a"]
+    assert call(client, "post", "/syncs", admin, data="nope").status_code == 400
+    bad = call(
+        client,
+        "post",
+        "/syncs",
+        admin,
+        json={"connection": conn.id, "options": {"max_records": -1}},
+    )
+    assert bad.status_code == 422 and "max_records" in bad.get_json()["error"]
+    unknown = call(
+        client, "post", "/syncs", admin, json={"connection": conn.id, "options": {"turbo": True}}
+    )
+    assert unknown.status_code == 422
+    assert call(client, "get", "/syncs/999999", admin).status_code == 404
+    missing = call(client, "get", "/nothing", admin)
+    assert missing.status_code == 404 and missing.get_json()["error"].startswith("No API endpoint")
+    assert call(client, "get", "/syncs?limit=abc", admin).status_code == 400
+
+
+def test_conflict_and_cancel(client, db, world, tokens):
+    conn = make_connection(db, world.org_a, "demo", settings={"records": 400, "delay_ms": 100})
+    admin = tokens["admin_a"]
+    first = call(
+        client,
+        "post",
+        "/syncs",
+        admin,
+        json={"connection": conn.id, "options": {"batch_size": 100}},
+    ).get_json()
+    second = call(
+        client, "post", "/syncs", admin, json={"connection": conn.id, "stream": "contacts"}
+    )
+    assert second.status_code == 409 and "already" in second.get_json()["error"]
+    assert (
+        call(client, "post", f"/syncs/{first['id']}/cancel", tokens["manager_a"]).status_code == 403
+    )
+    cancelled = call(client, "post", f"/syncs/{first['id']}/cancel", admin)
+    assert cancelled.status_code == 202
+    done = wait_done(client, admin, first["id"])
+    assert done["status"] == "cancelled"
+    assert call(client, "post", f"/syncs/{first['id']}/cancel", admin).status_code == 409
+
+
+def test_openapi_describes_the_endpoints(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    assert {"/sources", "/syncs", "/syncs/{id}", "/syncs/{id}/cancel"} <= set(spec["paths"])

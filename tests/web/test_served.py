@@ -1,0 +1,98 @@
+"""`syncboard serve` as a real process: URL prefix, sign-in and the auth gate over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import free_port
+
+SYNCBOARD = str(Path(sys.executable).with_name("syncboard"))
+
+
+@pytest.fixture(scope="module")
+def prefixed_app(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("served")
+    port = free_port()
+    env = {
+        **os.environ,
+        "SYNCBOARD_INSTANCE_DIR": str(folder),
+        "DATABASE_URL": f"sqlite:///{folder / 'app.db'}",
+        "SYNCBOARD_URL_PREFIX": "/analytics/",
+        "ADMIN_EMAIL": "boss@example.com",
+        "ADMIN_PASSWORD": "boss-password",
+        "SYNCBOARD_FRAME_ANCESTORS": "'self' https://intranet.example.com",
+    }
+    env.pop("REDIS_URL", None)
+    proc = subprocess.Popen(
+        [SYNCBOARD, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            if requests.get(base + "/analytics/healthz", timeout=1).ok:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        raise AssertionError(proc.stdout.read())
+    yield base
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_health_under_the_prefix(prefixed_app):
+    assert requests.get(prefixed_app + "/analytics/healthz").json() == {
+        "status": "ok",
+        "db": "ok",
+        "queue": "inline",
+    }
+
+
+def test_anonymous_callback_under_prefix_is_401(prefixed_app):
+    response = requests.post(
+        prefixed_app + "/analytics/_dash-update-component", json={"output": "x.y", "inputs": []}
+    )
+    assert response.status_code == 401
+    assert response.json() == {"error": "Sign in required."}
+
+
+def test_sign_in_under_prefix_and_embed_headers(prefixed_app):
+    browser = requests.Session()
+    first = browser.get(prefixed_app + "/analytics/", allow_redirects=False)
+    assert first.status_code == 302 and first.headers["Location"].endswith(
+        "/analytics/login?next=/analytics/"
+    )
+    page = browser.get(prefixed_app + "/analytics/login").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    signed = browser.post(
+        prefixed_app + "/analytics/login",
+        allow_redirects=False,
+        data={
+            "csrf_token": token,
+            "email": "boss@example.com",
+            "password": "boss-password",
+            "next": "/analytics/",
+        },
+    )
+    assert signed.status_code == 302
+    cookie = next(c for c in browser.cookies if c.name == "syncboard_session")
+    assert cookie.path == "/analytics/"
+    layout = browser.get(prefixed_app + "/analytics/_dash-layout")
+    assert layout.status_code == 200
+    assert (
+        "frame-ancestors 'self' https://intranet.example.com"
+        in layout.headers["Content-Security-Policy"]
+    )

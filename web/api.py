@@ -1,0 +1,259 @@
+"""REST API under /api/v1: bearer tokens, JSON, scoped to the token user's organisations and role.
+
+The organisation is chosen with `?org=` (id or slug) among the user's memberships;
+without it, the user's first organisation. Errors are JSON `{"error": "..."}`.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Flask, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from models.db import session_scope
+from models.scope import AccessDenied, Viewer, build_viewer, orgs_for
+from models.sync import SyncRun
+from models.sync_options import OptionsError
+from models.sync_store import (
+    NotFound,
+    SyncConflict,
+    connections_for,
+    get_run,
+    records_held,
+    runs_for,
+)
+from models.users import user_for_token
+from workers import queue
+
+bp = Blueprint("api", __name__)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _viewer() -> Viewer:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(
+            401, "Send an API token: Authorization: Bearer TOKEN (syncboard create-token)."
+        )
+    with session_scope() as db:
+        user = user_for_token(db, token.strip())
+        if user is None:
+            raise ApiError(
+                401, "That API token is not valid (revoked, mistyped or its user is inactive)."
+            )
+        wanted = request.args.get("org")
+        org_id = None
+        if wanted:
+            for oid, name, _role in orgs_for(db, user):
+                if str(oid) == wanted or name.lower() == wanted.lower() or _slug(db, oid) == wanted:
+                    org_id = oid
+                    break
+            else:
+                raise ApiError(403, f"You are not a member of organisation {wanted!r}.")
+        viewer = build_viewer(db, user, org_id)
+    if viewer.org_id is None:
+        raise ApiError(403, "Your account belongs to no organisation.")
+    return viewer
+
+
+def _slug(db, org_id: int) -> str:
+    from models.orgs import Organization
+
+    return db.get(Organization, org_id).slug
+
+
+def api_route(rule: str, **options):
+    """A JSON endpoint that authenticates the token and turns our errors into JSON."""
+
+    def decorate(func):
+        @bp.route(rule, **options)
+        @wraps(func)
+        def wrapper(*args, **kwargs):
+            g.api_viewer = _viewer()
+            return func(g.api_viewer, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def run_json(run: SyncRun) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "connection": run.connection_id,
+        "stream": run.stream,
+        "status": run.status,
+        "trigger": run.trigger,
+        "options": run.options,
+        "progress": round(run.progress, 4),
+        "total": run.total,
+        "processed": run.processed,
+        "created": run.created,
+        "updated": run.updated,
+        "unchanged": run.unchanged,
+        "failed": run.failed,
+        "error": run.error,
+        "error_samples": run.error_samples,
+        "stats": run.stats,
+        "created_at": run.created_at.isoformat() if run.created_at else None,
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+    }
+
+
+def _int_arg(name: str, default: int | None = None, *, upper: int | None = None) -> int | None:
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ApiError(400, f"{name} must be a whole number") from exc
+    if value < 0 or (upper is not None and value > upper):
+        raise ApiError(400, f"{name} must be between 0 and {upper}")
+    return value
+
+
+@api_route("/sources")
+def sources(viewer: Viewer):
+    from connectors.base import REGISTRY, get_connector
+
+    get_connector("demo")
+    with session_scope() as db:
+        items = []
+        for conn in connections_for(db, viewer):
+            cls = REGISTRY.get(conn.connector)
+            streams = [
+                {
+                    "name": s.name,
+                    "model": s.model,
+                    "records": records_held(db, conn.org_id, s.model, conn.connector),
+                }
+                for s in (cls.streams if cls else ())
+            ]
+            last, _ = runs_for(db, viewer, connection_id=conn.id, limit=1)
+            items.append(
+                {
+                    "id": conn.id,
+                    "name": conn.name,
+                    "connector": conn.connector,
+                    "base_url": conn.base_url,
+                    "schedule_minutes": conn.schedule_minutes if conn.schedule_enabled else None,
+                    "streams": streams,
+                    "last_run": run_json(last[0]) if last else None,
+                }
+            )
+    return jsonify(sources=items)
+
+
+@api_route("/syncs")
+def list_syncs(viewer: Viewer):
+    with session_scope() as db:
+        runs, total = runs_for(
+            db,
+            viewer,
+            connection_id=_int_arg("connection"),
+            status=request.args.get("status") or None,
+            stream=request.args.get("stream") or None,
+            limit=_int_arg("limit", 50, upper=500),
+            offset=_int_arg("offset", 0),
+        )
+        return jsonify(total=total, syncs=[run_json(r) for r in runs])
+
+
+@api_route("/syncs", methods=["POST"])
+def create_sync(viewer: Viewer):
+    from workers.service import start_sync
+
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or "connection" not in body:
+        raise ApiError(400, 'Send JSON like {"connection": 1, "stream": null, "options": {}}.')
+    options = body.get("options") or {}
+    if not isinstance(options, dict):
+        raise ApiError(422, "options must be an object")
+    run = start_sync(viewer, body["connection"], body.get("stream") or None, options, trigger="api")
+    return jsonify(run_json(run)), 202
+
+
+@api_route("/syncs/<int:run_id>")
+def show_sync(viewer: Viewer, run_id: int):
+    with session_scope() as db:
+        return jsonify(run_json(get_run(db, viewer, run_id)))
+
+
+@api_route("/syncs/<int:run_id>/cancel", methods=["POST"])
+def cancel_sync(viewer: Viewer, run_id: int):
+    from workers.service import cancel_sync as cancel
+
+    run = cancel(viewer, run_id)
+    return jsonify(run_json(run)), 202
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from web.openapi import SPEC
+
+    return jsonify(SPEC)
+
+
+@bp.route("/<path:_unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def unknown(_unknown: str):
+    return jsonify(error=f"No API endpoint /api/v1/{_unknown}."), 404
+
+
+def _errors(app: Flask) -> None:
+    def as_json(status: int, message: str):
+        return jsonify(error=message), status
+
+    @bp.errorhandler(ApiError)
+    def _api(exc: ApiError):
+        return as_json(exc.status, exc.message)
+
+    @bp.errorhandler(AccessDenied)
+    def _denied(exc):
+        return as_json(403, str(exc))
+
+    @bp.errorhandler(NotFound)
+    def _missing(exc):
+        return as_json(404, str(exc))
+
+    @bp.errorhandler(SyncConflict)
+    def _conflict(exc):
+        return as_json(409, str(exc))
+
+    @bp.errorhandler(OptionsError)
+    def _options(exc):
+        return as_json(422, str(exc))
+
+    @bp.errorhandler(queue.QueueUnavailable)
+    def _queue(exc):
+        return as_json(503, str(exc))
+
+    @bp.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        return as_json(exc.code or 500, exc.description or exc.name)
+
+    @bp.errorhandler(Exception)
+    def _crash(exc):
+        app.logger.exception("API error")
+        return as_json(500, "Something went wrong on the server; it has been logged.")
+
+
+def init_api(app: Flask, mount: str | None) -> None:
+    from connectors.base import ConnectorError
+
+    @bp.errorhandler(ConnectorError)
+    def _connector(exc):
+        return jsonify(error=str(exc)), 422
+
+    _errors(app)
+    app.register_blueprint(bp, url_prefix=(mount or "") + "/api/v1")

@@ -1,0 +1,152 @@
+"""The OpenAPI 3.1 description served at /api/v1/openapi.json (kept beside the routes it describes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    return {
+        str(c): {"description": "error", "content": {"application/json": {"schema": ERROR}}}
+        for c in codes
+    }
+
+
+def _ok(schema: dict, code: int = 200) -> dict[str, Any]:
+    return {str(code): {"description": "ok", "content": {"application/json": {"schema": schema}}}}
+
+
+def _query(name: str, kind: str = "string", description: str = "") -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": {"type": kind},
+        "description": description,
+    }
+
+
+ORG = _query("org", description="organisation id or slug (default: your first)")
+RUN = {"$ref": "#/components/schemas/SyncRun"}
+
+SPEC: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "syncboard API", "version": "1"},
+    "security": [{"bearer": []}],
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {
+            "Error": {
+                "type": "object",
+                "properties": {"error": {"type": "string"}},
+                "required": ["error"],
+            },
+            "SyncRun": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "connection": {"type": "integer"},
+                    "stream": {"type": ["string", "null"]},
+                    "status": {
+                        "enum": ["queued", "running", "success", "partial", "failed", "cancelled"]
+                    },
+                    "trigger": {"enum": ["user", "schedule", "api", "cli"]},
+                    "progress": {"type": "number", "minimum": 0, "maximum": 1},
+                    "processed": {"type": "integer"},
+                    "created": {"type": "integer"},
+                    "updated": {"type": "integer"},
+                    "unchanged": {"type": "integer"},
+                    "failed": {"type": "integer"},
+                    "error": {"type": ["string", "null"]},
+                    "options": {"type": "object"},
+                    "stats": {"type": "object"},
+                },
+            },
+        },
+    },
+    "paths": {
+        "/sources": {
+            "get": {
+                "summary": "Connections of the organisation with their streams and last run",
+                "parameters": [ORG],
+                "responses": _ok({"type": "object"}) | _errors(401, 403),
+            }
+        },
+        "/syncs": {
+            "get": {
+                "summary": "Sync runs, newest first",
+                "parameters": [
+                    ORG,
+                    _query("connection", "integer"),
+                    _query("status"),
+                    _query("stream"),
+                    _query("limit", "integer"),
+                    _query("offset", "integer"),
+                ],
+                "responses": _ok(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "total": {"type": "integer"},
+                            "syncs": {"type": "array", "items": RUN},
+                        },
+                    }
+                )
+                | _errors(400, 401, 403),
+            },
+            "post": {
+                "summary": "Start a sync (org admins)",
+                "parameters": [ORG],
+                "requestBody": {
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["connection"],
+                                "properties": {
+                                    "connection": {"type": "integer"},
+                                    "stream": {"type": ["string", "null"]},
+                                    "options": {
+                                        "type": "object",
+                                        "properties": {
+                                            "full": {"type": "boolean"},
+                                            "force": {"type": "boolean"},
+                                            "since": {"type": "string", "format": "date"},
+                                            "dry_run": {"type": "boolean"},
+                                            "max_records": {"type": "integer"},
+                                            "batch_size": {"type": "integer"},
+                                            "debug": {"type": "boolean"},
+                                        },
+                                    },
+                                },
+                            }
+                        }
+                    }
+                },
+                "responses": _ok(RUN, 202) | _errors(400, 401, 403, 404, 409, 422, 503),
+            },
+        },
+        "/syncs/{id}": {
+            "get": {
+                "summary": "One run: status, progress, counters, error",
+                "parameters": [
+                    ORG,
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                ],
+                "responses": _ok(RUN) | _errors(401, 403, 404),
+            }
+        },
+        "/syncs/{id}/cancel": {
+            "post": {
+                "summary": "Cancel a queued or running run (org admins)",
+                "parameters": [
+                    ORG,
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                ],
+                "responses": _ok(RUN, 202) | _errors(401, 403, 404, 409),
+            }
+        },
+    },
+}
