@@ -77,6 +77,7 @@ def _seed(orgs: int, calls: int, cases: int, contacts: int, seed: int) -> None:
         progress=lambda msg: print(f"  {msg}", flush=True),
     )
     print(f"Seeded demo data in {time.perf_counter() - started:.1f}s")
+    print("Organisations: " + ", ".join(slug for _id, slug in summary.orgs))
     print(f"Demo users (password: {summary.password}):")
     for email, role in summary.users[:8]:
         print(f"  {role:<10} {email}")
@@ -108,6 +109,9 @@ def cmd_serve(args) -> int:
     settings = get_settings()
     if settings.is_sqlite:
         upgrade(get_engine())
+    from models.bootstrap import ensure_admin
+
+    ensure_admin(settings.admin_email, settings.admin_password)
     if args.demo:
         from models.demo_data import database_is_empty
 

@@ -414,6 +414,8 @@ class Connector:
     label: ClassVar[str]
     icon: ClassVar[str] = "plug"
     default_base_url: ClassVar[str] = ""
+    #: The most records the vendor's API returns in one page.
+    max_page_size: ClassVar[int] = 100
     streams: ClassVar[tuple[Stream, ...]] = ()
     config_fields: ClassVar[tuple[ConfigField, ...]] = (
         ConfigField("token", "API token", secret=True),

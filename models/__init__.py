@@ -9,6 +9,7 @@ from models.orgs import (
     OutboxMail,
     PhoneAssignment,
     PhoneNumber,
+    ReportDefinition,
     Role,
     User,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "OutboxMail",
     "PhoneAssignment",
     "PhoneNumber",
+    "ReportDefinition",
     "Role",
     "Sms",
     "Tag",

@@ -11,7 +11,7 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -421,6 +421,17 @@ def get_cursor(session: Session, connection_id: int, stream: str) -> str | None:
     )
 
 
+def _cursor_key(value: str):
+    """Cursors are ISO datetimes (compared as instants, whatever their offset) or plain text."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return (1, None, value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (0, moment, value)
+
+
 def set_cursor(
     session: Session, connection_id: int, stream: str, cursor: str | None, *, finished: bool = False
 ) -> None:
@@ -432,7 +443,9 @@ def set_cursor(
     if state is None:
         state = SyncState(connection_id=connection_id, stream=stream)
         session.add(state)
-    if cursor is not None and (state.cursor is None or cursor > state.cursor):
+    if cursor is not None and (
+        state.cursor is None or _cursor_key(cursor) > _cursor_key(state.cursor)
+    ):
         state.cursor = cursor
     state.updated_at = utcnow()
     if finished:
@@ -539,7 +552,7 @@ def upsert_batch(
         old = existing.get(k)
         if old is None:
             values.update(org_id=org_id)
-            if target.by_source:
+            if "source" in model.__table__.c:
                 values["source"] = source
             if "synced_at" in model.__table__.c:
                 values["synced_at"] = now

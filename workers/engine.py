@@ -189,7 +189,10 @@ def _sync_stream(
         since = datetime.fromisoformat(stored)
     remaining = (options.max_records - progress.processed) if options.max_records else None
     request = ReadRequest(
-        stream=stream, since=since, max_records=remaining, page_size=min(options.batch_size, 100)
+        stream=stream,
+        since=since,
+        max_records=remaining,
+        page_size=min(options.batch_size, type(connector).max_page_size),
     )
     debug(f"stream {stream.name}: since={since} cursor={stored}")
     batch: list[tuple[str, dict, Any]] = []

@@ -1,0 +1,289 @@
+"""CallRail API v3: call logs and the tracking numbers they ring on.
+
+Follows CallRail's documented REST API v3 (https://apidocs.callrail.com/):
+- base `https://api.callrail.com/v3`; auth `Authorization: Token token="<API key>"`; every
+  resource lives under an account, `/a/{account_id}/...json` (the account id `ACC…`, or its
+  numeric id, comes from the connection's settings as `account_id`);
+- paging by page number: `page` (from 1) and `per_page` (at most 250); each index answers
+  `{"page", "per_page", "total_pages", "total_records", "<resource>": [...]}`;
+- calls: `GET /a/{account_id}/calls.json?sort=start_time&order=asc&start_date=<ISO 8601>`
+  (records `id`, `answered`, `voicemail`, `direction` inbound/outbound,
+  `customer_phone_number`, `tracking_phone_number`, `business_phone_number`, `start_time` in
+  the company's time zone with its offset, `duration` in seconds or null, `recording` URL or
+  null, `agent_email`, `customer_name`), plus `fields=agent_email,source_name` to ask for
+  the optional fields we use;
+- trackers: `GET /a/{account_id}/trackers.json` (`id`, `name`, `status` active/disabled,
+  `tracking_numbers` [...]);
+- accounts: `GET /a.json`; companies: `GET /a/{account_id}/companies.json`;
+- errors: 401 `HTTP Token: Access denied.`, 404 for an account the key cannot see,
+  400 `{"error": "..."}` for bad parameters, 429 when over the rate limit.
+
+Decisions, and why:
+- Calls have no modification time to filter on, only `start_time`, yet CallRail fills a
+  call in after it starts (duration, recording, answered, agent). An incremental read
+  therefore asks from the stored cursor minus `lookback_hours` (default 24); unchanged calls
+  re-read in that window are counted unchanged. Changes older than that need `--full`.
+- The calls index does not default to all time (a recent window is reported), so a full
+  read always sends `start_date`: the `start_date` setting, default 2011-01-01 (before
+  CallRail existed, so: everything).
+- `start_time` carries the company's UTC offset, which changes with daylight saving time;
+  it is stored, and used as the cursor, in UTC so cursors compare in time order.
+- A tracker holds one number (source tracker) or a pool of them (session tracker):
+  `read()` flattens trackers into one record per number, each keeping the tracker's `id`
+  (our phone number's `external_id`) and `name` (its label; "(disabled)" is appended for
+  disabled trackers, since we have no status column). The totals CallRail sends count
+  trackers, not numbers, so this stream reports no total.
+- Companies (CallRail's sub-accounts, one per client business) have no table of ours, so
+  no stream; `test_connection` counts them. Calls keep `company_id` etc. in `raw`.
+- `customer_name` and `business_phone_number` have no column of ours either; they stay in `raw`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+from connectors.base import (
+    ConfigField,
+    Connector,
+    ConnectorError,
+    MappingContext,
+    Page,
+    ReadRequest,
+    RecordError,
+    Stream,
+    page_number_pages,
+    parse_time,
+    register,
+)
+
+MAX_PER_PAGE = 250
+DEFAULT_START = "2011-01-01"
+DEFAULT_LOOKBACK_HOURS = 24.0
+CALL_FIELDS = "agent_email,source_name"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _total_pages(body: dict) -> int | None:
+    return (body or {}).get("total_pages")
+
+
+def _total_records(body: dict) -> int | None:
+    return (body or {}).get("total_records")
+
+
+def _flag(raw: dict, name: str) -> bool:
+    value = raw.get(name)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise RecordError(f"{name} {value!r} is not true or false")
+    return value
+
+
+@register
+class CallRailConnector(Connector):
+    key = "callrail"
+    max_page_size = MAX_PER_PAGE
+    label = "CallRail"
+    icon = "telephone-inbound"
+    default_base_url = "https://api.callrail.com/v3"
+    streams = (
+        Stream(
+            "calls",
+            "calls",
+            cursor_field="start_time",
+            sorted_by_cursor=True,
+            description="Call log: inbound and outbound calls on tracking numbers",
+        ),
+        Stream(
+            "trackers",
+            "phone_numbers",
+            description="Tracking numbers, one per number of each tracker",
+        ),
+    )
+    config_fields = (
+        ConfigField("token", "API key", secret=True, help="Settings → Integrations → API Keys"),
+        ConfigField(
+            "account_id",
+            "Account ID",
+            help="ACC… (or the numeric id) of the account to read",
+        ),
+    )
+    docs = (
+        "A CallRail API v3 key and the account id (settings: account_id). Optional settings: "
+        "lookback_hours (default 24) re-reads recent calls that CallRail may still be filling "
+        "in; start_date (default 2011-01-01) bounds a full read."
+    )
+
+    def auth_headers(self) -> dict[str, str]:
+        token = self.credentials.get("token")
+        return {"Authorization": f'Token token="{token}"'} if token else {}
+
+    # settings ----------------------------------------------------------------------------
+    def _account(self) -> str:
+        account = str(self.settings.get("account_id") or "").strip()
+        if not account:
+            raise ConnectorError(
+                "CallRail needs the account id (ACC…): set account_id in the connection settings"
+            )
+        return account
+
+    def _lookback(self) -> timedelta:
+        value = self.settings.get("lookback_hours", DEFAULT_LOOKBACK_HOURS)
+        try:
+            hours = float(value)
+        except (TypeError, ValueError) as exc:
+            raise ConnectorError(f"lookback_hours must be a number, not {value!r}") from exc
+        if hours < 0:
+            raise ConnectorError("lookback_hours cannot be negative")
+        return timedelta(hours=hours)
+
+    def _full_start(self) -> datetime:
+        value = self.settings.get("start_date") or DEFAULT_START
+        try:
+            return parse_time(value, field_name="start_date")
+        except RecordError as exc:
+            raise ConnectorError(f"the start_date setting {value!r} is not a date") from exc
+
+    # vendor calls ------------------------------------------------------------------------
+    def test_connection(self) -> str:
+        account = self._account()
+        seen: list[dict] = []
+        for page in page_number_pages(
+            self.client,
+            "a.json",
+            {},
+            records_key="accounts",
+            per_page=MAX_PER_PAGE,
+            total_pages=_total_pages,
+        ):
+            seen.extend(page.records)
+        match = next(
+            (a for a in seen if account in (str(a.get("id")), str(a.get("numeric_id")))), None
+        )
+        if match is None:
+            visible = ", ".join(str(a.get("id")) for a in seen[:10]) or "none"
+            raise ConnectorError(
+                f"This CallRail API key cannot see account {account} (accounts it can see: {visible})"
+            )
+        body = self.client.get_json(f"a/{account}/companies.json", {"per_page": 1})
+        companies = _total_records(body) or 0
+        name = f' "{match["name"]}"' if match.get("name") else ""
+        noun = "company" if companies == 1 else "companies"
+        return f"Connected to CallRail account {account}{name} ({companies} {noun})"
+
+    def read(self, request: ReadRequest) -> Iterator[Page]:
+        account = self._account()
+        per_page = max(1, min(request.page_size, MAX_PER_PAGE))
+        if request.stream.name == "calls":
+            pages = self._calls(account, request.since, per_page)
+        else:
+            pages = self._trackers(account, per_page)
+        seen = 0
+        for page in pages:
+            yield page
+            seen += len(page.records)
+            if request.max_records and seen >= request.max_records:
+                return
+
+    def _calls(self, account: str, since: datetime | None, per_page: int) -> Iterator[Page]:
+        start = since - self._lookback() if since is not None else self._full_start()
+        params = {
+            "sort": "start_time",
+            "order": "asc",
+            "start_date": _iso(start),
+            "fields": CALL_FIELDS,
+        }
+        yield from page_number_pages(
+            self.client,
+            f"a/{account}/calls.json",
+            params,
+            records_key="calls",
+            per_page=per_page,
+            total_pages=_total_pages,
+            total=_total_records,
+        )
+
+    def _trackers(self, account: str, per_page: int) -> Iterator[Page]:
+        for page in page_number_pages(
+            self.client,
+            f"a/{account}/trackers.json",
+            {},
+            records_key="trackers",
+            per_page=per_page,
+            total_pages=_total_pages,
+        ):
+            yield Page([row for tracker in page.records for row in _per_number(tracker)])
+
+    # mapping -----------------------------------------------------------------------------
+    def map_record(self, stream: Stream, raw: dict, ctx: MappingContext) -> dict:
+        if stream.name == "trackers":
+            return self._map_number(raw)
+        return self._map_call(raw, ctx)
+
+    def _map_number(self, raw: dict) -> dict:
+        number = raw.get("tracking_number")
+        if not isinstance(number, str) or not number.strip():
+            raise RecordError("tracker has no tracking numbers")
+        number = number.strip()
+        if len(number) > 32:
+            raise RecordError(f"tracking number {number[:40]!r} is too long")
+        label = str(raw.get("name") or number)
+        if raw.get("status") == "disabled":
+            label += " (disabled)"
+        return {"number": number, "label": label[:200], "external_id": str(raw["id"])}
+
+    def _map_call(self, raw: dict, ctx: MappingContext) -> dict:
+        started = parse_time(raw.get("start_time"), field_name="start_time").astimezone(UTC)
+        direction = raw.get("direction")
+        if direction not in ("inbound", "outbound"):
+            raise RecordError(f"unknown call direction {direction!r}")
+        duration = raw.get("duration")
+        if duration is not None and (
+            isinstance(duration, bool) or not isinstance(duration, int | float) or duration < 0
+        ):
+            raise RecordError(f"duration {duration!r} is not a number of seconds")
+        if _flag(raw, "voicemail"):
+            status = "voicemail"
+        elif _flag(raw, "answered"):
+            status = "answered"
+        else:
+            status = "missed"
+        customer = (raw.get("customer_phone_number") or "")[:32]
+        tracking = (raw.get("tracking_phone_number") or "")[:32]
+        # For an outbound call the customer sees the tracking number as the caller id.
+        from_number, to_number = (
+            (customer, tracking) if direction == "inbound" else (tracking, customer)
+        )
+        recording = raw.get("recording")
+        if not isinstance(recording, str) or len(recording) > 500:
+            recording = None
+        seconds = int(duration or 0)
+        return {
+            "direction": direction,
+            "from_number": from_number,
+            "to_number": to_number,
+            "status": status,
+            "started_at": started,
+            "ended_at": started + timedelta(seconds=seconds) if duration is not None else None,
+            "duration_seconds": seconds,
+            "recording_url": recording or None,
+            "phone_number_id": ctx.phone_number_id(tracking, label=raw.get("source_name") or ""),
+            "agent_id": ctx.agent_id(raw.get("agent_email")),
+            "_cursor": started,
+        }
+
+
+def _per_number(tracker: dict) -> list[dict]:
+    """One record per tracking number; a tracker without numbers stays one (bad) record."""
+    if not isinstance(tracker, dict):
+        return [tracker]
+    numbers = tracker.get("tracking_numbers")
+    base = {k: v for k, v in tracker.items() if k != "tracking_numbers"}
+    if not isinstance(numbers, list) or not numbers:
+        return [base | {"tracking_number": None}]
+    return [base | {"tracking_number": number} for number in numbers]

@@ -1,0 +1,68 @@
+"""Server-side paging, sorting and search for record tables: one implementation for every table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.orm import Session
+
+MAX_PAGE_SIZE = 500
+
+
+@dataclass(frozen=True)
+class TablePage:
+    rows: list[dict[str, Any]]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def page_count(self) -> int:
+        return max((self.total + self.page_size - 1) // self.page_size, 1)
+
+
+def search_clause(columns: list[ColumnElement], text: str | None) -> ColumnElement[bool] | None:
+    """Case-insensitive "contains" over the given text columns; None when there is nothing to find."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return or_(*(func.lower(col).like(pattern.lower(), escape="\\") for col in columns))
+
+
+def fetch_page(
+    session: Session,
+    stmt: Select,
+    *,
+    sortable: dict[str, ColumnElement],
+    sort: str | None = None,
+    descending: bool = False,
+    default_sort: ColumnElement | None = None,
+    page: int = 0,
+    page_size: int = 25,
+    tiebreak: ColumnElement | None = None,
+) -> TablePage:
+    """One page of `stmt` (already filtered and scoped) and the total count of its rows.
+
+    Only columns named in `sortable` can be sorted on, so a forged sort key cannot reach SQL.
+    """
+    page_size = max(1, min(int(page_size or 25), MAX_PAGE_SIZE))
+    page = max(int(page or 0), 0)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    order = sortable.get(sort or "")
+    if order is None:
+        order = default_sort
+        ordered = stmt.order_by(order.desc()) if order is not None else stmt
+    else:
+        ordered = stmt.order_by(order.desc() if descending else order.asc())
+    if tiebreak is not None:
+        ordered = ordered.order_by(
+            tiebreak.desc() if descending or order is default_sort else tiebreak
+        )
+    rows = [
+        dict(r)
+        for r in session.execute(ordered.limit(page_size).offset(page * page_size)).mappings()
+    ]
+    return TablePage(rows, total, page, page_size)
