@@ -137,6 +137,7 @@ class HttpClient:
         url = self.url(path)
         kwargs.setdefault("timeout", self.timeout)
         attempt = 0
+        self._backoff_step = 0
         while True:
             started = time.perf_counter()
             try:
@@ -181,6 +182,10 @@ class HttpClient:
     def post_json(self, path: str, body: Any) -> Any:
         return self._json_call("POST", path, json=body)
 
+    def post_form(self, path: str, data: Mapping[str, Any]) -> Any:
+        """POST form fields (OAuth token endpoints) and read the JSON answer."""
+        return self._json_call("POST", path, data=data)
+
     def _json_call(self, method: str, path: str, **kwargs) -> Any:
         """A garbled or truncated body is retried like a 5xx: it is usually a dropped transfer."""
         attempt = 0
@@ -205,7 +210,11 @@ class HttpClient:
             ) from exc
 
     def _wait(self, attempt: int, retry_after: float | None, why: str) -> None:
-        delay = self.retry.delay(attempt, retry_after)
+        """Back off; waits the server prescribed with Retry-After do not grow the next backoff."""
+        step = getattr(self, "_backoff_step", attempt)
+        delay = self.retry.delay(step, retry_after)
+        if retry_after is None:
+            self._backoff_step = step + 1
         self.stats.retries += 1
         if self._debug:
             self._debug(f"retry {attempt + 1} in {delay:.2f}s: {why}")
@@ -235,8 +244,11 @@ def _error_detail(response: requests.Response) -> str:
         return ""
     if isinstance(body, dict):
         for key in ("message", "error", "detail", "errors"):
-            if body.get(key):
-                return f": {str(body[key])[:200]}"
+            value = body.get(key)
+            if isinstance(value, dict) and value.get("message"):
+                value = value["message"]
+            if value:
+                return f": {str(value)[:200]}"
     return ""
 
 
