@@ -679,7 +679,7 @@ class DbMappingContext:
         return self._agents[email]
 
     def _named(self, model, cache: dict, name: str | None, **extra) -> int | None:
-        name = (name or "").strip()
+        name = (name or "").strip()[: model.__table__.c.name.type.length]
         if not name:
             return None
         if name not in cache:

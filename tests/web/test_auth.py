@@ -159,3 +159,22 @@ def test_healthz(client, db):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "db": "ok", "queue": "inline"}
+
+
+def test_healthz_is_503_when_the_database_is_down(client, app_settings):
+    from dataclasses import replace
+
+    from settings import reset_settings
+    from tests.conftest import free_port
+
+    reset_settings(
+        replace(
+            app_settings, database_url=f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none"
+        )
+    )
+    try:
+        response = client.get("/healthz")
+    finally:
+        reset_settings(app_settings)
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "error", "db": "unreachable", "queue": "inline"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import subprocess
 import sys
 import time
@@ -15,6 +16,68 @@ import requests
 from tests.conftest import free_port
 
 SYNCBOARD = str(Path(sys.executable).with_name("syncboard"))
+
+
+def serve(folder: Path, extra: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """Start `syncboard serve` on a free port and wait until /healthz answers."""
+    port = free_port()
+    env = {**os.environ, **extra}
+    if "REDIS_URL" not in extra:
+        env.pop("REDIS_URL", None)
+    proc = subprocess.Popen(
+        [SYNCBOARD, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    prefix = extra.get("SYNCBOARD_URL_PREFIX", "/")
+    for _ in range(150):
+        try:
+            if requests.get(base + prefix + "healthz", timeout=1).ok:
+                return proc, base
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    proc.kill()
+    raise AssertionError(proc.stdout.read())
+
+
+def fail_login(base: str, email: str) -> int:
+    browser = requests.Session()
+    page = browser.get(base + "/login").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return browser.post(
+        base + "/login",
+        data={"csrf_token": token, "email": email, "password": "wrong-password"},
+        allow_redirects=False,
+    ).status_code
+
+
+def test_login_limit_holds_across_processes_with_redis(tmp_path, redis_url):
+    shared = {
+        "SYNCBOARD_INSTANCE_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
+        "REDIS_URL": redis_url,
+        "SYNCBOARD_LOGIN_LIMIT": "3 per minute",
+        "ADMIN_EMAIL": "boss@example.com",
+        "ADMIN_PASSWORD": "boss-password",
+    }
+    first, base_one = serve(tmp_path, shared)
+    try:
+        second, base_two = serve(tmp_path, shared)
+        try:
+            email = f"someone-{secrets.token_hex(4)}@example.com"
+            statuses = [fail_login(base_one, email) for _ in range(3)]
+            assert statuses == [401, 401, 401]
+            assert fail_login(base_two, email) == 429
+            assert requests.get(base_two + "/healthz").json()["queue"] == "redis"
+        finally:
+            second.terminate()
+            second.wait(10)
+    finally:
+        first.terminate()
+        first.wait(10)
 
 
 @pytest.fixture(scope="module")
