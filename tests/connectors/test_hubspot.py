@@ -235,3 +235,25 @@ def test_an_older_version_never_overwrites_a_newer_one(db, hubspot, setup):
         assert (first.created, first.stale) == (1, 1)
         assert (second.created, second.updated, second.stale) == (0, 0, 1)
         assert s.scalar(select(Contact.first_name).where(Contact.external_id == "x1")) == "New"
+
+
+def test_incremental_with_only_edits_creates_nothing(db, hubspot, setup):
+    org, conn = setup
+    run_sync(conn, "contacts")
+    for record_id in ("1010", "1020", "1030"):
+        hubspot.modify("contacts", record_id, phone="+15550000000")
+    run = run_sync(conn, "contacts")
+    assert (run.status, run.created, run.updated) == ("success", 0, 3)
+    assert run.unchanged == run.processed - 3
+
+
+def test_debug_keeps_a_log_with_the_run(db, hubspot, setup):
+    org, conn = setup
+    hubspot.fail_next(1, 503, retry_after=0)
+    run = run_sync(conn, "contacts", debug=True, max_records=150)
+    log = run.debug_log
+    assert "GET " in log and "/crm/v3/objects/contacts" in log
+    assert "retry 1 in 0.00s" in log and "HTTP 503" in log
+    assert "batch 150 contacts: +150" in log
+    quiet = run_sync(conn, "contacts", full=True, max_records=10)
+    assert quiet.debug_log is None
