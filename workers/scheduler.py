@@ -1,4 +1,4 @@
-"""The scheduler: enqueue due syncs and fail runs whose worker died.
+"""The scheduler: enqueue due syncs, fail runs whose worker died, flag SLA breaches.
 
 Each due connection's `next_run_at` is moved forward with a compare-and-set before its
 run is queued, so a restarted scheduler — or two of them — never queues a slot twice.
@@ -18,6 +18,7 @@ from models.db import session_scope
 from models.sync import Connection
 from models.sync_options import SyncOptions
 from models.sync_store import SyncConflict, reap_stale_runs
+from models.tickets import mark_sla_breaches
 from workers import queue
 
 log = logging.getLogger("syncboard.scheduler")
@@ -64,6 +65,10 @@ def tick() -> list[int]:
         reaped = reap_stale_runs(db)
     if reaped:
         log.warning("marked stale runs failed: %s", reaped)
+    with session_scope() as db:
+        breached = mark_sla_breaches(db)
+    if breached:
+        log.info("%d ticket(s) passed their SLA deadline", breached)
     queued = []
     for connection_id in due_connections():
         conn = claim_slot(connection_id)

@@ -178,3 +178,13 @@ def test_healthz_is_503_when_the_database_is_down(client, app_settings):
         reset_settings(app_settings)
     assert response.status_code == 503
     assert response.get_json() == {"status": "error", "db": "unreachable", "queue": "inline"}
+
+
+def test_embed_mode_hides_the_frame(client, world):
+    login(client, "manager_a@example.com")
+    assert "sidebar" in client.get("/_dash-layout").get_data(as_text=True)
+    client.get("/?embed=1")
+    layout = client.get("/_dash-layout").get_data(as_text=True)
+    assert "sidebar" not in layout and "shell-user-menu" not in layout
+    client.get("/?embed=0")
+    assert "sidebar" in client.get("/_dash-layout").get_data(as_text=True)

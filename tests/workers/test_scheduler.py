@@ -93,3 +93,57 @@ def test_reaper_fails_runs_whose_heartbeat_stopped(db):
         assert reap_stale_runs(s) == [run.id]
         assert reap_stale_runs(s) == []
         assert s.get(SyncRun, run.id).status == "failed"
+
+
+def test_sla_check_flags_late_tickets(db):
+    from models.records import Ticket
+
+    org = make_org(db)
+    now = utcnow()
+    with db.session() as s:
+        s.add_all(
+            [
+                Ticket(
+                    org_id=org,
+                    subject="late open",
+                    status="open",
+                    due_at=now - timedelta(hours=1),
+                    source="t",
+                    external_id="1",
+                ),
+                Ticket(
+                    org_id=org,
+                    subject="on time open",
+                    status="open",
+                    due_at=now + timedelta(hours=1),
+                    source="t",
+                    external_id="2",
+                ),
+                Ticket(
+                    org_id=org,
+                    subject="resolved late",
+                    status="resolved",
+                    due_at=now - timedelta(days=2),
+                    resolved_at=now - timedelta(days=1),
+                    source="t",
+                    external_id="3",
+                ),
+                Ticket(
+                    org_id=org,
+                    subject="resolved in time",
+                    status="closed",
+                    due_at=now - timedelta(days=1),
+                    resolved_at=now - timedelta(days=2),
+                    source="t",
+                    external_id="4",
+                ),
+                Ticket(
+                    org_id=org, subject="no deadline", status="open", source="t", external_id="5"
+                ),
+            ]
+        )
+        s.commit()
+    scheduler.tick()
+    with db.session() as s:
+        flagged = set(s.scalars(select(Ticket.external_id).where(Ticket.sla_breached.is_(True))))
+    assert flagged == {"1", "3"}
