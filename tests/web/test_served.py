@@ -83,34 +83,17 @@ def test_login_limit_holds_across_processes_with_redis(tmp_path, redis_url):
 @pytest.fixture(scope="module")
 def prefixed_app(tmp_path_factory):
     folder = tmp_path_factory.mktemp("served")
-    port = free_port()
-    env = {
-        **os.environ,
-        "SYNCBOARD_INSTANCE_DIR": str(folder),
-        "DATABASE_URL": f"sqlite:///{folder / 'app.db'}",
-        "SYNCBOARD_URL_PREFIX": "/analytics/",
-        "ADMIN_EMAIL": "boss@example.com",
-        "ADMIN_PASSWORD": "boss-password",
-        "SYNCBOARD_FRAME_ANCESTORS": "'self' https://intranet.example.com",
-    }
-    env.pop("REDIS_URL", None)
-    proc = subprocess.Popen(
-        [SYNCBOARD, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    proc, base = serve(
+        folder,
+        {
+            "SYNCBOARD_INSTANCE_DIR": str(folder),
+            "DATABASE_URL": f"sqlite:///{folder / 'app.db'}",
+            "SYNCBOARD_URL_PREFIX": "/analytics/",
+            "ADMIN_EMAIL": "boss@example.com",
+            "ADMIN_PASSWORD": "boss-password",
+            "SYNCBOARD_FRAME_ANCESTORS": "'self' https://intranet.example.com",
+        },
     )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if requests.get(base + "/analytics/healthz", timeout=1).ok:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        raise AssertionError(proc.stdout.read())
     yield base
     proc.terminate()
     proc.wait(10)
