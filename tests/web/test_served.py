@@ -33,11 +33,11 @@ def serve(folder: Path, extra: dict[str, str]) -> tuple[subprocess.Popen, str]:
     )
     base = f"http://127.0.0.1:{port}"
     prefix = extra.get("SYNCBOARD_URL_PREFIX", "/")
-    for _ in range(150):
+    for _ in range(300):
         try:
-            if requests.get(base + prefix + "healthz", timeout=1).ok:
+            if requests.get(base + prefix + "healthz", timeout=2).ok:
                 return proc, base
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.2)
     proc.kill()
     raise AssertionError(proc.stdout.read())
