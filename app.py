@@ -16,6 +16,7 @@ from settings import get_settings
 from web.api import init_api
 from web.auth import init_auth
 from web.health import bp as health_bp
+from web.invite import bp as invite_bp
 from web.security import init_security
 
 ROOT = Path(__file__).resolve().parent
@@ -37,6 +38,7 @@ def create_server() -> Flask:
     init_auth(server)
     mount = settings.url_prefix.rstrip("/") or None
     server.register_blueprint(health_bp, url_prefix=mount)
+    server.register_blueprint(invite_bp, url_prefix=mount)
     init_api(server, mount)
     server.before_request(_embed_flag)
     return server

@@ -17,25 +17,61 @@ def login(client, email: str, password: str = PASSWORD, prefix: str = "/"):
     )
 
 
-def dash_post(
-    client, output: str, inputs: list[dict], prefix: str = "/", state: list | None = None
-):
-    """POST to a Dash callback the way the browser does, CSRF header included."""
+def dash_post(client, output: str, inputs: list, prefix: str = "/", state: list | None = None):
+    """POST to a Dash callback the way the browser does, CSRF header included.
+
+    `output` may leave out the `@hash` Dash adds to allow_duplicate outputs; an input
+    of a pattern-matching ALL callback is a list of {"id": {...}, "property", "value"}.
+    """
     token = client.get_cookie("_csrf_token")
     headers = {"X-CSRFToken": token.value} if token else {}
+    output = _resolve(output, inputs)
+    flat = [i for item in inputs for i in (item if isinstance(item, list) else [item])]
     body = {
         "output": output,
         "outputs": _outputs(output),
         "inputs": inputs,
         "state": state or [],
-        "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs],
+        "changedPropIds": [f"{_id_text(i['id'])}.{i['property']}" for i in flat],
     }
     return client.post(prefix + "_dash-update-component", json=body, headers=headers)
 
 
+def _id_text(cid) -> str:
+    import json
+
+    return json.dumps(cid, sort_keys=True, separators=(",", ":")) if isinstance(cid, dict) else cid
+
+
+def _resolve(output: str, inputs: list) -> str:
+    """The registered callback key for `output`, matching `@hash` suffixes and input ids."""
+    import json
+    import re
+
+    import dash
+
+    callback_map = dash.get_app().callback_map
+    if output in callback_map:
+        return output
+    flat = [i for item in inputs for i in (item if isinstance(item, list) else [item])]
+    wanted = {
+        (i["id"]["type"] if isinstance(i["id"], dict) else i["id"], i["property"]) for i in flat
+    }
+    for key, spec in callback_map.items():
+        if re.sub(r"@[0-9a-f]+", "", key) != output:
+            continue
+        ids = set()
+        for i in spec["inputs"]:
+            cid = i["id"]
+            ids.add((json.loads(cid)["type"] if cid.startswith("{") else cid, i["property"]))
+        if wanted <= ids:
+            return key
+    return output
+
+
 def _outputs(output: str):
     outs = []
-    for part in output.strip(".").split("..") if output.startswith("..") else [output]:
+    for part in output[2:-2].split("...") if output.startswith("..") else [output]:
         cid, prop = part.rsplit(".", 1)
         outs.append({"id": cid, "property": prop})
     return outs if output.startswith("..") else outs[0]

@@ -56,7 +56,7 @@ class SignedInUser:
         return f"{self.id}:{self.session_version}"
 
 
-def _signed_in(user) -> SignedInUser:
+def signed_in_user(user) -> SignedInUser:
     return SignedInUser(
         user.id, user.email, user.name, user.is_platform_admin, user.session_version
     )
@@ -70,7 +70,7 @@ def _load(cookie_id: str) -> SignedInUser | None:
         return None
     with session_scope() as db:
         user = load_user(db, user_id, version)
-        return _signed_in(user) if user else None
+        return signed_in_user(user) if user else None
 
 
 def prefixed(path: str) -> str:
@@ -165,7 +165,7 @@ def login_submit():
         return _form("Your sign-in form expired. Please try again.", 400)
     with session_scope() as db:
         user = authenticate(db, request.form.get("email", ""), request.form.get("password", ""))
-        signed = _signed_in(user) if user else None
+        signed = signed_in_user(user) if user else None
     if signed is None:
         return _form(BAD_LOGIN, 401)
     session.clear()
@@ -190,7 +190,7 @@ def logout():
 
 def _public(path: str) -> bool:
     prefix = get_settings().url_prefix
-    public = ("login", "logout", "healthz", "assets/", "_dash-component-suites/", "api/")
+    public = ("login", "logout", "healthz", "invite/", "assets/", "_dash-component-suites/", "api/")
     return path == prefix + "_favicon.ico" or any(path.startswith(prefix + p) for p in public)
 
 

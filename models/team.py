@@ -1,0 +1,246 @@
+"""The team of an organisation: members, roles, phone-number assignments and invitations."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from models.base import utcnow
+from models.orgs import Invitation, Membership, PhoneAssignment, PhoneNumber, Role, User
+from models.scope import AccessDenied, Viewer
+from models.users import AccountError, add_membership, create_user, normalize_email
+
+INVITE_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Member:
+    user_id: int
+    email: str
+    name: str
+    role: str
+    numbers: tuple[int, ...]
+    last_login: str | None
+
+
+def _can_view(viewer: Viewer) -> None:
+    viewer.require(Role.MANAGER.value)
+
+
+def _can_edit(viewer: Viewer) -> None:
+    if viewer.org_id is None or not viewer.can_manage_syncs:
+        raise AccessDenied("Only org admins can change the team.")
+
+
+def members(session: Session, viewer: Viewer) -> list[Member]:
+    """Everyone in the viewer's organisation with their role and assigned numbers."""
+    _can_view(viewer)
+    rows = session.execute(
+        select(User.id, User.email, User.name, Membership.role, User.last_login_at)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.org_id == viewer.org_id)
+        .order_by(User.email)
+    ).all()
+    assigned: dict[int, list[int]] = {}
+    for user_id, number_id in session.execute(
+        select(PhoneAssignment.user_id, PhoneAssignment.phone_number_id).where(
+            PhoneAssignment.org_id == viewer.org_id
+        )
+    ):
+        assigned.setdefault(user_id, []).append(number_id)
+    return [
+        Member(
+            uid,
+            email,
+            name,
+            Role(role).value,
+            tuple(sorted(assigned.get(uid, []))),
+            last.strftime("%Y-%m-%d %H:%M") if last else None,
+        )
+        for uid, email, name, role, last in rows
+    ]
+
+
+def org_numbers(session: Session, viewer: Viewer) -> list[tuple[int, str]]:
+    """(id, "label (number)") of the organisation's phone numbers."""
+    _can_view(viewer)
+    rows = session.execute(
+        select(PhoneNumber.id, PhoneNumber.number, PhoneNumber.label)
+        .where(PhoneNumber.org_id == viewer.org_id)
+        .order_by(PhoneNumber.label, PhoneNumber.number)
+    )
+    return [
+        (nid, f"{label} ({number})" if label and label != number else number)
+        for nid, number, label in rows
+    ]
+
+
+def _membership(session: Session, viewer: Viewer, user_id: int) -> Membership:
+    membership = session.scalar(
+        select(Membership).where(
+            Membership.org_id == viewer.org_id, Membership.user_id == int(user_id)
+        )
+    )
+    if membership is None:
+        raise AccountError("That person is not a member of this organisation.")
+    return membership
+
+
+def _admins(session: Session, org_id: int) -> int:
+    return (
+        session.scalar(
+            select(func.count()).where(
+                Membership.org_id == org_id, Membership.role == Role.ORG_ADMIN
+            )
+        )
+        or 0
+    )
+
+
+def set_role(session: Session, viewer: Viewer, user_id: int, role: str) -> None:
+    _can_edit(viewer)
+    try:
+        new_role = Role(role)
+    except ValueError as exc:
+        raise AccountError(f"Unknown role {role!r}.") from exc
+    membership = _membership(session, viewer, user_id)
+    if (
+        membership.role == Role.ORG_ADMIN
+        and new_role != Role.ORG_ADMIN
+        and _admins(session, viewer.org_id) <= 1
+    ):
+        raise AccountError("An organisation needs at least one org admin.")
+    membership.role = new_role
+    if new_role != Role.AGENT:
+        session.execute(
+            delete(PhoneAssignment).where(
+                PhoneAssignment.org_id == viewer.org_id,
+                PhoneAssignment.user_id == membership.user_id,
+            )
+        )
+
+
+def remove_member(session: Session, viewer: Viewer, user_id: int) -> None:
+    _can_edit(viewer)
+    membership = _membership(session, viewer, user_id)
+    if membership.user_id == viewer.user_id:
+        raise AccountError("You cannot remove yourself.")
+    if membership.role == Role.ORG_ADMIN and _admins(session, viewer.org_id) <= 1:
+        raise AccountError("An organisation needs at least one org admin.")
+    session.execute(
+        delete(PhoneAssignment).where(
+            PhoneAssignment.org_id == viewer.org_id, PhoneAssignment.user_id == membership.user_id
+        )
+    )
+    session.delete(membership)
+
+
+def assign_numbers(session: Session, viewer: Viewer, user_id: int, number_ids: list[int]) -> None:
+    """Replace the agent's numbers; numbers of other organisations are refused."""
+    _can_edit(viewer)
+    membership = _membership(session, viewer, user_id)
+    if membership.role != Role.AGENT:
+        raise AccountError("Only agents have assigned numbers; managers see every call.")
+    wanted = {int(n) for n in number_ids or []}
+    ours = set(session.scalars(select(PhoneNumber.id).where(PhoneNumber.org_id == viewer.org_id)))
+    if not wanted <= ours:
+        raise AccessDenied("Those numbers do not belong to this organisation.")
+    session.execute(
+        delete(PhoneAssignment).where(
+            PhoneAssignment.org_id == viewer.org_id, PhoneAssignment.user_id == membership.user_id
+        )
+    )
+    session.add_all(
+        PhoneAssignment(org_id=viewer.org_id, user_id=membership.user_id, phone_number_id=n)
+        for n in sorted(wanted)
+    )
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite(session: Session, viewer: Viewer, email: str, role: str) -> tuple[Invitation, str]:
+    """A pending invitation and its secret token (only its hash is stored)."""
+    _can_edit(viewer)
+    email = normalize_email(email)
+    try:
+        role = Role(role)
+    except ValueError as exc:
+        raise AccountError(f"Unknown role {role!r}.") from exc
+    existing = session.scalar(
+        select(User.id)
+        .join(Membership, Membership.user_id == User.id)
+        .where(User.email == email, Membership.org_id == viewer.org_id)
+    )
+    if existing is not None:
+        raise AccountError(f"{email} is already a member.")
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        org_id=viewer.org_id,
+        email=email,
+        role=role,
+        token_hash=_hash(token),
+        invited_by_id=viewer.user_id,
+        expires_at=utcnow() + timedelta(days=INVITE_DAYS),
+    )
+    session.add(invitation)
+    session.flush()
+    return invitation, token
+
+
+def pending_invitations(session: Session, viewer: Viewer) -> list[Invitation]:
+    _can_view(viewer)
+    return list(
+        session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.org_id == viewer.org_id,
+                Invitation.accepted_at.is_(None),
+                Invitation.expires_at > utcnow(),
+            )
+            .order_by(Invitation.created_at.desc())
+        )
+    )
+
+
+def revoke_invitation(session: Session, viewer: Viewer, invitation_id: int) -> None:
+    _can_edit(viewer)
+    invitation = session.get(Invitation, int(invitation_id))
+    if invitation is None or invitation.org_id != viewer.org_id:
+        raise AccountError("No such invitation.")
+    session.delete(invitation)
+
+
+def find_invitation(session: Session, token: str) -> Invitation | None:
+    """The open invitation for this token, or None (unknown, used or expired)."""
+    invitation = session.scalar(
+        select(Invitation).where(Invitation.token_hash == _hash(token or ""))
+    )
+    if (
+        invitation is None
+        or invitation.accepted_at is not None
+        or invitation.expires_at <= utcnow()
+    ):
+        return None
+    return invitation
+
+
+def accept_invitation(session: Session, token: str, *, password: str, name: str = "") -> User:
+    """Join the organisation: a new account, or a membership for an existing one."""
+    invitation = find_invitation(session, token)
+    if invitation is None:
+        raise AccountError("This invitation link is not valid any more; ask for a new one.")
+    user = session.scalar(select(User).where(User.email == invitation.email))
+    if user is None:
+        user = create_user(session, invitation.email, password, name=name)
+    from models.orgs import Organization
+
+    add_membership(session, user, session.get(Organization, invitation.org_id), invitation.role)
+    invitation.accepted_at = utcnow()
+    return user
