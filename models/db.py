@@ -30,7 +30,15 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # psycopg's automatic server-side prepares let PostgreSQL switch the upsert's key lookup
+    # to a generic plan that scans the whole source; planning each time is far cheaper.
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        connect_args={"prepare_threshold": None},
+    )
 
 
 def _pair(url: str) -> tuple[Engine, sessionmaker[Session]]:

@@ -8,6 +8,7 @@ A bad record is counted and sampled; it never aborts the run.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Iterator
@@ -31,7 +32,6 @@ from models.sync_options import SyncOptions, parse_options
 from models.sync_store import (
     DbMappingContext,
     Progress,
-    UpsertResult,
     beat,
     cancel_requested,
     claim_run,
@@ -39,6 +39,7 @@ from models.sync_store import (
     fail_run,
     finish_run,
     get_cursor,
+    refresh_statistics,
     save_progress,
     set_cursor,
     upsert_batch,
@@ -92,12 +93,6 @@ def _cursor_text(value: Any) -> str | None:
     return str(value)
 
 
-@dataclass
-class StreamOutcome:
-    result: UpsertResult
-    cursor: str | None
-
-
 def execute_run(run_id: int, *, job_id: str | None = None) -> str:
     """Run one queued sync to its end; returns the final status. Safe to call twice."""
     factory = session_factory()
@@ -130,12 +125,12 @@ def execute_run(run_id: int, *, job_id: str | None = None) -> str:
         debug(
             f"sync {conn.connector}:{conn.name} streams={[s.name for s in streams]} options={options.as_dict()}"
         )
+        shared = _Run(factory, run_id, conn, connector, options, progress, stats, debug, started)
         for stream in streams:
-            _sync_stream(
-                factory, run_id, conn, connector, stream, options, progress, stats, debug, started
-            )
-            if options.max_records and progress.processed >= options.max_records:
+            _StreamSync(shared, stream).execute()
+            if shared.exhausted:
                 break
+
         status = RunStatus.PARTIAL.value if progress.failed else RunStatus.SUCCESS.value
     except Cancelled:
         status = RunStatus.CANCELLED.value
@@ -167,160 +162,195 @@ def execute_run(run_id: int, *, job_id: str | None = None) -> str:
     return status
 
 
-def _pages(connector: Connector, request: ReadRequest) -> Iterator[Page]:
-    yield from connector.read(request)
+class _Prefetch:
+    """Reads pages in a thread so the next HTTP request overlaps the current batch's writes."""
 
+    _DONE = object()
 
-def _sync_stream(
-    factory,
-    run_id: int,
-    conn: Connection,
-    connector: Connector,
-    stream: Stream,
-    options: SyncOptions,
-    progress: Progress,
-    stats: HttpStats,
-    debug: _DebugLog,
-    started: float,
-) -> None:
-    with factory() as session:
-        stored = None if options.full else get_cursor(session, conn.id, stream.name)
-    since = options.since_datetime
-    if since is None and stored and stream.cursor_field:
-        since = datetime.fromisoformat(stored)
-    remaining = (options.max_records - progress.processed) if options.max_records else None
-    request = ReadRequest(
-        stream=stream,
-        since=since,
-        max_records=remaining,
-        page_size=min(options.batch_size, type(connector).max_page_size),
-    )
-    debug(f"stream {stream.name}: since={since} cursor={stored}")
-    batch: list[tuple[str, dict, Any]] = []
-    highest: str | None = None
-    base_total = progress.total or 0
-    mapping_session = factory()
-    try:
-        ctx = DbMappingContext(
-            mapping_session, conn.org_id, conn.connector, create=not options.dry_run
+    def __init__(self, connector: Connector, request: ReadRequest, depth: int = 2):
+        self.queue: queue.Queue = queue.Queue(maxsize=depth)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(
+            target=self._read, args=(connector, request), daemon=True, name="page-reader"
         )
-        for page in _pages(connector, request):
-            if page.total is not None:
-                progress.total = base_total + page.total
-            for raw in page.records:
-                if options.max_records and progress.processed >= options.max_records:
+        self.thread.start()
+
+    def _put(self, item) -> bool:
+        while not self.stop.is_set():
+            try:
+                self.queue.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _read(self, connector: Connector, request: ReadRequest) -> None:
+        try:
+            for page in connector.read(request):
+                if not self._put(page):
+                    return
+            self._put(self._DONE)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            self._put(exc)
+
+    def __iter__(self) -> Iterator[Page]:
+        while True:
+            item = self.queue.get()
+            if item is self._DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=5)
+
+
+@dataclass
+class _Run:
+    """What every stream of one run shares."""
+
+    factory: Any
+    run_id: int
+    conn: Connection
+    connector: Connector
+    options: SyncOptions
+    progress: Progress
+    stats: HttpStats
+    debug: _DebugLog
+    started: float
+
+    @property
+    def exhausted(self) -> bool:
+        limit = self.options.max_records
+        return bool(limit) and self.progress.processed >= limit
+
+
+class _StreamSync:
+    """One stream of a run: read, map, and commit a batch at a time."""
+
+    def __init__(self, run: _Run, stream: Stream):
+        self.run = run
+        self.stream = stream
+        self.highest: str | None = None
+        self.analyzed = False
+
+    def execute(self) -> None:
+        run, stream, options = self.run, self.stream, self.run.options
+        with run.factory() as session:
+            stored = None if options.full else get_cursor(session, run.conn.id, stream.name)
+        since = options.since_datetime
+        if since is None and stored and stream.cursor_field:
+            since = datetime.fromisoformat(stored)
+        remaining = (options.max_records - run.progress.processed) if options.max_records else None
+        request = ReadRequest(
+            stream=stream,
+            since=since,
+            max_records=remaining,
+            page_size=min(options.batch_size, type(run.connector).max_page_size),
+        )
+        run.debug(f"stream {stream.name}: since={since} cursor={stored}")
+        base_total = run.progress.total or 0
+        batch: list[tuple[dict, str | None]] = []
+        session = run.factory()
+        pages = _Prefetch(run.connector, request)
+        try:
+            ctx = DbMappingContext(
+                session, run.conn.org_id, run.conn.connector, create=not options.dry_run
+            )
+            for page in pages:
+                if page.total is not None:
+                    run.progress.total = base_total + page.total
+                for raw in page.records:
+                    if run.exhausted:
+                        break
+                    mapped = self._map(raw, ctx)
+                    if mapped is not None:
+                        batch.append(mapped)
+                    if len(batch) >= options.batch_size:
+                        self._commit(session, batch)
+                        batch = []
+                if run.exhausted:
                     break
-                progress.processed += 1
-                try:
-                    external_id = connector.external_id(stream, raw)
-                    row = connector.map_record(stream, raw, ctx)
-                except RecordError as exc:
-                    key = raw.get(stream.primary_key) if isinstance(raw, dict) else None
-                    ext = exc.external_id or (str(key) if key not in (None, "") else None)
-                    progress.add_error(ext, exc.reason, stream.name)
-                    debug(f"bad record {ext}: {exc.reason}")
-                    continue
-                row.setdefault("external_id", external_id)
-                if stream.model != "phone_numbers":
-                    row.setdefault("raw", raw)
-                cursor_value = _cursor_text(row.pop("_cursor", None))
-                batch.append((external_id, row, cursor_value))
-                if len(batch) >= options.batch_size:
-                    highest = _commit(
-                        mapping_session,
-                        run_id,
-                        conn,
-                        stream,
-                        batch,
-                        options,
-                        progress,
-                        stats,
-                        highest,
-                        started,
-                        debug,
-                    )
-                    batch = []
-            if options.max_records and progress.processed >= options.max_records:
-                break
-        highest = _commit(
-            mapping_session,
-            run_id,
-            conn,
-            stream,
-            batch,
-            options,
-            progress,
-            stats,
-            highest,
-            started,
-            debug,
-            final=True,
-        )
-    finally:
-        mapping_session.close()
+            self._commit(session, batch, final=True)
+        finally:
+            pages.close()
+            session.close()
 
+    def _map(self, raw: Any, ctx: DbMappingContext) -> tuple[dict, str | None] | None:
+        run, stream = self.run, self.stream
+        run.progress.processed += 1
+        try:
+            external_id = run.connector.external_id(stream, raw)
+            row = run.connector.map_record(stream, raw, ctx)
+        except RecordError as exc:
+            key = raw.get(stream.primary_key) if isinstance(raw, dict) else None
+            ext = exc.external_id or (str(key) if key not in (None, "") else None)
+            run.progress.add_error(ext, exc.reason, stream.name)
+            run.debug(f"bad record {ext}: {exc.reason}")
+            return None
+        row.setdefault("external_id", external_id)
+        if stream.model != "phone_numbers":
+            row.setdefault("raw", raw)
+        return row, _cursor_text(row.pop("_cursor", None))
 
-def _commit(
-    session,
-    run_id: int,
-    conn: Connection,
-    stream: Stream,
-    batch: list[tuple[str, dict, Any]],
-    options: SyncOptions,
-    progress: Progress,
-    stats: HttpStats,
-    highest: str | None,
-    started: float,
-    debug: _DebugLog,
-    *,
-    final: bool = False,
-) -> str | None:
-    """One transaction: the batch, the cursor (when safe), the counters; then honour cancel."""
-    rows = [row for _ext, row, _cur in batch]
-    cursors = [c for _e, _r, c in batch if c is not None]
-    if cursors:
-        top = max(cursors)
-        highest = top if highest is None or top > highest else highest
-    try:
-        result = upsert_batch(
-            session,
-            stream.model,
-            conn.org_id,
-            conn.connector,
-            rows,
-            force=options.force,
-            dry_run=options.dry_run,
+    def _commit(
+        self, session, batch: list[tuple[dict, str | None]], *, final: bool = False
+    ) -> None:
+        """One transaction: the batch, the cursor (when safe), the counters; then honour cancel."""
+        run, stream, options, progress = self.run, self.stream, self.run.options, self.run.progress
+        rows = [row for row, _cursor in batch]
+        cursors = [c for _row, c in batch if c is not None]
+        if cursors and (self.highest is None or max(cursors) > self.highest):
+            self.highest = max(cursors)
+        try:
+            result = upsert_batch(
+                session,
+                stream.model,
+                run.conn.org_id,
+                run.conn.connector,
+                rows,
+                force=options.force,
+                dry_run=options.dry_run,
+            )
+            if (
+                not options.dry_run
+                and not self.analyzed
+                and result.created >= max(len(rows) // 2, 1)
+            ):
+                refresh_statistics(session, stream.model)
+                self.analyzed = True
+        except Exception as exc:
+            session.rollback()
+            raise ConnectorError(
+                f"Could not write a batch of {stream.name}: {type(exc).__name__}: {exc}"
+            ) from exc
+        progress.created += result.created
+        progress.updated += result.updated
+        progress.unchanged += result.unchanged + result.stale
+        if options.dry_run:
+            session.rollback()
+        elif (
+            stream.cursor_field
+            and self.highest
+            and (stream.sorted_by_cursor or (final and not options.max_records))
+        ):
+            set_cursor(session, run.conn.id, stream.name, self.highest, finished=final)
+        elif final:
+            set_cursor(session, run.conn.id, stream.name, None, finished=True)
+        elapsed = time.perf_counter() - run.started
+        figures = run.stats.as_dict() | {
+            "records_per_second": round(progress.processed / elapsed, 1) if elapsed else None
+        }
+        save_progress(session, run.run_id, progress, figures)
+        session.commit()
+        run.debug(
+            f"batch {len(rows)} {stream.name}: +{result.created} ~{result.updated} "
+            f"={result.unchanged} stale={result.stale}"
         )
-    except Exception as exc:
-        session.rollback()
-        raise ConnectorError(
-            f"Could not write a batch of {stream.name}: {type(exc).__name__}: {exc}"
-        ) from exc
-    progress.created += result.created
-    progress.updated += result.updated
-    progress.unchanged += result.unchanged + result.stale
-    if options.dry_run:
-        session.rollback()
-    elif (
-        stream.cursor_field
-        and highest
-        and (stream.sorted_by_cursor or (final and not options.max_records))
-    ):
-        set_cursor(session, conn.id, stream.name, highest, finished=final)
-    elif final:
-        set_cursor(session, conn.id, stream.name, None, finished=True)
-    elapsed = time.perf_counter() - started
-    figures = stats.as_dict() | {
-        "records_per_second": round(progress.processed / elapsed, 1) if elapsed else None
-    }
-    save_progress(session, run_id, progress, figures)
-    session.commit()
-    debug(
-        f"batch {len(rows)} {stream.name}: +{result.created} ~{result.updated} ={result.unchanged} stale={result.stale}"
-    )
-    if cancel_requested(session, run_id):
-        raise Cancelled()
-    return highest
+        if cancel_requested(session, run.run_id):
+            raise Cancelled()
 
 
 def run_safely(run_id: int, job_id: str | None = None) -> str:
