@@ -1,0 +1,1 @@
+"""Benchmarks of syncboard: `python -m bench [NAME ...]`; results go to docs/performance.md."""
