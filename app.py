@@ -15,7 +15,9 @@ from pages._shell import EMBED_KEY, shell
 from settings import get_settings
 from web.api import init_api
 from web.auth import init_auth
+from web.exports import bp as exports_bp
 from web.health import bp as health_bp
+from web.stream_export import bp as stream_export_bp
 from web.invite import bp as invite_bp
 from web.security import init_security
 
@@ -39,6 +41,8 @@ def create_server() -> Flask:
     mount = settings.url_prefix.rstrip("/") or None
     server.register_blueprint(health_bp, url_prefix=mount)
     server.register_blueprint(invite_bp, url_prefix=mount)
+    server.register_blueprint(exports_bp, url_prefix=mount)
+    server.register_blueprint(stream_export_bp, url_prefix=mount)
     init_api(server, mount)
     server.before_request(_embed_flag)
     return server

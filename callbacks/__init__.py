@@ -1,5 +1,33 @@
 """Callbacks of every page; importing this package registers them with Dash."""
 
-from callbacks import overview, shell
+from callbacks import (
+    calls,
+    overview,
+    recordings,
+    reports,
+    shell,
+    sms,
+    source_detail,
+    sources,
+    stream_detail,
+    sync_detail,
+    sync_modal,
+    syncs,
+    team,
+)
 
-__all__ = ["overview", "shell"]
+__all__ = [
+    "calls",
+    "overview",
+    "recordings",
+    "reports",
+    "shell",
+    "sms",
+    "source_detail",
+    "sources",
+    "stream_detail",
+    "sync_detail",
+    "sync_modal",
+    "syncs",
+    "team",
+]

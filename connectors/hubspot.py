@@ -61,7 +61,7 @@ def _after(body: dict) -> str | None:
 class HubSpotConnector(Connector):
     key = "hubspot"
     label = "HubSpot"
-    icon = "hubspot"
+    icon = "people"
     default_base_url = "https://api.hubapi.com"
     streams = (
         Stream("contacts", "contacts", cursor_field="updatedAt", description="CRM contacts"),

@@ -1,5 +1,172 @@
-"""Component ids of the overview page, shared by the page and its callbacks."""
+"""The overview page's contract with its callbacks: component ids and the URL's filter format.
 
+The filters live in the query string so a view can be bookmarked and shared:
+`?range=7|30|90|1` (days, 1 = today) or `?range=custom&from=2026-01-01&to=2026-01-31`
+(inclusive UTC days), plus `phone=<number id>`, `agent=<user id>`,
+`direction=inbound|outbound` and a heatmap cell `weekday=0..6` (Monday = 0) / `hour=0..23`.
+`OverviewFilters.parse` accepts anything (a URL, a forged callback input) and keeps only
+well-formed values; access is decided later, on the server, by the viewer's scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+URL = "overview-url"
+FILTERS = "overview-filters"
 RANGE = "overview-range"
+DATES = "overview-dates"
+DATES_WRAP = "overview-dates-wrap"
+PHONE = "overview-phone"
+AGENT = "overview-agent"
+DIRECTION = "overview-direction"
+CELL_BADGE = "overview-cell-badge"
+CELL_TEXT = "overview-cell-text"
+CELL_CLEAR = "overview-cell-clear"
+RESET = "overview-reset"
 CARDS = "overview-cards"
+PERIOD_TEXT = "overview-period"
+UPDATED = "overview-updated"
+AUTO = "overview-auto"
+INTERVAL = "overview-interval"
+REFRESH = "overview-refresh"
+EMPTY = "overview-empty"
+CALL_CHARTS = "overview-call-charts"
+DAY_CHART = "overview-chart-days"
+HEATMAP = "overview-chart-heatmap"
+AGENT_CHART = "overview-chart-agents"
+NUMBER_CHART = "overview-chart-numbers"
+CASE_STATUS_CHART = "overview-chart-case-status"
+CASE_OFFICE_CHART = "overview-chart-case-office"
+TICKET_CHART = "overview-chart-tickets"
+
 RANGES = ((1, "Today"), (7, "7 days"), (30, "30 days"), (90, "90 days"))
+CUSTOM = "custom"
+DEFAULT_DAYS = 30
+MAX_DAYS = 366
+DIRECTIONS = ("inbound", "outbound")
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+REFRESH_MS = 60_000
+EARLIEST = date(2000, 1, 1)
+
+
+def _int(value: Any, low: int, high: int) -> int | None:
+    """An int in [low, high] from an int or a decimal string, else None (bools are not ints)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    return value if isinstance(value, int) and low <= value <= high else None
+
+
+def _date(value: Any) -> date | None:
+    if isinstance(value, str):
+        try:
+            parsed = date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            return None
+        return parsed if EARLIEST <= parsed <= date(2100, 1, 1) else None
+    return None
+
+
+@dataclass(frozen=True)
+class OverviewFilters:
+    """What the overview shows: a date range and optional narrowing of calls."""
+
+    range: int | str = DEFAULT_DAYS
+    start: date | None = None  # custom ranges only, inclusive
+    end: date | None = None
+    phone: int | None = None
+    agent: int | None = None
+    direction: str | None = None
+    weekday: int | None = None
+    hour: int | None = None
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any] | None) -> OverviewFilters:
+        """Filters from a query-string dict or a stored dict; malformed values are dropped."""
+        raw = raw or {}
+        start, end = _date(raw.get("from")), _date(raw.get("to"))
+        wanted = raw.get("range")
+        days = _int(wanted, 1, MAX_DAYS)
+        if (wanted == CUSTOM or (wanted is None and start and end)) and start and end:
+            if start > end:
+                start, end = end, start
+            start = max(start, end - timedelta(days=MAX_DAYS - 1))
+            range_: int | str = CUSTOM
+        else:
+            range_ = days if days in dict(RANGES) else DEFAULT_DAYS
+            start = end = None
+        direction = raw.get("direction")
+        return cls(
+            range=range_,
+            start=start,
+            end=end,
+            phone=_int(raw.get("phone"), 1, 2**31 - 1),
+            agent=_int(raw.get("agent"), 1, 2**31 - 1),
+            direction=direction if direction in DIRECTIONS else None,
+            weekday=_int(raw.get("weekday"), 0, 6),
+            hour=_int(raw.get("hour"), 0, 23),
+        )
+
+    @classmethod
+    def from_search(cls, search: str | None) -> OverviewFilters:
+        """Filters from a URL query string such as `?range=7&phone=3`."""
+        return cls.parse(dict(parse_qsl((search or "").lstrip("?"))))
+
+    def as_dict(self) -> dict[str, Any]:
+        """The query-string keys and values (None and defaults left out)."""
+        out: dict[str, Any] = {"range": self.range}
+        if self.range == CUSTOM:
+            out["from"], out["to"] = self.start.isoformat(), self.end.isoformat()
+        for key in ("phone", "agent", "direction", "weekday", "hour"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+    def to_search(self) -> str:
+        """The query string for the URL, `?range=30` at least."""
+        return "?" + urlencode(self.as_dict())
+
+    def with_(self, **changes: Any) -> OverviewFilters:
+        """A copy with some fields changed, validated like any other input."""
+        values = asdict(self) | changes
+        raw = {k: v for k, v in values.items() if k not in ("start", "end")}
+        raw["from"] = values["start"].isoformat() if values["start"] else None
+        raw["to"] = values["end"].isoformat() if values["end"] else None
+        return OverviewFilters.parse(raw)
+
+    def custom_day(self, day: date) -> OverviewFilters:
+        """This view narrowed to one day (a click on a day's bar)."""
+        return self.with_(range=CUSTOM, start=day, end=day)
+
+    @property
+    def cell(self) -> tuple[int | None, int | None]:
+        return self.weekday, self.hour
+
+    def window(self, now: datetime) -> tuple[datetime, datetime, timedelta]:
+        """(start, end, shift) in UTC: the half-open range shown and how far back the
+        comparison range lies (the same number of days, so "today so far" is compared with
+        "yesterday until the same time")."""
+        midnight = datetime.combine(now.date(), time(), tzinfo=now.tzinfo)
+        if self.range == CUSTOM:
+            start = datetime.combine(self.start, time(), tzinfo=now.tzinfo)
+            end = datetime.combine(self.end + timedelta(days=1), time(), tzinfo=now.tzinfo)
+            return start, end, end - start
+        days = int(self.range)
+        return midnight - timedelta(days=days - 1), now, timedelta(days=days)
+
+
+def cell_label(weekday: int | None, hour: int | None) -> str:
+    """`Monday 10:00–11:00 UTC`, or the half that is set."""
+    parts = []
+    if weekday is not None:
+        parts.append(WEEKDAY_NAMES[weekday])
+    if hour is not None:
+        parts.append(f"{hour:02d}:00–{(hour + 1) % 24:02d}:00 UTC")
+    return " ".join(parts)

@@ -40,13 +40,13 @@ def record_table(
     """A search box, a count, a CSV link and a server-side paged DataTable."""
     toolbar = html.Div(
         [
+            html.Label(search_placeholder, htmlFor=search_id(prefix), className="visually-hidden"),
             dbc.Input(
                 id=search_id(prefix),
                 type="search",
                 placeholder=search_placeholder,
                 debounce=True,
                 className="table-search",
-                **{"aria-label": search_placeholder},
             ),
             html.Span(id=count_id(prefix), className="text-muted small ms-2"),
             dbc.Button(
@@ -81,7 +81,7 @@ def record_table(
         style_cell={
             "textAlign": "left",
             "padding": "6px 10px",
-            "fontFamily": "inherit",
+            "fontFamily": "var(--bs-body-font-family)",
             "fontSize": "0.9rem",
         },
         cell_selectable=False,

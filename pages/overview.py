@@ -1,39 +1,262 @@
-"""Overview: the KPI cards of the current organisation."""
+"""Overview: KPI cards and charts of the current organisation, filtered from the URL."""
+
+from datetime import timedelta
 
 import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from pages._overview_ids import CARDS, RANGE, RANGES
+from models.base import utcnow
+from pages._overview_ids import (
+    AGENT,
+    AGENT_CHART,
+    AUTO,
+    CALL_CHARTS,
+    CARDS,
+    CASE_OFFICE_CHART,
+    CASE_STATUS_CHART,
+    CELL_BADGE,
+    CELL_CLEAR,
+    CELL_TEXT,
+    CUSTOM,
+    DATES,
+    DATES_WRAP,
+    DAY_CHART,
+    DEFAULT_DAYS,
+    DIRECTION,
+    EMPTY,
+    FILTERS,
+    HEATMAP,
+    INTERVAL,
+    NUMBER_CHART,
+    PERIOD_TEXT,
+    PHONE,
+    RANGE,
+    RANGES,
+    REFRESH,
+    REFRESH_MS,
+    RESET,
+    TICKET_CHART,
+    UPDATED,
+    URL,
+    OverviewFilters,
+    cell_label,
+)
 from pages._shell import page_guard
 
 dash.register_page(
     __name__, path="/", name="Overview", order=0, icon="speedometer2", min_role="agent"
 )
 
+GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
 
-def layout(**_kwargs):
+
+def _chart(graph_id: str, title: str, hint: str | None = None, height: int = 300) -> dbc.Card:
+    header = [html.Span(title, className="chart-title")]
+    if hint:
+        header.append(html.Span(hint, className="chart-hint"))
+    return dbc.Card(
+        [
+            dbc.CardHeader(header, className="chart-header"),
+            dbc.CardBody(
+                dcc.Loading(
+                    dcc.Graph(id=graph_id, config=GRAPH_CONFIG, style={"height": f"{height}px"}),
+                    type="dot",
+                    delay_show=300,
+                ),
+                className="p-2",
+            ),
+        ],
+        className="chart-card h-100",
+    )
+
+
+def _placeholder(value: int | None, label: str) -> list[dict]:
+    """One option for the value from the URL until the real choices load (else the
+    dropdown would clear a value it does not know yet)."""
+    return [{"label": f"{label} #{value}", "value": value}] if value is not None else []
+
+
+def _filter_bar(f: OverviewFilters) -> dbc.Card:
+    today = utcnow().date()
+    start = f.start or today - timedelta(days=DEFAULT_DAYS - 1)
+    end = f.end or today
+    weekday, hour = f.cell
+    cell_set = weekday is not None or hour is not None
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                dbc.RadioItems(
+                    id=RANGE,
+                    options=[{"label": label, "value": days} for days, label in RANGES]
+                    + [{"label": "Custom", "value": CUSTOM}],
+                    value=f.range,
+                    inline=True,
+                    className="btn-group range-picker",
+                    inputClassName="btn-check",
+                    labelClassName="btn btn-outline-primary btn-sm",
+                    labelCheckedClassName="active",
+                ),
+                html.Div(
+                    dcc.DatePickerRange(
+                        id=DATES,
+                        start_date=start.isoformat(),
+                        end_date=end.isoformat(),
+                        max_date_allowed=today.isoformat(),
+                        display_format="D MMM YYYY",
+                        first_day_of_week=1,
+                        minimum_nights=0,
+                        updatemode="bothdates",
+                    ),
+                    id=DATES_WRAP,
+                    className="overview-dates" + ("" if f.range == CUSTOM else " d-none"),
+                ),
+                dcc.Dropdown(
+                    id=PHONE,
+                    options=_placeholder(f.phone, "Number"),
+                    value=f.phone,
+                    placeholder="All numbers",
+                    className="overview-select",
+                ),
+                dcc.Dropdown(
+                    id=AGENT,
+                    options=_placeholder(f.agent, "Agent"),
+                    value=f.agent,
+                    placeholder="All agents",
+                    className="overview-select",
+                ),
+                dcc.Dropdown(
+                    id=DIRECTION,
+                    options=[
+                        {"label": "Inbound", "value": "inbound"},
+                        {"label": "Outbound", "value": "outbound"},
+                    ],
+                    value=f.direction,
+                    placeholder="Both directions",
+                    searchable=False,
+                    className="overview-select overview-select-sm",
+                ),
+                html.Span(
+                    [
+                        html.I(className="bi bi-grid-3x3-gap me-1"),
+                        html.Span(cell_label(weekday, hour), id=CELL_TEXT),
+                        html.Button(
+                            html.I(className="bi bi-x"),
+                            id=CELL_CLEAR,
+                            className="btn-close-badge",
+                            title="Remove the weekday/hour filter",
+                            **{"aria-label": "Remove the weekday/hour filter"},
+                        ),
+                    ],
+                    id=CELL_BADGE,
+                    className="badge rounded-pill text-bg-primary overview-cell"
+                    + ("" if cell_set else " d-none"),
+                ),
+                dbc.Button("Clear filters", id=RESET, color="link", size="sm", className="ms-auto"),
+            ],
+            className="overview-filters",
+        ),
+        className="mb-3 filter-card",
+    )
+
+
+def layout(**kwargs):
     refusal = page_guard("agent")
     if refusal is not None:
         return refusal
+    f = OverviewFilters.parse(kwargs)
     return html.Div(
         [
+            dcc.Location(id=URL, refresh=False, search=f.to_search()),
+            dcc.Store(id=FILTERS, data=f.as_dict()),
+            dcc.Interval(id=INTERVAL, interval=REFRESH_MS, disabled=True),
             html.Div(
                 [
-                    html.H1("Overview", className="h3 mb-0"),
-                    dbc.RadioItems(
-                        id=RANGE,
-                        options=[{"label": label, "value": days} for days, label in RANGES],
-                        value=30,
-                        inline=True,
-                        className="btn-group range-picker",
-                        inputClassName="btn-check",
-                        labelClassName="btn btn-outline-primary btn-sm",
-                        labelCheckedClassName="active",
+                    html.Div(
+                        [
+                            html.H1("Overview", className="h3 mb-0"),
+                            html.Div(id=PERIOD_TEXT, className="text-muted small"),
+                        ]
+                    ),
+                    html.Div(
+                        [
+                            html.Span(id=UPDATED, className="text-muted small"),
+                            dbc.Switch(
+                                id=AUTO,
+                                label="Auto-refresh",
+                                value=False,
+                                className="mb-0 small",
+                            ),
+                            dbc.Button(
+                                [
+                                    html.I(className="bi bi-arrow-clockwise"),
+                                    html.Span("Refresh now", className="visually-hidden"),
+                                ],
+                                id=REFRESH,
+                                color="light",
+                                size="sm",
+                                title="Refresh now",
+                            ),
+                        ],
+                        className="d-flex align-items-center gap-3",
                     ),
                 ],
                 className="d-flex flex-wrap justify-content-between align-items-center gap-2 mb-3",
             ),
-            dcc.Loading(html.Div(id=CARDS, className="kpi-grid"), type="dot", delay_show=300),
-        ]
+            _filter_bar(f),
+            dcc.Loading(
+                html.Div(id=CARDS, className="kpi-grid overview-kpis"),
+                type="dot",
+                delay_show=300,
+            ),
+            html.Div(id=EMPTY),
+            html.Div(
+                [
+                    dbc.Row(
+                        [
+                            dbc.Col(
+                                _chart(DAY_CHART, "Calls per day", "click a day to open it"),
+                                xl=8,
+                            ),
+                            dbc.Col(
+                                _chart(AGENT_CHART, "Answer rate by agent", "click to filter"),
+                                xl=4,
+                            ),
+                        ],
+                        className="g-3 mb-3",
+                    ),
+                    dbc.Row(
+                        [
+                            dbc.Col(
+                                _chart(HEATMAP, "Busiest hours (UTC)", "click a cell to filter"),
+                                xl=8,
+                            ),
+                            dbc.Col(
+                                _chart(NUMBER_CHART, "Top phone numbers", "click to filter"),
+                                xl=4,
+                            ),
+                        ],
+                        className="g-3 mb-3",
+                    ),
+                ],
+                id=CALL_CHARTS,
+                className="mt-3",
+            ),
+            html.H2(
+                [
+                    "Cases and tickets",
+                    html.Span(" · whole organisation", className="text-muted fw-normal"),
+                ],
+                className="h6 section-title",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(_chart(CASE_STATUS_CHART, "Cases by status", height=260), lg=4),
+                    dbc.Col(_chart(CASE_OFFICE_CHART, "Cases by office", height=260), lg=4),
+                    dbc.Col(_chart(TICKET_CHART, "Tickets by status", height=260), lg=4),
+                ],
+                className="g-3 mb-3",
+            ),
+        ],
+        className="overview",
     )

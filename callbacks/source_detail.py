@@ -1,0 +1,421 @@
+"""Callbacks of a source's page: streams table, stop, schedule, settings, test and delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, callback, ctx, html, no_update
+
+from callbacks.sources import test_result
+from models.db import session_scope
+from models.sync_store import NotFound, SyncConflict, get_connection, set_schedule
+from models.sync_views import SourceDetail, delete_connection, source_detail, update_connection
+from pages._sources_ids import (
+    SOURCE_ACTIONS,
+    SOURCE_BASE_URL,
+    SOURCE_CHANGED,
+    SOURCE_DELETE,
+    SOURCE_DELETE_CANCEL,
+    SOURCE_DELETE_CONFIRM,
+    SOURCE_DELETE_MODAL,
+    SOURCE_DELETE_TEXT,
+    SOURCE_HEADER,
+    SOURCE_ID,
+    SOURCE_LOCATION,
+    SOURCE_MESSAGE,
+    SOURCE_SCHEDULE_MINUTES,
+    SOURCE_SCHEDULE_OFF,
+    SOURCE_SCHEDULE_SAVE,
+    SOURCE_SCHEDULE_TEXT,
+    SOURCE_SETTINGS,
+    SOURCE_SETTINGS_SAVE,
+    SOURCE_STOP,
+    SOURCE_STREAMS,
+    SOURCE_TEST,
+    SOURCE_TEST_RESULT,
+    SOURCE_TOKEN,
+    SOURCE_TOKEN_ROW,
+)
+from pages._sync_modal import (
+    FINISHED,
+    STARTED,
+    ago,
+    icon_name,
+    open_button,
+    run_progress,
+    status_badge,
+    when,
+)
+from web.viewer import current_viewer
+from workers.service import cancel_sync, check_saved_connection
+
+
+def _link(path: str) -> str:
+    return dash.get_relative_path(path)
+
+
+def source_header(detail: SourceDetail) -> html.Div:
+    return html.Div(
+        [
+            html.I(className=f"bi bi-{icon_name(detail.icon)} source-icon"),
+            html.Div(
+                [
+                    html.H1(detail.name, className="h3 mb-0", id="source-name"),
+                    html.Div(detail.label, className="small text-muted"),
+                ]
+            ),
+            status_badge(detail.health),
+        ],
+        className="d-flex align-items-center gap-3",
+    )
+
+
+def stop_button(run_id: int) -> dbc.Button:
+    return dbc.Button(
+        [html.I(className="bi bi-stop-fill me-1"), "Stop"],
+        id={"type": SOURCE_STOP, "run": run_id},
+        size="sm",
+        color="danger",
+        outline=True,
+        n_clicks=0,
+    )
+
+
+def all_streams_block(run: dict[str, Any], detail: SourceDetail, *, admin: bool) -> html.Div:
+    """An all-streams run in progress, above the table (each stream row shows its status)."""
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Span("Syncing all streams", className="fw-semibold me-auto"),
+                    html.A("Details", href=_link(f"/syncs/{run['id']}"), className="small"),
+                    stop_button(run["id"]) if admin else None,
+                ],
+                className="d-flex align-items-center gap-2 mb-2",
+            ),
+            run_progress(run | {"connection": detail.name}),
+        ],
+        className="all-streams-run mb-3",
+        id="source-all-streams-run",
+    )
+
+
+def stream_table(detail: SourceDetail, *, admin: bool) -> Any:
+    """The streams of a source as a table; a pure function so tests can read it.
+
+    A run of one stream shows its live bar and Stop in that stream's row; a run of all
+    streams shows them once above the table (component ids must stay unique).
+    """
+    if not detail.streams:
+        return html.Div("This connector declares no streams.", className="empty-state")
+    every = next((r for r in detail.active if r["stream"] is None), None)
+    rows = []
+    for row in detail.streams:
+        href = _link(f"/sources/{detail.id}/{row.name}")
+        own = row.active if row.active and row.active["stream"] == row.name else None
+        if own:
+            status = run_progress(own | {"connection": detail.name}, show_counts=False)
+        elif row.active:
+            status = status_badge(row.active["status"])
+        else:
+            status = status_badge(row.status)
+        actions = [dbc.Button("View", href=href, size="sm", color="secondary", outline=True)]
+        if admin and own:
+            actions.append(stop_button(own["id"]))
+        elif admin:
+            actions.append(open_button(detail.id, row.name, "Sync", disabled=bool(row.active)))
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(
+                        [
+                            html.A(row.name, href=href, className="fw-semibold"),
+                            html.Div(row.description, className="small text-muted"),
+                        ]
+                    ),
+                    html.Td(row.model),
+                    html.Td(ago(row.last_sync), title=when(row.last_sync), className="text-nowrap"),
+                    html.Td(status, className="stream-status"),
+                    html.Td(f"{row.records:,}", className="text-end text-nowrap"),
+                    html.Td(
+                        html.Div(actions, className="d-flex gap-1 justify-content-end text-nowrap")
+                    ),
+                ],
+                id=f"stream-row-{row.name}",
+            )
+        )
+    head = html.Thead(
+        html.Tr(
+            [
+                html.Th("Stream"),
+                html.Th("Model"),
+                html.Th("Last sync"),
+                html.Th("Status"),
+                html.Th("Records", className="text-end"),
+                html.Th(""),
+            ]
+        )
+    )
+    table = dbc.Table([head, html.Tbody(rows)], hover=True, responsive=True, className="mb-0")
+    return [all_streams_block(every, detail, admin=admin), table] if every else table
+
+
+def settings_text(detail: SourceDetail) -> html.Dl:
+    if detail.needs_token:
+        token = "•••• saved" if detail.token_saved else "not set"
+    else:
+        token = "not needed"
+    base = detail.base_url or (
+        f"default ({detail.default_base_url})" if detail.default_base_url else "not needed"
+    )
+    items = [("Connector", f"{detail.label} ({detail.connector})"), ("Base URL", base)]
+    items.append(("Token", token))
+    return html.Dl(
+        [
+            part
+            for term, value in items
+            for part in (html.Dt(term), html.Dd(value, className="mb-1"))
+        ]
+        + ([html.P(detail.docs, className="text-muted mb-0")] if detail.docs else []),
+        className="settings-list mb-0",
+    )
+
+
+def schedule_text(detail: SourceDetail) -> str:
+    if not detail.schedule_enabled or not detail.schedule_minutes:
+        return "No schedule: this source syncs when someone starts it."
+    every = detail.schedule_minutes
+    next_run = f" · next {ago(detail.next_run_at)}" if detail.next_run_at else ""
+    return f"Every {every} minute{'s' if every != 1 else ''}{next_run}."
+
+
+def delete_text(detail: SourceDetail) -> list:
+    records = sum(row.records for row in detail.streams)
+    return [
+        html.P(
+            [
+                "Deleting ",
+                html.Strong(detail.name),
+                f" removes the connection, its {detail.runs:,} sync run"
+                f"{'s' if detail.runs != 1 else ''} and its saved cursors.",
+            ]
+        ),
+        html.P(
+            f"The {records:,} records it synced are kept in the database, marked with their "
+            f"source ({detail.connector}); record tables and exports still show them.",
+            className="mb-0",
+        ),
+    ]
+
+
+def _not_found(message: str):
+    empty = html.Div(
+        [html.H2("Source not found", className="h4"), html.P(message, className="text-muted")],
+        className="empty-state",
+        id="source-missing",
+    )
+    return None, None, empty, "", "", ""
+
+
+@callback(
+    Output(SOURCE_HEADER, "children"),
+    Output(SOURCE_ACTIONS, "children"),
+    Output(SOURCE_STREAMS, "children"),
+    Output(SOURCE_SCHEDULE_TEXT, "children"),
+    Output(SOURCE_SETTINGS, "children"),
+    Output(SOURCE_DELETE_TEXT, "children"),
+    Input(SOURCE_ID, "data"),
+    Input(STARTED, "data"),
+    Input(FINISHED, "data"),
+    Input(SOURCE_CHANGED, "data"),
+)
+def render(source_id, _started, _finished, _changed):
+    viewer = current_viewer()
+    try:
+        with session_scope() as db:
+            detail = source_detail(db, viewer, source_id)
+    except NotFound as exc:
+        return _not_found(str(exc))
+    admin = viewer.can_manage_syncs
+    actions = [
+        dbc.Button(
+            [html.I(className="bi bi-clock-history me-1"), "History"],
+            href=_link(f"/syncs?connection={detail.id}"),
+            color="secondary",
+            outline=True,
+        ),
+        open_button(detail.id, None, "Sync all", size=None) if admin else None,
+    ]
+    return (
+        source_header(detail),
+        actions,
+        stream_table(detail, admin=admin),
+        schedule_text(detail),
+        settings_text(detail),
+        delete_text(detail),
+    )
+
+
+@callback(
+    Output(SOURCE_SCHEDULE_MINUTES, "value"),
+    Output(SOURCE_BASE_URL, "value"),
+    Output(SOURCE_BASE_URL, "placeholder"),
+    Output(SOURCE_TOKEN_ROW, "style"),
+    Input(SOURCE_ID, "data"),
+    Input(SOURCE_CHANGED, "data"),
+)
+def fill_editors(source_id, _changed):
+    """The editable values (never the token: that stays in the database)."""
+    viewer = current_viewer()
+    hidden = {"display": "none"}
+    if not viewer.can_manage_syncs:
+        return None, "", "", hidden
+    try:
+        with session_scope() as db:
+            detail = source_detail(db, viewer, source_id)
+    except NotFound:
+        return None, "", "", hidden
+    minutes = detail.schedule_minutes if detail.schedule_enabled else None
+    placeholder = detail.default_base_url or "Not needed"
+    return minutes, detail.base_url, placeholder, None if detail.needs_token else hidden
+
+
+def _message(text: str, color: str = "success", **kwargs) -> dbc.Alert:
+    return dbc.Alert(text, color=color, dismissable=True, className="py-2", **kwargs)
+
+
+@callback(
+    Output(SOURCE_MESSAGE, "children"),
+    Output(SOURCE_CHANGED, "data"),
+    Output(SOURCE_TOKEN, "value"),
+    Input(SOURCE_SCHEDULE_SAVE, "n_clicks"),
+    Input(SOURCE_SCHEDULE_OFF, "n_clicks"),
+    Input(SOURCE_SETTINGS_SAVE, "n_clicks"),
+    State(SOURCE_ID, "data"),
+    State(SOURCE_SCHEDULE_MINUTES, "value"),
+    State(SOURCE_BASE_URL, "value"),
+    State(SOURCE_TOKEN, "value"),
+    State(SOURCE_CHANGED, "data"),
+    prevent_initial_call=True,
+)
+def change_settings(_save, _off, _settings, source_id, minutes, base_url, token, changed):
+    """Schedule on/off and connection settings (org admins); the token is cleared after saving."""
+    viewer = current_viewer()
+    viewer.require("org_admin")
+    trigger = ctx.triggered_id
+    if not ctx.triggered or not ctx.triggered[0].get("value"):
+        return no_update, no_update, no_update
+    bump = int(changed or 0) + 1
+    try:
+        with session_scope() as db:
+            if trigger == SOURCE_SETTINGS_SAVE:
+                conn = update_connection(
+                    db, viewer, source_id, base_url=str(base_url or ""), token=str(token or "")
+                )
+                text = f"Settings of {conn.name} saved" + (
+                    "; the new token is stored encrypted." if token else "."
+                )
+                return _message(text, id="source-saved"), bump, ""
+            conn = get_connection(db, viewer, source_id)
+            if trigger == SOURCE_SCHEDULE_OFF:
+                set_schedule(db, conn, None)
+                return _message(f"Schedule of {conn.name} disabled.", id="source-saved"), bump, ""
+            value = _minutes(minutes)
+            if value is None:
+                raise ValueError("Enter every how many minutes to sync, or disable the schedule.")
+            set_schedule(db, conn, value)
+            return (
+                _message(f"{conn.name} syncs every {value} minutes.", id="source-saved"),
+                bump,
+                "",
+            )
+    except (ValueError, NotFound) as exc:
+        return _message(str(exc), "danger", id="source-error"), no_update, no_update
+
+
+def _minutes(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError("The schedule must be a whole number of minutes.") from exc
+    if number != int(number):
+        raise ValueError("The schedule must be a whole number of minutes.")
+    return int(number)
+
+
+@callback(
+    Output(SOURCE_MESSAGE, "children", allow_duplicate=True),
+    Input({"type": SOURCE_STOP, "run": ALL}, "n_clicks"),
+    prevent_initial_call=True,
+)
+def stop(_clicks):
+    """Ask a run to stop (org admins; the run must belong to this organisation)."""
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not ctx.triggered or not ctx.triggered[0].get("value"):
+        return no_update
+    viewer = current_viewer()
+    try:
+        run = cancel_sync(viewer, trigger.get("run"))
+    except (NotFound, SyncConflict) as exc:
+        return _message(str(exc), "warning", id="source-error")
+    if run.status == "cancelled":
+        return _message(f"Run {run.id} was cancelled before it started.", "info", id="source-stop")
+    return _message(
+        f"Stop requested: run {run.id} stops after its current batch; what it committed is kept.",
+        "info",
+        id="source-stop",
+    )
+
+
+@callback(
+    Output(SOURCE_TEST_RESULT, "children"),
+    Input(SOURCE_TEST, "n_clicks"),
+    State(SOURCE_ID, "data"),
+    prevent_initial_call=True,
+)
+def test_saved(clicks, source_id):
+    viewer = current_viewer()
+    viewer.require("org_admin")
+    if not clicks:
+        return no_update
+    try:
+        ok, message = check_saved_connection(viewer, source_id)
+    except NotFound as exc:
+        ok, message = False, str(exc)
+    return test_result(ok, message)
+
+
+@callback(
+    Output(SOURCE_DELETE_MODAL, "is_open"),
+    Input(SOURCE_DELETE, "n_clicks"),
+    Input(SOURCE_DELETE_CANCEL, "n_clicks"),
+    prevent_initial_call=True,
+)
+def toggle_delete(_open, _cancel):
+    return ctx.triggered_id == SOURCE_DELETE and bool(ctx.triggered[0].get("value"))
+
+
+@callback(
+    Output(SOURCE_LOCATION, "href"),
+    Output(SOURCE_MESSAGE, "children", allow_duplicate=True),
+    Output(SOURCE_DELETE_MODAL, "is_open", allow_duplicate=True),
+    Input(SOURCE_DELETE_CONFIRM, "n_clicks"),
+    State(SOURCE_ID, "data"),
+    prevent_initial_call=True,
+)
+def confirm_delete(clicks, source_id):
+    """Delete the connection, its runs and cursors; the synced records stay."""
+    viewer = current_viewer()
+    viewer.require("org_admin")
+    if not clicks:
+        return no_update, no_update, no_update
+    try:
+        with session_scope() as db:
+            delete_connection(db, viewer, source_id)
+    except (NotFound, SyncConflict) as exc:
+        return no_update, _message(str(exc), "danger", id="source-error"), False
+    return _link("/sources"), no_update, False

@@ -1,0 +1,407 @@
+"""Queries of the record pages: calls, recordings and SMS, paged for tables and streamed for CSV.
+
+Every query starts from `models.kpis.call_filters` (which applies the viewer's scope) or
+`models.scope.visible`, so a forged filter can only narrow what the viewer may see.
+Filters arrive as query-string-like mappings (the page's URL, the export link) and are
+parsed once here, by `CallFilters.from_params`, for the table and for the export.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session
+
+from models.kpis import call_filters
+from models.orgs import Organization, PhoneNumber, User
+from models.paging import TablePage, fetch_page, search_clause
+from models.records import CALL_STATUSES, DIRECTIONS, Call, Contact, Sms
+from models.scope import Viewer, visible
+
+YIELD_PER = 2000
+MAX_SEARCH = 100
+
+AGENT_NAME = func.coalesce(func.nullif(User.name, ""), User.email)
+CONTACT_NAME = func.trim(
+    func.coalesce(Contact.first_name, "") + " " + func.coalesce(Contact.last_name, "")
+)
+
+# Column ids of the calls table → the SQL they sort on (nothing else can reach ORDER BY).
+CALL_SORTABLE: dict[str, ColumnElement] = {
+    "time": Call.started_at,
+    "number": PhoneNumber.label,
+    "direction": Call.direction,
+    "from": Call.from_number,
+    "to": Call.to_number,
+    "contact": CONTACT_NAME,
+    "status": Call.status,
+    "duration": Call.duration_seconds,
+    "agent": AGENT_NAME,
+}
+SMS_SORTABLE: dict[str, ColumnElement] = {
+    "time": Sms.sent_at,
+    "number": PhoneNumber.label,
+    "direction": Sms.direction,
+    "from": Sms.from_number,
+    "to": Sms.to_number,
+}
+
+CALL_EXPORT_HEADER = (
+    "Time (UTC)",
+    "Number label",
+    "Number",
+    "Direction",
+    "From",
+    "To",
+    "Contact",
+    "Status",
+    "Duration (seconds)",
+    "Agent",
+    "Recording URL",
+)
+
+
+# Query-string names (the overview's too: `from`/`to` are inclusive UTC days).
+URL_NAMES = {"search": "q", "start": "from", "end": "to", "descending": "desc"}
+
+
+class FilterError(ValueError):
+    """A filter value that cannot be used, in words for a person."""
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def _first(value: Any) -> Any:
+    """Query strings may repeat a key; Dash hands those over as lists."""
+    if isinstance(value, list | tuple):
+        return value[0] if value else None
+    return value
+
+
+def _parse_date(name: str, raw: Any) -> date | None:
+    raw = str(_first(raw) or "").strip()
+    if not raw:
+        return None
+    try:
+        if not _DATE.match(raw):
+            raise ValueError
+        return date.fromisoformat(raw[:10])
+    except ValueError:
+        raise FilterError(f"{name} must be a date written YYYY-MM-DD.") from None
+
+
+def _parse_id(name: str, raw: Any) -> int | None:
+    raw = _first(raw)
+    if raw is None or raw == "":
+        return None
+    text = str(raw).strip()
+    if not text.isdigit() or int(text) < 1 or len(text) > 18:
+        raise FilterError(f"{name} must be a positive whole number.")
+    return int(text)
+
+
+def _parse_choice(name: str, raw: Any, allowed: tuple[str, ...]) -> str | None:
+    raw = str(_first(raw) or "").strip().lower()
+    if not raw:
+        return None
+    if raw not in allowed:
+        raise FilterError(f"{name} must be one of: {', '.join(allowed)}.")
+    return raw
+
+
+def _parse_flag(raw: Any) -> bool:
+    return str(_first(raw) or "").strip().lower() in ("1", "true", "yes", "desc")
+
+
+@dataclass(frozen=True)
+class CallFilters:
+    """What a calls/recordings/SMS view asks for: search, filters and sort (never the scope)."""
+
+    search: str = ""
+    start: date | None = None
+    end: date | None = None  # inclusive
+    phone: int | None = None
+    agent: int | None = None
+    direction: str | None = None
+    status: str | None = None
+    sort: str | None = None
+    descending: bool = False
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], *, strict: bool = True) -> CallFilters:
+        """Filters from query-string parameters; bad values raise FilterError (or are dropped)."""
+        parsers = {
+            "search": lambda v: str(_first(v) or "").strip()[:MAX_SEARCH],
+            "start": lambda v: _parse_date("The start date", v),
+            "end": lambda v: _parse_date("The end date", v),
+            "phone": lambda v: _parse_id("The phone number", v),
+            "agent": lambda v: _parse_id("The agent", v),
+            "direction": lambda v: _parse_choice("The direction", v, DIRECTIONS),
+            "status": lambda v: _parse_choice("The status", v, CALL_STATUSES),
+            "sort": lambda v: str(_first(v) or "").strip() or None,
+            "descending": _parse_flag,
+        }
+        values: dict[str, Any] = {}
+        for field_name, parse in parsers.items():
+            name = URL_NAMES.get(field_name, field_name)
+            raw = params.get(name) if name in params else params.get(field_name)
+            try:
+                values[field_name] = parse(raw)
+            except FilterError:
+                if strict:
+                    raise
+        filters = cls(**values)
+        if filters.start and filters.end and filters.start > filters.end:
+            if strict:
+                raise FilterError("The start date is after the end date.")
+            filters = replace(filters, end=None)
+        return filters
+
+    def to_params(self) -> dict[str, str]:
+        """The query-string parameters that `from_params` reads back into the same filters."""
+        out: dict[str, str] = {}
+        for key, value in asdict(self).items():
+            if value in (None, "", False):
+                continue
+            name = URL_NAMES.get(key, key)
+            out[name] = "1" if value is True else str(value)
+        return out
+
+    @property
+    def start_at(self) -> datetime | None:
+        return datetime.combine(self.start, time(), UTC) if self.start else None
+
+    @property
+    def end_before(self) -> datetime | None:
+        """The end date is inclusive: calls before the next midnight (UTC) count."""
+        return datetime.combine(self.end + timedelta(days=1), time(), UTC) if self.end else None
+
+    def range_label(self, today: date) -> str:
+        """`2026-01-01-to-2026-01-31` for file names."""
+        if self.start is None and self.end is None:
+            return "all-dates"
+        if self.start is None:
+            return f"until-{self.end.isoformat()}"
+        return f"{self.start.isoformat()}-to-{(self.end or today).isoformat()}"
+
+
+# --- calls ----------------------------------------------------------------------------------
+
+
+def _calls_select(viewer: Viewer, filters: CallFilters) -> Select:
+    """Calls the viewer may see that match the filters, joined to number, agent and contact."""
+    clauses = call_filters(
+        viewer,
+        start=filters.start_at,
+        end=filters.end_before,
+        phone=filters.phone,
+        agent=filters.agent,
+        direction=filters.direction,
+    )
+    if filters.status:
+        clauses.append(Call.status == filters.status)
+    found = search_clause(
+        [
+            Call.from_number,
+            Call.to_number,
+            PhoneNumber.number,
+            PhoneNumber.label,
+            User.name,
+            User.email,
+            Contact.first_name,
+            Contact.last_name,
+        ],
+        filters.search,
+    )
+    if found is not None:
+        clauses.append(found)
+    return (
+        select(
+            Call.id.label("id"),
+            Call.started_at.label("started_at"),
+            PhoneNumber.label.label("number_label"),
+            PhoneNumber.number.label("number"),
+            Call.direction.label("direction"),
+            Call.from_number.label("from_number"),
+            Call.to_number.label("to_number"),
+            CONTACT_NAME.label("contact"),
+            Call.status.label("status"),
+            Call.duration_seconds.label("duration_seconds"),
+            AGENT_NAME.label("agent"),
+            Call.recording_url.label("recording_url"),
+        )
+        .select_from(Call)
+        .outerjoin(
+            PhoneNumber,
+            (PhoneNumber.id == Call.phone_number_id) & (PhoneNumber.org_id == Call.org_id),
+        )
+        .outerjoin(User, User.id == Call.agent_id)
+        .outerjoin(Contact, (Contact.id == Call.contact_id) & (Contact.org_id == Call.org_id))
+        .where(*clauses)
+    )
+
+
+def _ordered(stmt: Select, sortable: dict[str, ColumnElement], default, tiebreak, filters):
+    """ORDER BY as `fetch_page` does it, for the streamed export (same order as the table)."""
+    column = sortable.get(filters.sort or "")
+    if column is None:
+        return stmt.order_by(default.desc(), tiebreak.desc())
+    if filters.descending:
+        return stmt.order_by(column.desc(), tiebreak.desc())
+    return stmt.order_by(column.asc(), tiebreak.asc())
+
+
+def call_page(
+    session: Session, viewer: Viewer, filters: CallFilters, *, page: int = 0, page_size: int = 25
+) -> TablePage:
+    """One page of the calls table, newest first unless a whitelisted column is sorted on."""
+    return fetch_page(
+        session,
+        _calls_select(viewer, filters),
+        sortable=CALL_SORTABLE,
+        sort=filters.sort,
+        descending=filters.descending,
+        default_sort=Call.started_at,
+        page=page,
+        page_size=page_size,
+        tiebreak=Call.id,
+    )
+
+
+def count_calls(session: Session, viewer: Viewer, filters: CallFilters) -> int:
+    stmt = _calls_select(viewer, filters).order_by(None).subquery()
+    return session.scalar(select(func.count()).select_from(stmt)) or 0
+
+
+def iter_calls(session: Session, viewer: Viewer, filters: CallFilters) -> Iterator[tuple]:
+    """Every matching call as a CSV row, fetched `YIELD_PER` at a time (a server-side cursor
+    on PostgreSQL), so an export of millions of calls holds one batch in memory."""
+    stmt = _ordered(
+        _calls_select(viewer, filters), CALL_SORTABLE, Call.started_at, Call.id, filters
+    )
+    for row in session.execute(stmt.execution_options(yield_per=YIELD_PER)):
+        yield (
+            row.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+            row.number_label or "",
+            row.number or "",
+            row.direction,
+            row.from_number,
+            row.to_number,
+            row.contact or "",
+            row.status,
+            row.duration_seconds,
+            row.agent or "",
+            row.recording_url or "",
+        )
+
+
+# --- recordings ------------------------------------------------------------------------------
+
+
+def playable_url(url: str | None) -> str | None:
+    """The URL when a browser may fetch it as audio (http or https with a host), else None."""
+    url = (url or "").strip()
+    if not url or any(ch.isspace() or ord(ch) < 32 for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url
+
+
+def recording_page(
+    session: Session, viewer: Viewer, filters: CallFilters, *, page: int = 0, page_size: int = 20
+) -> TablePage:
+    """Calls that have a recording, newest first."""
+    stmt = _calls_select(viewer, filters).where(
+        Call.recording_url.is_not(None), Call.recording_url != ""
+    )
+    return fetch_page(
+        session,
+        stmt,
+        sortable={},
+        default_sort=Call.started_at,
+        page=page,
+        page_size=page_size,
+        tiebreak=Call.id,
+    )
+
+
+# --- SMS ---------------------------------------------------------------------------------
+
+
+def _sms_select(viewer: Viewer, filters: CallFilters) -> Select:
+    clauses = [visible(viewer, Sms)]
+    if filters.start_at is not None:
+        clauses.append(Sms.sent_at >= filters.start_at)
+    if filters.end_before is not None:
+        clauses.append(Sms.sent_at < filters.end_before)
+    if filters.phone is not None:
+        clauses.append(Sms.phone_number_id == filters.phone)
+    if filters.direction:
+        clauses.append(Sms.direction == filters.direction)
+    found = search_clause(
+        [Sms.from_number, Sms.to_number, Sms.body, PhoneNumber.number, PhoneNumber.label],
+        filters.search,
+    )
+    if found is not None:
+        clauses.append(found)
+    return (
+        select(
+            Sms.id.label("id"),
+            Sms.sent_at.label("sent_at"),
+            PhoneNumber.label.label("number_label"),
+            PhoneNumber.number.label("number"),
+            Sms.direction.label("direction"),
+            Sms.from_number.label("from_number"),
+            Sms.to_number.label("to_number"),
+            Sms.body.label("body"),
+        )
+        .select_from(Sms)
+        .outerjoin(
+            PhoneNumber,
+            (PhoneNumber.id == Sms.phone_number_id) & (PhoneNumber.org_id == Sms.org_id),
+        )
+        .where(*clauses)
+    )
+
+
+def sms_page(
+    session: Session, viewer: Viewer, filters: CallFilters, *, page: int = 0, page_size: int = 25
+) -> TablePage:
+    """One page of text messages, newest first unless a whitelisted column is sorted on."""
+    return fetch_page(
+        session,
+        _sms_select(viewer, filters),
+        sortable=SMS_SORTABLE,
+        sort=filters.sort,
+        descending=filters.descending,
+        default_sort=Sms.sent_at,
+        page=page,
+        page_size=page_size,
+        tiebreak=Sms.id,
+    )
+
+
+def has_sms(session: Session, viewer: Viewer) -> bool:
+    """Whether any text message is visible at all (else the page explains why there are none)."""
+    return session.scalar(select(Sms.id).where(visible(viewer, Sms)).limit(1)) is not None
+
+
+# --- names ------------------------------------------------------------------------------
+
+
+def org_slug(session: Session, viewer: Viewer) -> str:
+    """The slug of the viewer's organisation (for file names)."""
+    slug = session.scalar(select(Organization.slug).where(Organization.id == viewer.org_id))
+    return slug or "export"

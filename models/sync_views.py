@@ -1,0 +1,676 @@
+"""Read models of the sync console: source cards, stream rows, live-progress polls, history.
+
+Every function takes the viewer and reads only the viewer's organisation; the few writes
+here (add, edit, delete a connection) check that the viewer may manage syncs first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, String, Text, delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from connectors.base import REGISTRY, Connector, ConnectorError, Stream, get_connector
+from models.base import utcnow
+from models.orgs import Organization
+from models.paging import TablePage, fetch_page, search_clause
+from models.scope import AccessDenied, Viewer, visible
+from models.sync import ACTIVE, FINISHED, Connection, SyncRun, SyncState
+from models.sync_options import OptionsError, parse_options
+from models.sync_store import (
+    TARGETS,
+    NotFound,
+    SyncConflict,
+    create_connection,
+    decrypt_credentials,
+    encrypt_credentials,
+    get_connection,
+    get_run,
+)
+
+#: Worst first: the health of a source is the worst status among its streams' latest runs.
+HEALTH_ORDER = ("failed", "partial", "cancelled", "success")
+HIDDEN_COLUMNS = {"raw", "org_id"}
+WATCH_LIMIT = 50
+NAME_LIMIT = 200
+
+
+def catalog() -> list[type[Connector]]:
+    """Every registered connector class, by label (metadata only; nothing runs)."""
+    import connectors  # noqa: F401  (importing the package registers every connector)
+
+    return sorted(REGISTRY.values(), key=lambda cls: cls.label.lower())
+
+
+def connector_class(key: str) -> type[Connector] | None:
+    try:
+        return get_connector(key)
+    except ConnectorError:
+        return None
+
+
+def org_slug(session: Session, viewer: Viewer) -> str:
+    org = session.get(Organization, viewer.org_id) if viewer.org_id else None
+    return org.slug if org else ""
+
+
+# --- runs as small plain dicts ------------------------------------------------------------
+
+RUN_COLUMNS = (
+    SyncRun.id,
+    SyncRun.connection_id,
+    SyncRun.stream,
+    SyncRun.lock_key,
+    SyncRun.status,
+    SyncRun.trigger,
+    SyncRun.total,
+    SyncRun.processed,
+    SyncRun.created,
+    SyncRun.updated,
+    SyncRun.unchanged,
+    SyncRun.failed,
+    SyncRun.created_at,
+    SyncRun.started_at,
+    SyncRun.finished_at,
+)
+
+
+def _run_dict(row: Any, connection_name: str | None = None) -> dict[str, Any]:
+    """A run's progress figures as JSON-safe values (what the live widgets need)."""
+    data = {
+        "id": row.id,
+        "connection_id": row.connection_id,
+        "stream": row.stream,
+        "status": row.status,
+        "total": row.total,
+        "processed": row.processed or 0,
+        "created": row.created or 0,
+        "updated": row.updated or 0,
+        "failed": row.failed or 0,
+    }
+    if connection_name is not None:
+        data["connection"] = connection_name
+    return data
+
+
+def run_snapshot(run: SyncRun, connection_name: str | None = None) -> dict[str, Any]:
+    return _run_dict(run, connection_name)
+
+
+def watch_runs(session: Session, viewer: Viewer, run_ids: list[Any]) -> list[dict[str, Any]]:
+    """The live figures of the watched runs: one primary-key lookup, ids of other orgs ignored."""
+    ids = sorted({int(i) for i in run_ids if str(i).isdigit()})[:WATCH_LIMIT]
+    if not ids or viewer.org_id is None:
+        return []
+    rows = session.execute(
+        select(*RUN_COLUMNS, Connection.name.label("connection_name"))
+        .join(Connection, Connection.id == SyncRun.connection_id)
+        .where(SyncRun.id.in_(ids), SyncRun.org_id == viewer.org_id)
+    )
+    return [_run_dict(row, row.connection_name) for row in rows]
+
+
+def active_runs(
+    session: Session, viewer: Viewer, connection_ids: list[int] | None = None
+) -> list[dict[str, Any]]:
+    """Queued and running runs of the viewer's organisation (optionally of some connections)."""
+    if viewer.org_id is None:
+        return []
+    clauses = [SyncRun.org_id == viewer.org_id, SyncRun.status.in_(ACTIVE)]
+    if connection_ids is not None:
+        clauses.append(SyncRun.connection_id.in_(connection_ids))
+    rows = session.execute(select(*RUN_COLUMNS).where(*clauses).order_by(SyncRun.id))
+    return [_run_dict(row) for row in rows]
+
+
+def _latest_finished(session: Session, org_id: int, connection_ids: list[int]) -> dict:
+    """{(connection id, lock key): latest finished run row} in one grouped query."""
+    if not connection_ids:
+        return {}
+    newest = (
+        select(func.max(SyncRun.id))
+        .where(
+            SyncRun.org_id == org_id,
+            SyncRun.connection_id.in_(connection_ids),
+            SyncRun.status.in_(FINISHED),
+        )
+        .group_by(SyncRun.connection_id, SyncRun.lock_key)
+    )
+    rows = session.execute(select(*RUN_COLUMNS).where(SyncRun.id.in_(newest)))
+    return {(row.connection_id, row.lock_key): row for row in rows}
+
+
+def _effective(latest: dict, connection_id: int, stream: str):
+    """The newer of the stream's own latest run and the latest all-streams run."""
+    own = latest.get((connection_id, stream))
+    every = latest.get((connection_id, "*"))
+    candidates = [r for r in (own, every) if r is not None]
+    return max(candidates, key=lambda r: r.id) if candidates else None
+
+
+def health_of(statuses: list[str], running: bool) -> str:
+    """running, never, or the worst of the latest statuses (failed > partial > cancelled > success)."""
+    if running:
+        return "running"
+    for status in HEALTH_ORDER:
+        if status in statuses:
+            return status
+    return "never"
+
+
+# --- sources ------------------------------------------------------------------------------
+
+
+@dataclass
+class SourceCard:
+    id: int
+    name: str
+    connector: str
+    label: str
+    icon: str
+    streams: int
+    last_sync: datetime | None
+    health: str
+    active: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _stream_names(cls: type[Connector] | None, latest: dict, connection_id: int) -> list[str]:
+    if cls is not None:
+        return [s.name for s in cls.streams]
+    return sorted({key for cid, key in latest if cid == connection_id and key != "*"})
+
+
+def source_cards(session: Session, viewer: Viewer, search: str | None = None) -> list[SourceCard]:
+    """A card per connection of the viewer's org, filtered by name/connector, with its health."""
+    if viewer.org_id is None:
+        return []
+    clauses = [Connection.org_id == viewer.org_id]
+    text = (search or "").strip()
+    if text:
+        matching = [cls.key for cls in catalog() if text.lower() in cls.label.lower()]
+        found = search_clause([Connection.name, Connection.connector], text)
+        clauses.append(or_(found, Connection.connector.in_(matching)) if matching else found)
+    conns = list(session.scalars(select(Connection).where(*clauses).order_by(Connection.name)))
+    ids = [c.id for c in conns]
+    latest = _latest_finished(session, viewer.org_id, ids)
+    running: dict[int, list[dict]] = {}
+    for run in active_runs(session, viewer, ids) if ids else []:
+        running.setdefault(run["connection_id"], []).append(run)
+    cards = []
+    for conn in conns:
+        cls = connector_class(conn.connector)
+        names = _stream_names(cls, latest, conn.id)
+        runs = [r for r in (_effective(latest, conn.id, n) for n in names) if r is not None]
+        if not names:
+            runs = [r for (cid, _key), r in latest.items() if cid == conn.id]
+        finished = [r.finished_at for r in runs if r.finished_at is not None]
+        cards.append(
+            SourceCard(
+                id=conn.id,
+                name=conn.name,
+                connector=conn.connector,
+                label=cls.label if cls else conn.connector,
+                icon=(cls.icon if cls else None) or "plug",
+                streams=len(names),
+                last_sync=max(finished) if finished else None,
+                health=health_of([r.status for r in runs], bool(running.get(conn.id))),
+                active=running.get(conn.id, []),
+            )
+        )
+    return cards
+
+
+@dataclass
+class StreamRow:
+    name: str
+    model: str
+    description: str
+    last_sync: datetime | None
+    status: str | None
+    last_run_id: int | None
+    records: int
+    active: dict[str, Any] | None
+
+
+def records_visible(session: Session, viewer: Viewer, model_name: str, source: str) -> int:
+    """How many rows of a stream's table the viewer sees from this source (scoped like every read)."""
+    target = TARGETS[model_name]
+    clauses = [visible(viewer, target.model)]
+    if target.by_source:
+        clauses.append(target.model.source == source)
+    return session.scalar(select(func.count()).select_from(target.model).where(*clauses)) or 0
+
+
+@dataclass
+class SourceDetail:
+    id: int
+    name: str
+    connector: str
+    label: str
+    icon: str
+    docs: str
+    base_url: str
+    default_base_url: str
+    token_saved: bool
+    needs_token: bool
+    schedule_minutes: int | None
+    schedule_enabled: bool
+    next_run_at: datetime | None
+    health: str
+    streams: list[StreamRow]
+    runs: int
+    active: list[dict[str, Any]]
+
+
+def source_detail(session: Session, viewer: Viewer, connection_id: Any) -> SourceDetail:
+    """A connection with its streams: last sync, status, records held, the run in progress."""
+    conn = get_connection(session, viewer, connection_id)
+    cls = connector_class(conn.connector)
+    latest = _latest_finished(session, viewer.org_id, [conn.id])
+    active = active_runs(session, viewer, [conn.id])
+    every = next((r for r in active if r["stream"] is None), None)
+    rows = []
+    for stream in cls.streams if cls else ():
+        last = _effective(latest, conn.id, stream.name)
+        own = next((r for r in active if r["stream"] == stream.name), None)
+        rows.append(
+            StreamRow(
+                name=stream.name,
+                model=stream.model,
+                description=stream.description,
+                last_sync=last.finished_at if last else None,
+                status=last.status if last else None,
+                last_run_id=last.id if last else None,
+                records=records_visible(session, viewer, stream.model, conn.connector),
+                active=own or every,
+            )
+        )
+    runs = session.scalar(select(func.count(SyncRun.id)).where(SyncRun.connection_id == conn.id))
+    return SourceDetail(
+        id=conn.id,
+        name=conn.name,
+        connector=conn.connector,
+        label=cls.label if cls else conn.connector,
+        icon=(cls.icon if cls else None) or "plug",
+        docs=cls.docs if cls else "",
+        base_url=conn.base_url,
+        default_base_url=cls.default_base_url if cls else "",
+        token_saved=bool(conn.credentials_encrypted),
+        needs_token=bool(cls and any(f.secret for f in cls.config_fields)),
+        schedule_minutes=conn.schedule_minutes,
+        schedule_enabled=conn.schedule_enabled,
+        next_run_at=conn.next_run_at,
+        health=health_of([r.status for r in rows if r.status], bool(active)),
+        streams=rows,
+        runs=runs or 0,
+        active=active,
+    )
+
+
+def stream_of(conn: Connection, stream: Any) -> Stream:
+    """The connector's stream by name; NotFound for a name the connector does not have."""
+    cls = connector_class(conn.connector)
+    for candidate in cls.streams if cls else ():
+        if candidate.name == stream:
+            return candidate
+    raise NotFound(f"{conn.name} has no stream {stream!r}.")
+
+
+def sync_target(
+    session: Session, viewer: Viewer, connection_id: Any, stream: str | None
+) -> dict[str, Any]:
+    """What the sync modal needs to describe a run before it starts."""
+    conn = get_connection(session, viewer, connection_id)
+    if stream:
+        stream_of(conn, stream)
+    return {
+        "connection": conn.id,
+        "stream": stream or None,
+        "name": conn.name,
+        "org": org_slug(session, viewer),
+    }
+
+
+# --- writes of the console (org admins) ---------------------------------------------------
+
+
+def _require_manager_of_syncs(viewer: Viewer) -> None:
+    if viewer.org_id is None or not viewer.can_manage_syncs:
+        raise AccessDenied("Only org admins can configure and run syncs.")
+
+
+def add_connection(
+    session: Session,
+    viewer: Viewer,
+    *,
+    connector: str,
+    name: str,
+    base_url: str = "",
+    token: str = "",
+    schedule_minutes: int | None = None,
+) -> Connection:
+    """A new connection of the viewer's org; ValueError says what is wrong, in words."""
+    _require_manager_of_syncs(viewer)
+    if connector_class(connector or "") is None:
+        raise ValueError("Choose a connector.")
+    if len((name or "").strip()) > NAME_LIMIT:
+        raise ValueError(f"A name has at most {NAME_LIMIT} characters.")
+    return create_connection(
+        session,
+        org_id=viewer.org_id,
+        connector=connector,
+        name=name,
+        base_url=base_url,
+        credentials={"token": token} if token else {},
+        schedule_minutes=schedule_minutes,
+        created_by_id=viewer.user_id,
+    )
+
+
+def update_connection(
+    session: Session,
+    viewer: Viewer,
+    connection_id: Any,
+    *,
+    base_url: str | None = None,
+    token: str | None = None,
+) -> Connection:
+    """Change the base URL and/or replace the token (an empty token keeps the saved one)."""
+    _require_manager_of_syncs(viewer)
+    conn = get_connection(session, viewer, connection_id)
+    if base_url is not None:
+        conn.base_url = base_url.strip()[:500]
+    if token:
+        try:
+            credentials = decrypt_credentials(conn.credentials_encrypted)
+        except ValueError:
+            credentials = {}
+        credentials["token"] = token
+        conn.credentials_encrypted = encrypt_credentials(credentials)
+    session.flush()
+    return conn
+
+
+def delete_connection(session: Session, viewer: Viewer, connection_id: Any) -> str:
+    """Remove a connection with its runs and cursors; the records it synced are kept."""
+    _require_manager_of_syncs(viewer)
+    conn = get_connection(session, viewer, connection_id)
+    running = session.scalar(
+        select(SyncRun.id).where(SyncRun.connection_id == conn.id, SyncRun.status.in_(ACTIVE))
+    )
+    if running is not None:
+        raise SyncConflict(running, f"Stop the sync in progress (run {running}) before deleting.")
+    name = conn.name
+    session.execute(delete(SyncState).where(SyncState.connection_id == conn.id))
+    session.execute(delete(SyncRun).where(SyncRun.connection_id == conn.id))
+    session.delete(conn)
+    session.flush()
+    return name
+
+
+# --- history and run detail ---------------------------------------------------------------
+
+
+def _duration(started: datetime | None, finished: datetime | None, now: datetime) -> float | None:
+    if started is None:
+        return None
+    return max(((finished or now) - started).total_seconds(), 0.0)
+
+
+def history_page(
+    session: Session,
+    viewer: Viewer,
+    *,
+    connection_id: int | None = None,
+    stream: str | None = None,
+    status: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    page: int = 0,
+    page_size: int = 25,
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of the org's runs, newest first, with connection names and durations."""
+    if viewer.org_id is None:
+        return [], 0
+    clauses = [SyncRun.org_id == viewer.org_id]
+    if connection_id is not None:
+        clauses.append(SyncRun.connection_id == connection_id)
+    if stream:
+        clauses.append(SyncRun.stream == stream)
+    if status:
+        clauses.append(SyncRun.status == status)
+    if start is not None:
+        clauses.append(SyncRun.created_at >= start)
+    if end is not None:
+        clauses.append(SyncRun.created_at < end)
+    total = session.scalar(select(func.count(SyncRun.id)).where(*clauses)) or 0
+    rows = session.execute(
+        select(*RUN_COLUMNS, Connection.name.label("connection_name"))
+        .join(Connection, Connection.id == SyncRun.connection_id)
+        .where(*clauses)
+        .order_by(SyncRun.id.desc())
+        .limit(page_size)
+        .offset(page * page_size)
+    )
+    now = utcnow()
+    items = []
+    for row in rows:
+        item = _run_dict(row, row.connection_name)
+        item.update(
+            trigger=row.trigger,
+            created_at=row.created_at,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+            duration=_duration(row.started_at, row.finished_at, now),
+        )
+        items.append(item)
+    return items, total
+
+
+def history_filters(session: Session, viewer: Viewer) -> dict[str, list]:
+    """Choices for the history filters: the org's connections and their streams."""
+    conns = session.execute(
+        select(Connection.id, Connection.name, Connection.connector)
+        .where(Connection.org_id == viewer.org_id)
+        .order_by(Connection.name)
+    ).all()
+    streams: set[str] = set()
+    for _cid, _name, key in conns:
+        cls = connector_class(key)
+        streams.update(s.name for s in (cls.streams if cls else ()))
+    return {"connections": [(cid, name) for cid, name, _k in conns], "streams": sorted(streams)}
+
+
+def run_detail(session: Session, viewer: Viewer, run_id: Any) -> dict[str, Any]:
+    """Everything the run page shows, including the equivalent command line."""
+    run = get_run(session, viewer, run_id)
+    conn = session.get(Connection, run.connection_id)
+    try:
+        command = parse_options(run.options).command(
+            org_slug(session, viewer), conn.name, run.stream
+        )
+    except OptionsError:
+        command = None
+    stats = run.stats or {}
+    duration = _duration(run.started_at, run.finished_at, utcnow())
+    return run_snapshot(run, conn.name) | {
+        "connection_name": conn.name,
+        "trigger": run.trigger,
+        "options": dict(run.options or {}),
+        "command": command,
+        "unchanged": run.unchanged,
+        "error": run.error,
+        "error_samples": list(run.error_samples or []),
+        "debug_log": run.debug_log,
+        "created_at": run.created_at,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "duration": duration,
+        "records_per_second": stats.get("records_per_second"),
+        "pages": stats.get("pages"),
+        "requests": stats.get("requests"),
+        "retries": stats.get("retries"),
+        "http_seconds": stats.get("http_seconds"),
+        "cancel_requested": run.cancel_requested,
+    }
+
+
+def stream_summary(
+    session: Session, viewer: Viewer, connection_id: Any, stream: Any, *, recent: int = 10
+) -> dict[str, Any]:
+    """A stream's latest run and the record errors sampled by its recent runs."""
+    conn = get_connection(session, viewer, connection_id)
+    found = stream_of(conn, stream)
+    covers = or_(SyncRun.stream == found.name, SyncRun.stream.is_(None))
+    latest = session.execute(
+        select(*RUN_COLUMNS)
+        .where(SyncRun.connection_id == conn.id, covers)
+        .order_by(SyncRun.id.desc())
+        .limit(1)
+    ).first()
+    samples = session.execute(
+        select(SyncRun.id, SyncRun.finished_at, SyncRun.error, SyncRun.error_samples)
+        .where(SyncRun.connection_id == conn.id, covers, SyncRun.status.in_(FINISHED))
+        .order_by(SyncRun.id.desc())
+        .limit(recent)
+    ).all()
+    errors = []
+    for run_id, finished, error, sampled in samples:
+        if error:
+            errors.append({"run": run_id, "when": finished, "record": "", "reason": error})
+        for item in sampled or []:
+            if item.get("stream") in (None, found.name):
+                errors.append(
+                    {
+                        "run": run_id,
+                        "when": finished,
+                        "record": item.get("record") or "",
+                        "reason": item.get("reason") or "",
+                    }
+                )
+    latest_dict = None
+    if latest is not None:
+        latest_dict = _run_dict(latest, conn.name) | {
+            "trigger": latest.trigger,
+            "finished_at": latest.finished_at,
+            "started_at": latest.started_at,
+            "duration": _duration(latest.started_at, latest.finished_at, utcnow()),
+        }
+    return {
+        "connection": conn.id,
+        "connection_name": conn.name,
+        "connector": conn.connector,
+        "stream": found.name,
+        "model": found.model,
+        "description": found.description,
+        "latest": latest_dict,
+        "errors": errors[:50],
+    }
+
+
+# --- a stream's records -------------------------------------------------------------------
+
+
+def humanise(column: str) -> str:
+    """`started_at` → "Started at", `external_id` → "External ID"."""
+    words = column.split("_")
+    words = ["ID" if w == "id" else "URL" if w == "url" else w for w in words]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def _columns(model) -> list:
+    return [c for c in model.__table__.columns if c.key not in HIDDEN_COLUMNS]
+
+
+def stream_columns(model_name: str) -> list[tuple[str, str]]:
+    """(key, header) of a stream's table, read from the model."""
+    return [(c.key, humanise(c.key)) for c in _columns(TARGETS[model_name].model)]
+
+
+def _records_stmt(session: Session, viewer: Viewer, connection_id: Any, stream: Any, search):
+    conn = get_connection(session, viewer, connection_id)
+    found = stream_of(conn, stream)
+    target = TARGETS[found.model]
+    model = target.model
+    columns = _columns(model)
+    stmt = select(*columns).where(visible(viewer, model))
+    if target.by_source:
+        stmt = stmt.where(model.source == conn.connector)
+    texts = [c for c in columns if isinstance(c.type, String | Text) and c.key != "source"]
+    found_clause = search_clause(texts, search)
+    if found_clause is not None:
+        stmt = stmt.where(found_clause)
+    return conn, found, model, columns, stmt
+
+
+def display(value: Any, column_type: Any = None) -> Any:
+    """A cell as a person reads it (datetimes to the minute, booleans as yes/no)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, bool) or isinstance(column_type, Boolean):
+        return "yes" if value else "no"
+    return value
+
+
+def stream_records(
+    session: Session,
+    viewer: Viewer,
+    connection_id: Any,
+    stream: Any,
+    *,
+    search: str | None = None,
+    sort: str | None = None,
+    descending: bool = False,
+    page: int = 0,
+    page_size: int = 25,
+) -> TablePage:
+    """One page of a stream's records held in our database, scoped like every read."""
+    _conn, _found, model, columns, stmt = _records_stmt(
+        session, viewer, connection_id, stream, search
+    )
+    result = fetch_page(
+        session,
+        stmt,
+        sortable={c.key: c for c in columns},
+        sort=sort,
+        descending=descending,
+        default_sort=model.id,
+        page=page,
+        page_size=page_size,
+        tiebreak=model.id,
+    )
+    types = {c.key: c.type for c in columns}
+    rows = [{k: display(v, types.get(k)) for k, v in row.items()} for row in result.rows]
+    return TablePage(rows, result.total, result.page, result.page_size)
+
+
+@dataclass
+class Export:
+    header: list[str]
+    name_parts: tuple[str, str]
+
+
+def export_header(session: Session, viewer: Viewer, connection_id: Any, stream: Any) -> Export:
+    """The CSV header and file name of a stream's export; NotFound for a foreign source."""
+    conn = get_connection(session, viewer, connection_id)
+    found = stream_of(conn, stream)
+    columns = _columns(TARGETS[found.model].model)
+    return Export(header=[humanise(c.key) for c in columns], name_parts=(conn.name, found.name))
+
+
+def export_rows(
+    session: Session, viewer: Viewer, connection_id: Any, stream: Any, search: str | None = None
+) -> Iterator[tuple]:
+    """A stream's records as tuples from a server-side cursor (the session must stay open)."""
+    _conn, _found, model, _columns, stmt = _records_stmt(
+        session, viewer, connection_id, stream, search
+    )
+    rows = session.execute(stmt.order_by(model.id).execution_options(yield_per=1000))
+    return (tuple(row) for row in rows)

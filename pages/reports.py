@@ -1,0 +1,236 @@
+"""Reports: pick metrics, a grouping and a range; see a table and a chart; export and save them."""
+
+from datetime import timedelta
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import dash_table, dcc, html
+
+from models.base import utcnow
+from models.reports import GROUPINGS, METRICS, RANGES
+from pages._reports_ids import (
+    CHART,
+    CONFIRM,
+    CONFIRM_NO,
+    CONFIRM_TEXT,
+    CONFIRM_YES,
+    DATES,
+    DATES_WRAP,
+    DEFAULT_GROUP,
+    DEFAULT_METRICS,
+    DEFAULT_RANGE,
+    DELETE,
+    ERROR,
+    EXPORT,
+    GROUP,
+    METRIC_LISTS,
+    NAME,
+    RANGE,
+    ROOT,
+    SAVE,
+    SAVED,
+    STATUS,
+    SUMMARY,
+    TABLE,
+    TABLE_CARD,
+)
+from pages._shell import page_guard
+
+dash.register_page(
+    __name__, path="/reports", name="Reports", order=20, icon="bar-chart-line", min_role="manager"
+)
+
+FAMILY_TITLES = {"calls": "Calls", "cases": "Cases", "tickets": "Tickets"}
+
+
+def _label(text: str, html_for: str | None = None) -> dbc.Label:
+    return dbc.Label(text, html_for=html_for, className="report-label")
+
+
+def _builder() -> dbc.Card:
+    today = utcnow().date()
+    metric_lists = [
+        html.Div(
+            [
+                html.Div(title, className="report-family"),
+                dbc.Checklist(
+                    id=METRIC_LISTS[family],
+                    options=[
+                        {"label": m.label, "value": key}
+                        for key, m in METRICS.items()
+                        if m.family == family
+                    ],
+                    value=[k for k in DEFAULT_METRICS if METRICS[k].family == family],
+                    className="report-checks",
+                ),
+            ]
+        )
+        for family, title in FAMILY_TITLES.items()
+    ]
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                _label("Saved reports", SAVED),
+                html.Div(
+                    [
+                        html.Div(
+                            dcc.Dropdown(id=SAVED, placeholder="Choose…", clearable=False),
+                            className="report-saved",
+                        ),
+                        dbc.Button(
+                            html.I(className="bi bi-trash"),
+                            id=DELETE,
+                            color="danger",
+                            outline=True,
+                            disabled=True,
+                            title="Delete the selected saved report",
+                        ),
+                    ],
+                    className="d-flex gap-2 mb-3",
+                ),
+                html.Hr(className="my-3"),
+                _label("Metrics"),
+                html.Div(metric_lists, className="report-metrics mb-3"),
+                _label("Group by", GROUP),
+                dbc.Select(
+                    id=GROUP,
+                    options=[{"label": label, "value": key} for key, label in GROUPINGS.items()],
+                    value=DEFAULT_GROUP,
+                    className="mb-3",
+                ),
+                _label("Range", RANGE),
+                dbc.Select(
+                    id=RANGE,
+                    options=[{"label": label, "value": key} for key, (label, _d) in RANGES.items()],
+                    value=DEFAULT_RANGE,
+                    className="mb-2",
+                ),
+                html.Div(
+                    dcc.DatePickerRange(
+                        id=DATES,
+                        start_date=(today - timedelta(days=29)).isoformat(),
+                        end_date=today.isoformat(),
+                        display_format="D MMM YYYY",
+                        first_day_of_week=1,
+                        minimum_nights=0,
+                        updatemode="bothdates",
+                        className="records-dates",
+                    ),
+                    id=DATES_WRAP,
+                    className="d-none",
+                ),
+                html.Hr(className="my-3"),
+                _label("Save as", NAME),
+                dbc.InputGroup(
+                    [
+                        dbc.Input(id=NAME, placeholder="Report name", maxLength=200),
+                        dbc.Button([html.I(className="bi bi-save me-1"), "Save"], id=SAVE),
+                    ]
+                ),
+                html.Div(id=STATUS, className="small mt-2", role="status"),
+            ]
+        ),
+        className="records-card report-builder",
+    )
+
+
+def _results() -> html.Div:
+    grid = dash_table.DataTable(
+        id=TABLE,
+        columns=[],
+        data=[],
+        page_action="native",
+        page_size=31,
+        style_as_list_view=True,
+        style_table={"overflowX": "auto"},
+        style_header={"fontWeight": "600", "backgroundColor": "#f8f9fa"},
+        style_cell={
+            "textAlign": "right",
+            "padding": "6px 10px",
+            "fontFamily": "inherit",
+            "fontSize": "0.9rem",
+        },
+        style_cell_conditional=[{"if": {"column_id": "c0"}, "textAlign": "left"}],
+        cell_selectable=False,
+    )
+    return html.Div(
+        [
+            dbc.Alert(id=ERROR, color="warning", is_open=False, className="mb-3"),
+            dbc.Card(
+                [
+                    dbc.CardHeader(
+                        [
+                            html.Span(id=SUMMARY, className="chart-title"),
+                            dbc.Button(
+                                [html.I(className="bi bi-download me-1"), "Export CSV"],
+                                id=EXPORT,
+                                href="",
+                                external_link=True,
+                                color="secondary",
+                                outline=True,
+                                size="sm",
+                            ),
+                        ],
+                        className="report-header",
+                    ),
+                    dbc.CardBody(
+                        dcc.Loading(
+                            dcc.Graph(
+                                id=CHART,
+                                config={"displayModeBar": False, "responsive": True},
+                                style={"height": "320px"},
+                            ),
+                            type="dot",
+                            delay_show=300,
+                        ),
+                        className="p-2",
+                    ),
+                ],
+                className="records-card mb-3",
+            ),
+            dbc.Card(dbc.CardBody(grid), id=TABLE_CARD, className="records-card"),
+        ]
+    )
+
+
+def layout(**_kwargs):
+    refusal = page_guard("manager")
+    if refusal is not None:
+        return refusal
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.H1("Reports", className="h3 mb-0"),
+                    html.Div(
+                        "Pick what to count and how to group it. Days are UTC.",
+                        className="text-muted small",
+                    ),
+                ],
+                className="mb-3",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(_builder(), lg=4, xxl=3, className="mb-3"),
+                    dbc.Col(_results(), lg=8, xxl=9),
+                ]
+            ),
+            dbc.Modal(
+                [
+                    dbc.ModalHeader(dbc.ModalTitle("Delete saved report")),
+                    dbc.ModalBody(id=CONFIRM_TEXT),
+                    dbc.ModalFooter(
+                        [
+                            dbc.Button("Cancel", id=CONFIRM_NO, color="secondary", outline=True),
+                            dbc.Button("Delete", id=CONFIRM_YES, color="danger"),
+                        ]
+                    ),
+                ],
+                id=CONFIRM,
+                is_open=False,
+                centered=True,
+            ),
+        ],
+        id=ROOT,
+        className="records-page",
+    )

@@ -1,0 +1,219 @@
+"""A source: its streams with last sync, status and records held; schedule, settings, delete."""
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from pages._shell import page_guard, viewer_or_none
+from pages._sources_ids import (
+    SOURCE_ACTIONS,
+    SOURCE_BASE_URL,
+    SOURCE_CHANGED,
+    SOURCE_DELETE,
+    SOURCE_DELETE_CANCEL,
+    SOURCE_DELETE_CONFIRM,
+    SOURCE_DELETE_MODAL,
+    SOURCE_DELETE_TEXT,
+    SOURCE_HEADER,
+    SOURCE_ID,
+    SOURCE_LOCATION,
+    SOURCE_MESSAGE,
+    SOURCE_SCHEDULE,
+    SOURCE_SCHEDULE_MINUTES,
+    SOURCE_SCHEDULE_OFF,
+    SOURCE_SCHEDULE_SAVE,
+    SOURCE_SCHEDULE_TEXT,
+    SOURCE_SETTINGS,
+    SOURCE_SETTINGS_SAVE,
+    SOURCE_STREAMS,
+    SOURCE_TEST,
+    SOURCE_TEST_RESULT,
+    SOURCE_TOKEN,
+    SOURCE_TOKEN_ROW,
+)
+from pages._sync_modal import sync_console
+
+dash.register_page(
+    __name__,
+    path_template="/sources/<source_id>",
+    name="Source",
+    order=63,
+    min_role="agent",
+    in_nav=False,
+)
+
+
+def _schedule_card(admin: bool) -> dbc.Card:
+    editor = html.Div(
+        [
+            dbc.InputGroup(
+                [
+                    dbc.InputGroupText("Every"),
+                    dbc.Input(
+                        id=SOURCE_SCHEDULE_MINUTES, type="number", min=1, max=10080, debounce=False
+                    ),
+                    dbc.InputGroupText("minutes"),
+                ],
+                size="sm",
+                className="mb-2",
+            ),
+            html.Div(
+                [
+                    dbc.Button("Save schedule", id=SOURCE_SCHEDULE_SAVE, size="sm", n_clicks=0),
+                    dbc.Button(
+                        "Disable",
+                        id=SOURCE_SCHEDULE_OFF,
+                        size="sm",
+                        color="secondary",
+                        outline=True,
+                        n_clicks=0,
+                    ),
+                ],
+                className="d-flex gap-2",
+            ),
+        ]
+    )
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.H2("Schedule", className="h6"),
+                html.P(id=SOURCE_SCHEDULE_TEXT, className="small text-muted mb-2"),
+                html.Div(editor, className="" if admin else "d-none"),
+            ]
+        ),
+        className="kpi-card mb-3",
+        id=SOURCE_SCHEDULE,
+    )
+
+
+def _settings_card(admin: bool) -> dbc.Card:
+    editor = html.Div(
+        [
+            dbc.Label("Base URL", html_for=SOURCE_BASE_URL, className="small mb-1"),
+            dbc.Input(id=SOURCE_BASE_URL, type="url", size="sm", maxLength=500, className="mb-2"),
+            html.Div(
+                [
+                    dbc.Label("Replace token", html_for=SOURCE_TOKEN, className="small mb-1"),
+                    dbc.Input(
+                        id=SOURCE_TOKEN,
+                        type="password",
+                        size="sm",
+                        autoComplete="new-password",
+                        placeholder="Leave empty to keep the saved token",
+                        value="",
+                        className="mb-2",
+                    ),
+                ],
+                id=SOURCE_TOKEN_ROW,
+            ),
+            html.Div(
+                [
+                    dbc.Button("Save settings", id=SOURCE_SETTINGS_SAVE, size="sm", n_clicks=0),
+                    dbc.Button(
+                        [html.I(className="bi bi-plug me-1"), "Test connection"],
+                        id=SOURCE_TEST,
+                        size="sm",
+                        color="secondary",
+                        outline=True,
+                        n_clicks=0,
+                    ),
+                ],
+                className="d-flex gap-2 mb-2",
+            ),
+            dcc.Loading(html.Div(id=SOURCE_TEST_RESULT), type="dot", delay_show=300),
+        ]
+    )
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                html.H2("Connection settings", className="h6"),
+                html.Div(id=SOURCE_SETTINGS, className="small mb-2"),
+                html.Div(editor, className="" if admin else "d-none"),
+            ]
+        ),
+        className="kpi-card mb-3",
+    )
+
+
+def _delete_modal() -> dbc.Modal:
+    return dbc.Modal(
+        [
+            dbc.ModalHeader(dbc.ModalTitle("Delete this connection?")),
+            dbc.ModalBody(id=SOURCE_DELETE_TEXT),
+            dbc.ModalFooter(
+                [
+                    dbc.Button(
+                        "Cancel",
+                        id=SOURCE_DELETE_CANCEL,
+                        color="secondary",
+                        outline=True,
+                        n_clicks=0,
+                    ),
+                    dbc.Button(
+                        "Delete connection", id=SOURCE_DELETE_CONFIRM, color="danger", n_clicks=0
+                    ),
+                ]
+            ),
+        ],
+        id=SOURCE_DELETE_MODAL,
+        is_open=False,
+    )
+
+
+def layout(source_id=None, **_kwargs):
+    refusal = page_guard("agent")
+    if refusal is not None:
+        return refusal
+    viewer = viewer_or_none()
+    admin = viewer is not None and viewer.can_manage_syncs
+    return html.Div(
+        [
+            dcc.Store(id=SOURCE_ID, data=str(source_id or "")[:20]),
+            dcc.Store(id=SOURCE_CHANGED, data=0),
+            dcc.Location(id=SOURCE_LOCATION, refresh="callback-nav"),
+            html.Nav(
+                html.A(
+                    [html.I(className="bi bi-chevron-left me-1"), "Sources"],
+                    href=dash.get_relative_path("/sources"),
+                ),
+                className="small mb-2",
+            ),
+            html.Div(
+                [
+                    html.Div(id=SOURCE_HEADER, className="me-auto"),
+                    html.Div(id=SOURCE_ACTIONS, className="d-flex gap-2"),
+                    dbc.Button(
+                        [html.I(className="bi bi-trash me-1"), "Delete"],
+                        id=SOURCE_DELETE,
+                        color="danger",
+                        outline=True,
+                        n_clicks=0,
+                        class_name="" if admin else "d-none",
+                    ),
+                ],
+                className="d-flex flex-wrap align-items-center gap-2 mb-3",
+            ),
+            html.Div(id=SOURCE_MESSAGE),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.Card(
+                            dbc.CardBody(
+                                dcc.Loading(
+                                    html.Div(id=SOURCE_STREAMS),
+                                    type="dot",
+                                    delay_show=300,
+                                    target_components={SOURCE_STREAMS: "children"},
+                                )
+                            ),
+                            className="kpi-card mb-3",
+                        ),
+                        lg=8,
+                    ),
+                    dbc.Col([_schedule_card(admin), _settings_card(admin)], lg=4),
+                ]
+            ),
+            _delete_modal(),
+            sync_console(),
+        ]
+    )

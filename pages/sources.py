@@ -1,0 +1,175 @@
+"""Sources: a card per connection of the organisation, with health, and the add-connection form."""
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from models.sync_views import catalog
+from pages._shell import page_guard, viewer_or_none
+from pages._sources_ids import (
+    ADD_BASE_URL,
+    ADD_CANCEL,
+    ADD_CONNECTOR,
+    ADD_DOCS,
+    ADD_ERROR,
+    ADD_MODAL,
+    ADD_NAME,
+    ADD_NAME_FEEDBACK,
+    ADD_OPEN,
+    ADD_SAVE,
+    ADD_SAVED,
+    ADD_SCHEDULE,
+    ADD_TEST,
+    ADD_TEST_RESULT,
+    ADD_TOKEN,
+    ADD_TOKEN_ROW,
+    SOURCES_GRID,
+    SOURCES_MESSAGE,
+    SOURCES_REFRESH,
+    SOURCES_SEARCH,
+)
+from pages._sync_modal import sync_console
+
+dash.register_page(
+    __name__, path="/sources", name="Sources", order=60, icon="plug", min_role="agent"
+)
+
+
+def _add_modal() -> dbc.Modal:
+    choices = [{"label": cls.label, "value": cls.key} for cls in catalog()]
+    return dbc.Modal(
+        [
+            dbc.ModalHeader(dbc.ModalTitle("Add connection")),
+            dbc.ModalBody(
+                [
+                    html.Div(
+                        [
+                            dbc.Label("Connector", html_for=ADD_CONNECTOR),
+                            dbc.Select(id=ADD_CONNECTOR, options=choices, value="demo"),
+                            dbc.FormText(id=ADD_DOCS),
+                        ],
+                        className="mb-3",
+                    ),
+                    html.Div(
+                        [
+                            dbc.Label("Name", html_for=ADD_NAME),
+                            dbc.Input(id=ADD_NAME, maxLength=200, placeholder="e.g. Main CRM"),
+                            dbc.FormFeedback(id=ADD_NAME_FEEDBACK, type="invalid"),
+                        ],
+                        className="mb-3",
+                    ),
+                    html.Div(
+                        [
+                            dbc.Label("Base URL", html_for=ADD_BASE_URL),
+                            dbc.Input(id=ADD_BASE_URL, type="url", maxLength=500),
+                        ],
+                        className="mb-3",
+                    ),
+                    html.Div(
+                        [
+                            dbc.Label("API token", html_for=ADD_TOKEN),
+                            dbc.Input(
+                                id=ADD_TOKEN, type="password", autoComplete="new-password", value=""
+                            ),
+                            dbc.FormText("Stored encrypted; it is never shown again."),
+                        ],
+                        id=ADD_TOKEN_ROW,
+                        className="mb-3",
+                    ),
+                    html.Div(
+                        [
+                            dbc.Label("Sync every N minutes (optional)", html_for=ADD_SCHEDULE),
+                            dbc.Input(
+                                id=ADD_SCHEDULE,
+                                type="number",
+                                min=1,
+                                max=10080,
+                                placeholder="No schedule",
+                            ),
+                        ],
+                        className="mb-3",
+                    ),
+                    dcc.Loading(html.Div(id=ADD_TEST_RESULT), type="dot", delay_show=300),
+                    html.Div(id=ADD_ERROR),
+                ]
+            ),
+            dbc.ModalFooter(
+                [
+                    dbc.Button(
+                        [html.I(className="bi bi-plug me-1"), "Test connection"],
+                        id=ADD_TEST,
+                        color="secondary",
+                        outline=True,
+                        n_clicks=0,
+                        className="me-auto",
+                    ),
+                    dbc.Button(
+                        "Cancel", id=ADD_CANCEL, color="secondary", outline=True, n_clicks=0
+                    ),
+                    dbc.Button("Save", id=ADD_SAVE, color="primary", n_clicks=0),
+                ]
+            ),
+        ],
+        id=ADD_MODAL,
+        is_open=False,
+    )
+
+
+def layout(**_kwargs):
+    refusal = page_guard("agent")
+    if refusal is not None:
+        return refusal
+    viewer = viewer_or_none()
+    admin = viewer is not None and viewer.can_manage_syncs
+    toolbar = html.Div(
+        [
+            html.H1("Sources", className="h3 mb-0 me-auto"),
+            dbc.Label("Search sources", html_for=SOURCES_SEARCH, class_name="visually-hidden"),
+            dbc.Input(
+                id=SOURCES_SEARCH,
+                type="search",
+                placeholder="Search sources…",
+                debounce=True,
+                class_name="sources-search",
+            ),
+            dbc.Button(
+                [html.I(className="bi bi-arrow-clockwise me-1"), "Refresh"],
+                id=SOURCES_REFRESH,
+                color="secondary",
+                outline=True,
+                n_clicks=0,
+            ),
+            dbc.Button(
+                [html.I(className="bi bi-clock-history me-1"), "All syncs"],
+                href=dash.get_relative_path("/syncs"),
+                color="secondary",
+                outline=True,
+                id="sources-all-syncs",
+            ),
+            dbc.Button(
+                [html.I(className="bi bi-plus-lg me-1"), "Add connection"],
+                id=ADD_OPEN,
+                color="primary",
+                n_clicks=0,
+                # Present for everyone so the add callbacks always find their inputs;
+                # the server refuses non-admins whatever the page shows.
+                class_name="" if admin else "d-none",
+            ),
+        ],
+        className="d-flex flex-wrap align-items-center gap-2 mb-3",
+    )
+    return html.Div(
+        [
+            toolbar,
+            html.Div(id=SOURCES_MESSAGE),
+            dcc.Loading(
+                html.Div(id=SOURCES_GRID, className="source-grid"),
+                type="dot",
+                delay_show=300,
+                target_components={SOURCES_GRID: "children"},
+            ),
+            dcc.Store(id=ADD_SAVED, data=None),
+            _add_modal(),
+            sync_console(),
+        ]
+    )

@@ -1,0 +1,232 @@
+"""The sync console in headless Chromium: add and test a connection, sync it from the modal,
+watch the progress bar and the toast, find the run in the history, and check that an idle
+page sends no callback requests."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from tests.browser.conftest import screenshot
+from tests.browser.test_signin import sign_in
+from tests.helpers import make_connection, run_sync
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parents[2]
+
+SYNC_OPEN = '[id*=\'"type":"sync-open"\']'
+
+# Records every label the run progress bars show, so a test can tell that one reached 100 %.
+WATCH_BARS = """
+window.__barLabels = [];
+const seen = () => document.querySelectorAll('.run-bar .progress-bar').forEach(bar => {
+  const text = bar.textContent.trim();
+  if (text && window.__barLabels[window.__barLabels.length - 1] !== text) {
+    window.__barLabels.push(text);
+  }
+});
+new MutationObserver(seen).observe(document.body,
+  {subtree: true, childList: true, attributes: true, characterData: true});
+seen();
+"""
+
+# Counts callback requests from now on (wrapping whatever fetch the page already has).
+COUNT_CALLBACKS = """
+window.__callbacks = 0;
+const original = window.fetch;
+window.fetch = function (...args) {
+  const url = String(args[0] && args[0].url ? args[0].url : args[0]);
+  if (url.includes('_dash-update-component')) { window.__callbacks += 1; }
+  return original.apply(this, args);
+};
+"""
+
+
+def wait(browser, seconds: float = 15) -> WebDriverWait:
+    return WebDriverWait(browser, seconds)
+
+
+def visible(browser, css: str, seconds: float = 15):
+    return wait(browser, seconds).until(EC.visibility_of_element_located((By.CSS_SELECTOR, css)))
+
+
+def open_sources(browser, base: str) -> None:
+    browser.get(base + "/sources")
+    visible(browser, "#sources-grid > *")
+
+
+def keep_screenshot(browser, name: str) -> None:
+    """A 1400×900 viewport into SYNCBOARD_SCREENSHOTS (when set), and, with
+    SYNCBOARD_README_SHOTS=1 too, into docs/screenshots for the README."""
+    import os
+
+    metrics = {"width": 1400, "height": 900, "deviceScaleFactor": 1, "mobile": False}
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    try:
+        time.sleep(0.3)
+        screenshot(browser, name)
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+    folder = os.environ.get("SYNCBOARD_SCREENSHOTS")
+    if folder and os.environ.get("SYNCBOARD_README_SHOTS"):
+        shutil.copy(Path(folder) / f"{name}.png", ROOT / "docs" / "screenshots" / f"{name}.png")
+
+
+def test_admin_adds_tests_and_syncs_a_connection(browser, live_server, app_world):
+    sign_in(browser, live_server, "admin_a@example.com")
+    visible(browser, "#sidebar")
+    assert "Sources" in browser.find_element(By.ID, "sidebar").text
+    open_sources(browser, live_server)
+    assert "No sources yet" in browser.find_element(By.ID, "sources-grid").text
+
+    # Add a demo connection, testing it first.
+    browser.find_element(By.ID, "sources-add-open").click()
+    visible(browser, "#sources-add-name").send_keys("Demo CRM")
+    assert Select(browser.find_element(By.ID, "sources-add-connector")).first_selected_option
+    assert not browser.find_element(By.ID, "sources-add-token").is_displayed()  # demo: no token
+    browser.find_element(By.ID, "sources-add-test").click()
+    alert = visible(browser, "#connection-test-alert", 30)
+    screenshot(browser, "console-add-connection")
+    assert "Demo data is ready: 2,000 records per stream." in alert.text
+    assert "alert-success" in alert.get_attribute("class")
+    browser.find_element(By.ID, "sources-add-save").click()
+    wait(browser).until(EC.invisibility_of_element_located((By.ID, "sources-add-modal")))
+    card = visible(browser, "[id^='source-card-']")
+    assert "Demo CRM" in card.text and "never synced" in card.text and "Demo data" in card.text
+
+    # Sync it from the modal and follow the progress bar to the toast.
+    browser.execute_script(WATCH_BARS)
+    card.find_element(By.CSS_SELECTOR, SYNC_OPEN).click()
+    command = visible(browser, "#syncmodal-command")
+    wait(browser).until(lambda b: "syncboard sync alpha" in command.text)
+    assert command.text == "syncboard sync alpha 'Demo CRM'"
+    screenshot(browser, "console-sync-modal")
+    browser.find_element(By.CSS_SELECTOR, "label[for*='syncmodal-flags'], #syncmodal-flags")
+    start = browser.find_element(By.ID, "syncmodal-start")
+    assert start.is_enabled()
+    start.click()
+    visible(browser, "[id^='source-card-'] .run-bar", 10)
+    toast = visible(browser, ".sync-toast", 60)
+    assert "Sync of Demo CRM finished: success, 4,000 records" in toast.text
+    screenshot(browser, "console-toast")
+    labels = browser.execute_script("return window.__barLabels")
+    assert "100 %" in labels, labels
+    assert labels[0] != "100 %", labels  # the bar was seen while the run was active
+    wait(browser).until(
+        lambda b: "success" in b.find_element(By.CSS_SELECTOR, "[id^='source-card-']").text
+    )
+    card = browser.find_element(By.CSS_SELECTOR, "[id^='source-card-']")
+    assert "just now" in card.text
+    assert not browser.find_elements(By.CSS_SELECTOR, "[id^='source-card-'] .run-bar")
+    interval_off = browser.execute_script(
+        "return document.querySelectorAll('.run-bar').length === 0"
+    )
+    assert interval_off
+
+    # The run is in the history; its page tells what it did.
+    browser.find_element(By.ID, "sources-all-syncs").click()
+    row = visible(browser, "[id^='history-row-']")
+    assert "Demo CRM" in row.text and "success" in row.text and "4,000" in row.text
+    assert "user" in row.text
+    screenshot(browser, "console-history")
+    row.find_element(By.CSS_SELECTOR, "a").click()
+    title = visible(browser, "#run-title")
+    assert title.text.startswith("Run #") and "success" in title.text
+    assert browser.find_element(By.ID, "run-command").text == "syncboard sync alpha 'Demo CRM'"
+    assert browser.find_element(By.ID, "run-processed").text == "4,000"
+    assert browser.find_element(By.ID, "run-retry").is_enabled()
+    screenshot(browser, "console-run")
+
+    # The source's page lists its streams with the records we now hold.
+    browser.find_element(By.CSS_SELECTOR, "#run-body a[href^='/sources/']").click()
+    row = visible(browser, "#stream-row-contacts")
+    assert "2,000" in row.text and "success" in row.text
+    screenshot(browser, "console-source")
+
+
+def test_an_idle_sources_page_sends_no_callbacks(browser, live_server, app_world, sqlite_db):
+    conn = make_connection(
+        sqlite_db, app_world.org_a, "demo", name="Demo CRM", settings={"records": 30, "delay_ms": 0}
+    )
+    run_sync(conn)
+    sign_in(browser, live_server, "manager_a@example.com")
+    visible(browser, "#sidebar")
+    open_sources(browser, live_server)
+    card = visible(browser, "[id^='source-card-']")
+    assert "success" in card.text
+    assert not browser.find_elements(By.CSS_SELECTOR, SYNC_OPEN)  # managers see status only
+    time.sleep(1.5)  # let the first render's callbacks settle
+    browser.execute_script(COUNT_CALLBACKS)
+    browser.find_element(By.ID, "sources-refresh").click()  # the counter does count
+    wait(browser, 5).until(lambda b: b.execute_script("return window.__callbacks") >= 1)
+    time.sleep(1.5)
+    settled = browser.execute_script("return window.__callbacks")
+    time.sleep(10)
+    assert browser.execute_script("return window.__callbacks") == settled
+
+
+def test_readme_screenshots(browser, live_server, app_world, sqlite_db):
+    """A sources page with every health, and a run in progress (docs/screenshots)."""
+    from models.sync import SyncRun
+
+    org = app_world.org_a
+    done = make_connection(
+        sqlite_db, org, "demo", name="Demo CRM", settings={"records": 300, "delay_ms": 0}
+    )
+    run_sync(done)
+    slow = make_connection(
+        sqlite_db,
+        org,
+        "demo",
+        name="Call centre",
+        settings={"records": 3000, "delay_ms": 250},
+        schedule_minutes=30,
+    )
+    partial = make_connection(
+        sqlite_db, org, "demo", name="Field reports", settings={"records": 50, "delay_ms": 0}
+    )
+    run = run_sync(partial, "contacts")
+    with sqlite_db.session() as s:
+        stored = s.get(SyncRun, run.id)
+        stored.status, stored.failed = "partial", 3
+        stored.finished_at = stored.finished_at.replace(hour=max(stored.finished_at.hour - 2, 0))
+        s.commit()
+    make_connection(sqlite_db, org, "hubspot", name="Sales HubSpot", token="not-shown")
+
+    sign_in(browser, live_server, "admin_a@example.com")
+    visible(browser, "#sidebar")
+    open_sources(browser, live_server)
+    card = visible(browser, f"#source-card-{slow.id}")
+    card.find_element(By.CSS_SELECTOR, SYNC_OPEN).click()
+    visible(browser, "#syncmodal-start").click()
+    wait(browser, 20).until(
+        lambda b: re.search(r"[1-9]\d? %", b.find_element(By.ID, f"source-card-{slow.id}").text)
+    )
+    keep_screenshot(browser, "sources")
+
+    with sqlite_db.session() as s:
+        run_id = s.query(SyncRun.id).filter_by(connection_id=slow.id).scalar()
+    browser.get(f"{live_server}/syncs/{run_id}")
+    visible(browser, "#run-title")
+    wait(browser, 20).until(
+        lambda b: re.search(r"[1-9]\d? %", b.find_element(By.ID, "run-body").text)
+    )
+    time.sleep(1.6)
+    keep_screenshot(browser, "sync-progress")
+    with sqlite_db.session() as s:
+        from models.orgs import User
+        from models.scope import build_viewer
+        from models.sync_store import request_cancel
+
+        viewer = build_viewer(s, s.get(User, app_world.users["admin_a"]), org)
+        request_cancel(s, viewer, run_id)
+        s.commit()
+    wait(browser, 30).until(lambda b: "cancelled" in b.find_element(By.ID, "run-title").text)

@@ -1,0 +1,297 @@
+"""Calls, recordings and SMS callbacks over HTTP, as the browser calls them, including forged inputs."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlsplit
+
+from tests.helpers import login
+from tests.models.test_calls import EVIL_FROM, add_many_calls, add_records
+
+CALLS_OUT = [
+    "calls-table.data",
+    "calls-table.page_count",
+    "calls-table.page_current",
+    "calls-count.children",
+    "calls-url.search",
+    "calls-export.href",
+]
+REC_OUT = [
+    "recordings-list.children",
+    "recordings-pager.max_value",
+    "recordings-pager.active_page",
+    "recordings-pager.className",
+    "recordings-count.children",
+]
+SMS_OUT = [
+    "sms-table.data",
+    "sms-table.page_count",
+    "sms-table.page_current",
+    "sms-count.children",
+    "sms-empty.children",
+    "sms-body.className",
+]
+
+
+def post(client, outputs, inputs, state=(), changed=None):
+    """POST a callback like the browser; `changed` names the inputs that triggered it."""
+    token = client.get_cookie("_csrf_token")
+    parts = [o.rsplit(".", 1) for o in outputs]
+    output = outputs[0] if len(outputs) == 1 else ".." + "...".join(outputs) + ".."
+    as_props = [{"id": i, "property": p, "value": v} for i, p, v in inputs]
+    body = {
+        "output": output,
+        "outputs": [{"id": i, "property": p} for i, p in parts]
+        if len(outputs) > 1
+        else {"id": parts[0][0], "property": parts[0][1]},
+        "inputs": as_props,
+        "state": [{"id": i, "property": p, "value": v} for i, p, v in state],
+        "changedPropIds": changed if changed is not None else [f"{i}.{p}" for i, p, _ in inputs],
+    }
+    return client.post(
+        "/_dash-update-component",
+        json=body,
+        headers={"X-CSRFToken": token.value} if token else {},
+    )
+
+
+def values(response, outputs) -> dict:
+    """{"id.prop": value} of a callback response (outputs left unchanged are missing)."""
+    assert response.status_code == 200, response.get_data(as_text=True)
+    got = response.get_json()["response"]
+    out = {}
+    for name in outputs:
+        cid, prop = name.rsplit(".", 1)
+        if cid in got and prop in got[cid]:
+            out[name] = got[cid][prop]
+    return out
+
+
+def calls_inputs(
+    q=None,
+    start=None,
+    end=None,
+    phone=None,
+    agent=None,
+    direction=None,
+    status=None,
+    page=0,
+    sort_by=(),
+):
+    return [
+        ("calls-search", "value", q),
+        ("calls-dates", "start_date", start),
+        ("calls-dates", "end_date", end),
+        ("calls-phone", "value", phone),
+        ("calls-agent", "value", agent),
+        ("calls-direction", "value", direction),
+        ("calls-status", "value", status),
+        ("calls-table", "page_current", page),
+        ("calls-table", "sort_by", list(sort_by)),
+    ]
+
+
+def calls(client, changed=None, **kwargs):
+    response = post(
+        client,
+        CALLS_OUT,
+        calls_inputs(**kwargs),
+        state=[("calls-table", "page_size", 25)],
+        changed=changed,
+    )
+    return values(response, CALLS_OUT)
+
+
+def signed_in(server, email):
+    client = server.test_client()
+    login(client, email)
+    client.get("/_dash-layout")
+    return client
+
+
+def test_an_agent_sees_only_their_numbers(server, world):
+    agent = signed_in(server, "agent_a1@example.com")
+    got = calls(agent, changed=[])
+    assert len(got["calls-table.data"]) == 4
+    assert {r["number"] for r in got["calls-table.data"]} == {"a1 · +15550000000"}
+    assert got["calls-count.children"] == "4 calls"
+    assert got["calls-url.search"] == ""
+    assert got["calls-export.href"] == "/export/calls.csv?bom=1"
+    manager = signed_in(server, "manager_a@example.com")
+    assert calls(manager, changed=[])["calls-count.children"] == "9 calls"
+
+
+def test_a_forged_phone_filter_returns_nothing(server, db, world):
+    add_records(db, world)
+    agent = signed_in(server, "agent_a1@example.com")
+    for forged in (world.numbers["a2"], world.numbers["b1"]):
+        got = calls(agent, phone=forged)
+        assert got["calls-table.data"] == []
+        assert got["calls-count.children"] == "No calls match"
+    other = calls(agent, agent=world.users["agent_a2"])
+    assert other["calls-table.data"] == []
+
+
+def test_rows_read_like_a_person_expects(server, db, world):
+    add_records(db, world)
+    manager = signed_in(server, "manager_a@example.com")
+    got = calls(manager, q="hyperlink")
+    (row,) = got["calls-table.data"]
+    assert row["from"] == EVIL_FROM  # shown as text; only CSV cells need neutralising
+    assert row["contact"] == "+cmd"
+    assert row["status"] == "Answered" and row["duration"] == "5:05"
+    assert row["agent"] == "agent_a1" and row["direction"] == "Inbound"
+
+
+def test_filters_sort_and_page_go_to_the_url_and_the_export_link(server, db, world):
+    add_many_calls(db, world.org_a, world.numbers["a2"], 60, agent_id=world.users["agent_a2"])
+    manager = signed_in(server, "manager_a@example.com")
+    sort = [{"column_id": "duration", "direction": "desc"}]
+    first = calls(manager, q="+1444", status="answered", sort_by=sort)
+    assert first["calls-count.children"] == "30 calls"
+    assert first["calls-table.page_count"] == 2
+    durations = [r["duration"] for r in first["calls-table.data"]]
+    assert durations[0] == "14:48"  # the longest first (888 s)
+    second = calls(
+        manager,
+        q="+1444",
+        status="answered",
+        sort_by=sort,
+        page=1,
+        changed=["calls-table.page_current"],
+    )
+    assert second["calls-table.page_current"] == 1
+    assert len(second["calls-table.data"]) == 5
+    url = parse_qs(second["calls-url.search"].lstrip("?"))
+    assert url == {
+        "q": ["+1444"],
+        "status": ["answered"],
+        "sort": ["duration"],
+        "desc": ["1"],
+        "page": ["2"],
+    }
+    export = urlsplit(second["calls-export.href"])
+    assert export.path == "/export/calls.csv"
+    assert parse_qs(export.query) == {
+        "q": ["+1444"],
+        "status": ["answered"],
+        "sort": ["duration"],
+        "desc": ["1"],
+        "bom": ["1"],
+    }
+    # changing a filter goes back to the first page
+    refiltered = calls(manager, q="+1444", status="missed", page=1, changed=["calls-status.value"])
+    assert refiltered["calls-table.page_current"] == 0
+    # dates are inclusive days in the URL as from/to
+    dated = calls(manager, start="2026-01-01", end="2026-01-31")
+    assert "from=2026-01-01&to=2026-01-31" in dated["calls-url.search"]
+
+
+def test_forged_values_are_refused_politely(server, world):
+    manager = signed_in(server, "manager_a@example.com")
+    got = calls(manager, start="yesterday")
+    assert got["calls-count.children"] == "The start date must be a date written YYYY-MM-DD."
+    assert got["calls-table.data"] == []
+    injected = calls(manager, sort_by=[{"column_id": "id; DROP TABLE calls", "direction": "asc"}])
+    assert injected["calls-count.children"] == "9 calls"
+    past_the_end = calls(manager, page=40, changed=["calls-table.page_current"])
+    assert past_the_end["calls-table.page_current"] == 0 and past_the_end["calls-table.data"]
+
+
+def test_filter_choices_follow_the_scope(server, world):
+    outputs = ["calls-phone.options", "calls-agent.options"]
+    agent = signed_in(server, "agent_a2@example.com")
+    got = values(post(agent, outputs, [("calls-page", "id", "calls-page")]), outputs)
+    assert {o["value"] for o in got["calls-phone.options"]} == {
+        world.numbers["a2"],
+        world.numbers["a3"],
+    }
+    manager = signed_in(server, "manager_a@example.com")
+    got = values(post(manager, outputs, [("calls-page", "id", "calls-page")]), outputs)
+    assert len(got["calls-phone.options"]) == 3
+
+
+def test_signed_out_callbacks_are_refused(client, world):
+    response = post(client, CALLS_OUT, calls_inputs())
+    assert response.status_code in (401, 403)
+
+
+# --- recordings ---------------------------------------------------------------------------
+
+
+def recordings(client, **kwargs):
+    inputs = [
+        ("recordings-search", "value", kwargs.get("q")),
+        ("recordings-dates", "start_date", None),
+        ("recordings-dates", "end_date", None),
+        ("recordings-phone", "value", kwargs.get("phone")),
+        ("recordings-pager", "active_page", kwargs.get("page", 1)),
+    ]
+    return values(post(client, REC_OUT, inputs), REC_OUT)
+
+
+def audio_players(tree) -> list[dict]:
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == "Audio":
+                found.append(node["props"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(tree)
+    return found
+
+
+def test_recordings_play_in_the_page_for_the_viewers_numbers_only(server, db, world):
+    add_records(db, world)
+    agent = signed_in(server, "agent_a1@example.com")
+    got = recordings(agent)
+    assert got["recordings-count.children"] == "2 recordings"
+    players = audio_players(got["recordings-list.children"])
+    (player,) = players
+    assert player["src"] == "https://rec.example/c1.mp3"
+    assert player["controls"] is True and player["preload"] == "none"
+    text = json.dumps(got["recordings-list.children"])
+    assert "javascript:" not in text
+    assert "Recording link not playable" in text
+    assert "rec.example/c5.mp3" not in text and "rec.example/b.mp3" not in text
+    forged = recordings(agent, phone=world.numbers["a2"])
+    assert forged["recordings-count.children"] == "No recordings match"
+    manager = signed_in(server, "manager_a@example.com")
+    assert recordings(manager)["recordings-count.children"] == "3 recordings"
+
+
+# --- SMS ----------------------------------------------------------------------------------
+
+
+def sms(client, q=None):
+    inputs = [
+        ("sms-search", "value", q),
+        ("sms-table", "page_current", 0),
+        ("sms-table", "sort_by", []),
+    ]
+    return values(post(client, SMS_OUT, inputs, state=[("sms-table", "page_size", 25)]), SMS_OUT)
+
+
+def test_sms_explains_when_no_connector_brings_any(server, world):
+    manager = signed_in(server, "manager_a@example.com")
+    got = sms(manager)
+    assert "None of the connected systems brings SMS yet" in json.dumps(got["sms-empty.children"])
+    assert "d-none" in got["sms-body.className"]
+
+
+def test_sms_are_scoped_and_searchable(server, db, world):
+    add_records(db, world)
+    agent = signed_in(server, "agent_a1@example.com")
+    got = sms(agent)
+    assert got["sms-count.children"] == "2 messages"
+    assert {r["number"] for r in got["sms-table.data"]} == {"a1 · +15550000000"}
+    assert got["sms-empty.children"] is None and got["sms-body.className"] == "records-card"
+    assert sms(agent, q="beta")["sms-table.data"] == []
+    manager = signed_in(server, "manager_a@example.com")
+    assert [r["body"] for r in sms(manager, q="on a2")["sms-table.data"]] == ["Message on a2"]

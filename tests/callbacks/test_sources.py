@@ -1,0 +1,431 @@
+"""The sources and source pages' callbacks: as functions and over HTTP, forged inputs included."""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+
+from sqlalchemy import func, select
+
+from models.sync import Connection, SyncRun
+from models.sync_store import decrypt_credentials
+from tests.helpers import dash_post, login, make_connection, run_sync
+
+SECRET = "tok-SECRET-7f3a9c"
+FAST = {"records": 40, "delay_ms": 0}
+
+
+# --- helpers shared with test_syncs.py --------------------------------------------------------
+
+
+def callback_key(dash_app, fragment: str) -> str:
+    """The exact output key Dash registered for a callback (with any @hash of allow_duplicate)."""
+    from dash._callback import GLOBAL_CALLBACK_MAP
+
+    keys = {*GLOBAL_CALLBACK_MAP, *dash_app.app.callback_map}
+    if fragment in keys:
+        return fragment
+    found = [k for k in keys if k.startswith(fragment)] or [k for k in keys if fragment in k]
+    assert len(found) == 1, (fragment, found)
+    return found[0]
+
+
+def signed_client(server, email: str):
+    client = server.test_client()
+    login(client, email)
+    client.get("/_dash-layout")
+    return client
+
+
+def post(client, output: str, outputs, inputs: list[dict], state: list | None = None, changed=None):
+    """A raw callback POST (pattern-matching ids included) with the CSRF header, as the browser sends."""
+    token = client.get_cookie("_csrf_token")
+
+    def prop_id(item):
+        cid = item["id"]
+        if isinstance(cid, dict):
+            cid = json.dumps(cid, sort_keys=True, separators=(",", ":"))
+        return f"{cid}.{item['property']}"
+
+    flat = [i for item in inputs for i in (item if isinstance(item, list) else [item])]
+    body = {
+        "output": output,
+        "outputs": outputs,
+        "inputs": inputs,
+        "state": state or [],
+        "changedPropIds": changed if changed is not None else [prop_id(i) for i in flat],
+    }
+    return client.post(
+        "/_dash-update-component",
+        json=body,
+        headers={"X-CSRFToken": token.value} if token else {},
+    )
+
+
+def outputs_of(key: str):
+    """The `outputs` list the browser sends for an output key ("..a.x...b.y.." or "a.x")."""
+    parts = key[2:-2].split("...") if key.startswith("..") else [key]
+    outs = [dict(zip(("id", "property"), part.rsplit(".", 1), strict=True)) for part in parts]
+    return outs if key.startswith("..") else outs[0]
+
+
+def call(client, key: str, inputs: list[dict], state: list | None = None):
+    """POST a callback through tests.helpers.dash_post, as the browser does."""
+    return dash_post(client, key, inputs, state=state)
+
+
+def page_layout(client, path: str, search: str = ""):
+    """What Dash's page router returns for `path` (the layout a browser would render)."""
+    return call(
+        client,
+        ".._pages_content.children..._pages_store.data..",
+        inputs=[
+            {"id": "_pages_location", "property": "pathname", "value": path},
+            {"id": "_pages_location", "property": "search", "value": search},
+        ],
+    )
+
+
+@contextmanager
+def as_user(server, db, email: str):
+    """A request context signed in as `email`, for calling callbacks as plain functions."""
+    from flask_login import login_user
+
+    from models.orgs import User
+    from web.auth import SignedInUser
+
+    with db.session() as s:
+        user = s.scalar(select(User).where(User.email == email))
+        signed = SignedInUser(
+            user.id, user.email, user.name, user.is_platform_admin, user.session_version
+        )
+    with server.test_request_context("/"):
+        login_user(signed)
+        yield
+
+
+def texts(component) -> str:
+    """Every string in a component tree (dicts from JSON or Dash components)."""
+    if hasattr(component, "to_plotly_json"):
+        component = component.to_plotly_json()
+    return json.dumps(component, default=lambda o: o.to_plotly_json())
+
+
+def runs_count(db) -> int:
+    with db.session() as s:
+        return s.scalar(select(func.count(SyncRun.id)))
+
+
+# --- the source cards ----------------------------------------------------------------------
+
+
+def test_cards_as_functions_differ_by_role(server, db, world):
+    from callbacks.sources import render_cards
+
+    make_connection(db, world.org_a, "demo", name="Demo CRM", settings=FAST)
+    make_connection(db, world.org_b, "demo", name="Beta only", settings=FAST)
+    with as_user(server, db, "admin_a@example.com"):
+        grid = texts(render_cards(None, 0, None, None, None))
+    assert "Demo CRM" in grid and "Beta only" not in grid
+    assert "never synced" in grid and '"sync-open"' in grid  # admins get "Sync all"
+    with as_user(server, db, "manager_a@example.com"):
+        grid = texts(render_cards("", 0, None, None, None))
+    assert "Demo CRM" in grid and '"sync-open"' not in grid
+    with as_user(server, db, "admin_a@example.com"):
+        empty = texts(render_cards("zzz", 0, None, None, None))
+    assert "No source matches" in empty
+
+
+def test_cards_over_http_show_health_after_a_sync(server, db, world):
+    conn = make_connection(db, world.org_a, "demo", name="Demo CRM", settings=FAST)
+    run_sync(conn)
+    client = signed_client(server, "agent_a1@example.com")
+    response = call(
+        client,
+        "sources-grid.children",
+        inputs=[
+            {"id": "sources-search", "property": "value", "value": "demo"},
+            {"id": "sources-refresh", "property": "n_clicks", "value": 1},
+            {"id": "syncwatch-started", "property": "data", "value": None},
+            {"id": "syncwatch-finished", "property": "data", "value": None},
+            {"id": "sources-add-saved", "property": "data", "value": None},
+        ],
+    )
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "Demo CRM" in body and "success" in body and "just now" in body
+
+
+# --- adding a connection --------------------------------------------------------------------
+
+ADD_STATE = [
+    {"id": "sources-add-connector", "property": "value", "value": "hubspot"},
+    {"id": "sources-add-name", "property": "value", "value": "Sales"},
+    {"id": "sources-add-base-url", "property": "value", "value": ""},
+    {"id": "sources-add-token", "property": "value", "value": SECRET},
+    {"id": "sources-add-schedule", "property": "value", "value": 30},
+]
+
+
+def save(client, dash_app, state=ADD_STATE):
+    return call(
+        client,
+        callback_key(dash_app, "sources-add-saved.data"),
+        inputs=[{"id": "sources-add-save", "property": "n_clicks", "value": 1}],
+        state=state,
+    )
+
+
+def test_admin_adds_a_connection_and_the_token_never_comes_back(server, db, world, dash_app):
+    client = signed_client(server, "admin_a@example.com")
+    response = save(client, dash_app)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert SECRET not in body
+    out = response.get_json()["response"]
+    assert out["sources-add-token"]["value"] == ""  # the field is cleared
+    assert out["sources-add-saved"]["data"]["name"] == "Sales"
+    with db.session() as s:
+        conn = s.scalar(select(Connection).where(Connection.name == "Sales"))
+        assert conn.org_id == world.org_a and conn.schedule_minutes == 30
+        assert decrypt_credentials(conn.credentials_encrypted) == {"token": SECRET}
+        blob, cid = conn.credentials_encrypted, conn.id
+
+    # Nothing the pages send afterwards carries the token or its ciphertext.
+    responses = [
+        page_layout(client, "/sources"),
+        page_layout(client, f"/sources/{cid}"),
+        call(
+            client,
+            "sources-grid.children",
+            inputs=[
+                {"id": "sources-search", "property": "value", "value": ""},
+                {"id": "sources-refresh", "property": "n_clicks", "value": 0},
+                {"id": "syncwatch-started", "property": "data", "value": None},
+                {"id": "syncwatch-finished", "property": "data", "value": None},
+                {"id": "sources-add-saved", "property": "data", "value": None},
+            ],
+        ),
+        call(
+            client,
+            callback_key(dash_app, "..source-header.children"),
+            inputs=[
+                {"id": "source-id", "property": "data", "value": str(cid)},
+                {"id": "syncwatch-started", "property": "data", "value": None},
+                {"id": "syncwatch-finished", "property": "data", "value": None},
+                {"id": "source-changed", "property": "data", "value": 0},
+            ],
+        ),
+        call(
+            client,
+            callback_key(dash_app, "..source-schedule-minutes.value"),
+            inputs=[
+                {"id": "source-id", "property": "data", "value": str(cid)},
+                {"id": "source-changed", "property": "data", "value": 0},
+            ],
+        ),
+    ]
+    for response in responses:
+        assert response.status_code == 200
+        text = response.get_data(as_text=True)
+        assert SECRET not in text and blob not in text
+    assert "•••• saved" in responses[3].get_data(as_text=True)
+
+
+def test_duplicate_and_missing_names_are_explained_inline(server, db, world, dash_app):
+    make_connection(db, world.org_a, "demo", name="Sales", settings=FAST)
+    client = signed_client(server, "admin_a@example.com")
+    out = save(client, dash_app).get_json()["response"]
+    assert out["sources-add-name"]["invalid"] is True
+    assert "already has a connection named" in out["sources-add-name-feedback"]["children"]
+    assert "sources-add-token" not in out  # the typed token is not echoed back
+    blank = [dict(item) for item in ADD_STATE]
+    blank[1]["value"] = "   "
+    out = save(client, dash_app, blank).get_json()["response"]
+    assert out["sources-add-name-feedback"]["children"] == "A connection needs a name."
+    bad = [dict(item) for item in ADD_STATE]
+    bad[1]["value"] = "Support"
+    bad[4]["value"] = 0
+    out = save(client, dash_app, bad).get_json()["response"]
+    assert "between 1 minute and 7 days" in json.dumps(out["sources-add-error"])
+
+
+def test_managers_and_agents_cannot_add_or_test(server, db, world, dash_app):
+    for email in ("manager_a@example.com", "agent_a1@example.com"):
+        client = signed_client(server, email)
+        assert save(client, dash_app).status_code == 403
+        tested = call(
+            client,
+            callback_key(dash_app, "sources-add-test-result.children"),
+            inputs=[{"id": "sources-add-test", "property": "n_clicks", "value": 1}],
+            state=ADD_STATE[:1] + ADD_STATE[2:4],
+        )
+        assert tested.status_code == 403
+    with db.session() as s:
+        assert s.scalar(select(func.count(Connection.id))) == 0
+
+
+def test_test_connection_shows_the_connectors_message(server, db, world, dash_app):
+    from callbacks.sources import describe_connector, test_new_connection
+
+    client = signed_client(server, "admin_a@example.com")
+    key = callback_key(dash_app, "sources-add-test-result.children")
+    state = [
+        {"id": "sources-add-connector", "property": "value", "value": "demo"},
+        {"id": "sources-add-base-url", "property": "value", "value": ""},
+        {"id": "sources-add-token", "property": "value", "value": ""},
+    ]
+    response = call(
+        client,
+        key,
+        inputs=[{"id": "sources-add-test", "property": "n_clicks", "value": 1}],
+        state=state,
+    )
+    alert = json.dumps(response.get_json()["response"])
+    assert "Demo data is ready: 2,000 records per stream." in alert and "success" in alert
+    with as_user(server, db, "admin_a@example.com"):
+        failed = texts(test_new_connection(1, "nope", "", SECRET))
+    assert "unknown connector" in failed and "danger" in failed and SECRET not in failed
+    placeholder, token_style, _docs = describe_connector("hubspot")
+    assert placeholder == "https://api.hubapi.com" and token_style is None
+    assert describe_connector("demo")[1] == {"display": "none"}
+
+
+# --- a source's page ------------------------------------------------------------------------
+
+
+def test_source_page_lists_streams_with_records_and_refuses_other_orgs(server, db, world):
+    from callbacks.source_detail import render
+
+    conn = make_connection(db, world.org_a, "demo", name="Demo CRM", settings=FAST)
+    run_sync(conn)
+    with as_user(server, db, "admin_a@example.com"):
+        header, actions, streams, schedule, settings, delete = render(str(conn.id), None, None, 0)
+    table = texts(streams)
+    assert '"stream-row-contacts"' in table and '"stream-row-calls"' in table
+    assert "40" in table and "just now" in table and '"sync-open"' in table
+    assert "No schedule" in schedule
+    assert "records it synced are kept" in texts(delete)
+    with as_user(server, db, "admin_b@example.com"):
+        missing = texts(render(str(conn.id), None, None, 0))
+    assert "Source not found" in missing and "Demo CRM" not in missing
+    with as_user(server, db, "manager_a@example.com"):
+        managed = texts(render(str(conn.id), None, None, 0))
+    assert "Demo CRM" in managed and '"sync-open"' not in managed
+
+
+def test_schedule_stop_and_delete_are_refused_to_managers(server, db, world, dash_app):
+    conn = make_connection(db, world.org_a, "demo", name="Demo CRM", settings=FAST)
+    manager = signed_client(server, "manager_a@example.com")
+    schedule = call(
+        manager,
+        callback_key(dash_app, "..source-message.children...source-changed.data"),
+        inputs=[
+            {"id": "source-schedule-save", "property": "n_clicks", "value": 1},
+            {"id": "source-schedule-off", "property": "n_clicks", "value": 0},
+            {"id": "source-settings-save", "property": "n_clicks", "value": 0},
+        ],
+        state=[
+            {"id": "source-id", "property": "data", "value": str(conn.id)},
+            {"id": "source-schedule-minutes", "property": "value", "value": 5},
+            {"id": "source-base-url", "property": "value", "value": ""},
+            {"id": "source-token", "property": "value", "value": ""},
+            {"id": "source-changed", "property": "data", "value": 0},
+        ],
+    )
+    assert schedule.status_code == 403
+    delete = call(
+        manager,
+        callback_key(dash_app, "..source-location.href"),
+        inputs=[{"id": "source-delete-confirm", "property": "n_clicks", "value": 1}],
+        state=[{"id": "source-id", "property": "data", "value": str(conn.id)}],
+    )
+    assert delete.status_code == 403
+    with db.session() as s:
+        stored = s.get(Connection, conn.id)
+        assert stored is not None and stored.schedule_minutes is None
+
+
+def test_admin_sets_schedule_and_deletes_keeping_records(server, db, world, dash_app):
+    from models.records import Contact
+    from tests.helpers import count_rows
+
+    conn = make_connection(db, world.org_a, "demo", name="Demo CRM", settings=FAST)
+    run_sync(conn)
+    admin = signed_client(server, "admin_a@example.com")
+    state = [
+        {"id": "source-id", "property": "data", "value": str(conn.id)},
+        {"id": "source-schedule-minutes", "property": "value", "value": 15},
+        {"id": "source-base-url", "property": "value", "value": ""},
+        {"id": "source-token", "property": "value", "value": ""},
+        {"id": "source-changed", "property": "data", "value": 0},
+    ]
+    response = call(
+        admin,
+        callback_key(dash_app, "..source-message.children...source-changed.data"),
+        inputs=[
+            {"id": "source-schedule-save", "property": "n_clicks", "value": 1},
+            {"id": "source-schedule-off", "property": "n_clicks", "value": 0},
+            {"id": "source-settings-save", "property": "n_clicks", "value": 0},
+        ],
+        state=state,
+    )
+    assert "syncs every 15 minutes" in response.get_data(as_text=True)
+    with db.session() as s:
+        assert s.get(Connection, conn.id).schedule_minutes == 15
+
+    # Another org's admin cannot delete it: the id is not theirs.
+    other = signed_client(server, "admin_b@example.com")
+    forged = call(
+        other,
+        callback_key(dash_app, "..source-location.href"),
+        inputs=[{"id": "source-delete-confirm", "property": "n_clicks", "value": 1}],
+        state=[{"id": "source-id", "property": "data", "value": str(conn.id)}],
+    )
+    assert forged.status_code == 200 and "No connection" in forged.get_data(as_text=True)
+
+    deleted = call(
+        admin,
+        callback_key(dash_app, "..source-location.href"),
+        inputs=[{"id": "source-delete-confirm", "property": "n_clicks", "value": 1}],
+        state=[{"id": "source-id", "property": "data", "value": str(conn.id)}],
+    )
+    assert deleted.get_json()["response"]["source-location"]["href"] == "/sources"
+    with db.session() as s:
+        assert s.get(Connection, conn.id) is None
+    assert count_rows(db, Contact, world.org_a) == 40  # synced records are kept
+    assert runs_count(db) == 0
+
+
+def test_runs_in_progress_show_one_live_bar_each_on_the_source_page(server, db, world):
+    """An all-streams run is drawn once above the table; a stream's run in its row."""
+    from callbacks.source_detail import render
+    from models.sync_options import parse_options
+    from models.sync_store import finish_run, request_run
+
+    conn = make_connection(db, world.org_a, "demo", name="Demo CRM", settings=FAST)
+    with db.session() as s:
+        run = request_run(
+            s, s.get(Connection, conn.id), stream=None, options=parse_options({}), trigger="user"
+        )
+        s.commit()
+        every = run.id
+    with as_user(server, db, "admin_a@example.com"):
+        streams = texts(render(str(conn.id), None, None, 0)[2])
+    bar = '"type": "sync-runbar"'
+    assert streams.count(bar) == 1 and "Syncing all streams" in streams
+    assert streams.count('"source-stop"') == 1
+    with db.session() as s:
+        finish_run(s, every, "cancelled")
+        one = request_run(
+            s, s.get(Connection, conn.id), stream="calls", options=parse_options({}), trigger="user"
+        )
+        s.commit()
+        one_id = one.id
+    with as_user(server, db, "admin_a@example.com"):
+        streams = texts(render(str(conn.id), None, None, 0)[2])
+    assert "Syncing all streams" not in streams
+    assert streams.count(bar) == 1 and f'"type": "sync-runbar", "run": {one_id}' in streams
+    assert streams.count('"source-stop"') == 1  # in the calls row; contacts can still sync
+    with as_user(server, db, "manager_a@example.com"):
+        assert '"source-stop"' not in texts(render(str(conn.id), None, None, 0)[2])

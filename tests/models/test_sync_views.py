@@ -1,0 +1,305 @@
+"""The sync console's queries on real SQLite and PostgreSQL: health, streams, polls, records."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from models.base import utcnow
+from models.orgs import User
+from models.records import Call, Contact
+from models.scope import AccessDenied, build_viewer
+from models.sync import Connection, SyncRun, SyncState
+from models.sync_options import parse_options
+from models.sync_store import (
+    NotFound,
+    SyncConflict,
+    decrypt_credentials,
+    finish_run,
+    request_run,
+)
+from models.sync_views import (
+    add_connection,
+    delete_connection,
+    export_header,
+    export_rows,
+    health_of,
+    history_filters,
+    history_page,
+    humanise,
+    run_detail,
+    source_cards,
+    source_detail,
+    stream_columns,
+    stream_records,
+    stream_summary,
+    sync_target,
+    update_connection,
+    watch_runs,
+)
+from tests.helpers import make_connection, run_sync
+
+FAST = {"records": 60, "delay_ms": 0}
+
+
+def viewer_for(db, world, key: str, org_id: int | None = None):
+    with db.session() as s:
+        return build_viewer(s, s.get(User, world.users[key]), org_id)
+
+
+def queue_run(db, conn_id: int, stream: str | None = None, **options) -> int:
+    with db.session() as s:
+        conn = s.get(Connection, conn_id)
+        run = request_run(s, conn, stream=stream, options=parse_options(options), trigger="user")
+        s.commit()
+        return run.id
+
+
+def set_status(db, run_id: int, status: str, **values) -> None:
+    with db.session() as s:
+        finish_run(s, run_id, status, **values)
+
+
+def test_health_is_the_worst_latest_status():
+    assert health_of([], False) == "never"
+    assert health_of(["success", "partial"], False) == "partial"
+    assert health_of(["success", "failed", "partial"], False) == "failed"
+    assert health_of(["success"], True) == "running"
+
+
+def test_source_cards_show_health_last_sync_and_active_runs(db, world):
+    admin = viewer_for(db, world, "admin_a")
+    demo = make_connection(db, world.org_a, "demo", name="Demo CRM", settings=FAST)
+    make_connection(db, world.org_a, "hubspot", name="Sales HubSpot", token="secret-1")
+    make_connection(db, world.org_b, "demo", name="Beta demo", settings=FAST)
+
+    with db.session() as s:
+        cards = {c.name: c for c in source_cards(s, admin)}
+    assert set(cards) == {"Demo CRM", "Sales HubSpot"}  # org B's connection is not listed
+    assert cards["Demo CRM"].health == "never" and cards["Demo CRM"].last_sync is None
+    assert cards["Demo CRM"].streams == 2 and cards["Demo CRM"].icon == "magic"
+    assert cards["Sales HubSpot"].label == "HubSpot"
+
+    run = run_sync(demo)
+    assert run.status == "success"
+    with db.session() as s:
+        card = source_cards(s, admin, "demo crm")[0]
+    assert card.health == "success" and card.last_sync is not None and card.active == []
+
+    # A newer failed run of one stream makes the source red; an active run makes it blue.
+    failed = queue_run(db, demo.id, "calls")
+    set_status(db, failed, "failed", error="boom")
+    with db.session() as s:
+        assert source_cards(s, admin, "Demo CRM")[0].health == "failed"
+    active = queue_run(db, demo.id, "contacts")
+    with db.session() as s:
+        card = source_cards(s, admin, "Demo CRM")[0]
+    assert card.health == "running" and [r["id"] for r in card.active] == [active]
+
+    # A newer all-streams run supersedes the failed stream run.
+    set_status(db, active, "cancelled")
+    whole = queue_run(db, demo.id)
+    set_status(db, whole, "success")
+    with db.session() as s:
+        assert source_cards(s, admin, "Demo CRM")[0].health == "success"
+
+
+def test_search_matches_name_and_connector_label(db, world):
+    admin = viewer_for(db, world, "admin_a")
+    make_connection(db, world.org_a, "demo", name="Warehouse", settings=FAST)
+    make_connection(db, world.org_a, "hubspot", name="Sales")
+    with db.session() as s:
+        assert [c.name for c in source_cards(s, admin, "ware")] == ["Warehouse"]
+        assert [c.name for c in source_cards(s, admin, "hubspot")] == ["Sales"]
+        assert [c.name for c in source_cards(s, admin, "Demo data")] == ["Warehouse"]
+        assert source_cards(s, admin, "%") == []
+
+
+def test_source_detail_counts_records_per_stream_scoped_to_the_viewer(db, world):
+    demo = make_connection(db, world.org_a, "demo", name="Demo", settings=FAST)
+    run_sync(demo)
+    admin = viewer_for(db, world, "admin_a")
+    agent = viewer_for(db, world, "agent_a1")
+    with db.session() as s:
+        detail = source_detail(s, admin, demo.id)
+        streams = {row.name: row for row in detail.streams}
+        assert streams["contacts"].records == 60 and streams["calls"].records == 60
+        assert streams["calls"].status == "success" and streams["calls"].active is None
+        assert detail.token_saved is False and detail.needs_token is False
+        # Agents see only calls on their numbers: none of the demo's.
+        agent_streams = {row.name: row for row in source_detail(s, agent, demo.id).streams}
+        assert agent_streams["calls"].records == 0
+        assert agent_streams["contacts"].records == 60
+        with pytest.raises(NotFound):
+            source_detail(s, viewer_for(db, world, "admin_b"), demo.id)
+
+
+def test_watch_runs_reads_only_the_viewers_org(db, world):
+    mine = make_connection(db, world.org_a, "demo", name="Mine", settings=FAST)
+    theirs = make_connection(db, world.org_b, "demo", name="Theirs", settings=FAST)
+    a = queue_run(db, mine.id)
+    b = queue_run(db, theirs.id)
+    admin = viewer_for(db, world, "admin_a")
+    with db.session() as s:
+        runs = watch_runs(s, admin, [a, b, "x", str(a)])
+    assert [r["id"] for r in runs] == [a]
+    assert runs[0]["status"] == "queued" and runs[0]["connection"] == "Mine"
+
+
+def test_stream_records_page_search_sort_and_columns(db, world):
+    demo = make_connection(db, world.org_a, "demo", name="Demo", settings=FAST)
+    run_sync(demo)
+    admin = viewer_for(db, world, "admin_a")
+    keys = [k for k, _ in stream_columns("contacts")]
+    assert "raw" not in keys and "org_id" not in keys and "external_id" in keys
+    assert humanise("external_id") == "External ID" and humanise("started_at") == "Started at"
+    with db.session() as s:
+        first = stream_records(s, admin, demo.id, "contacts", page_size=25)
+        assert first.total == 60 and len(first.rows) == 25 and first.page_count == 3
+        last = stream_records(s, admin, demo.id, "contacts", page=2, page_size=25)
+        assert len(last.rows) == 10
+        found = stream_records(s, admin, demo.id, "contacts", search="demo-contact-7")
+        assert {r["external_id"] for r in found.rows} == {"demo-contact-7"}
+        ordered = stream_records(s, admin, demo.id, "contacts", sort="external_id", descending=True)
+        ids = [r["external_id"] for r in ordered.rows]
+        assert ids == sorted(ids, reverse=True)
+        # A forged sort key never reaches SQL; a foreign org's source is not found.
+        assert stream_records(s, admin, demo.id, "contacts", sort="raw; drop").total == 60
+        with pytest.raises(NotFound):
+            stream_records(s, viewer_for(db, world, "admin_b"), demo.id, "contacts")
+        with pytest.raises(NotFound):
+            stream_records(s, admin, demo.id, "deals")
+
+
+def test_export_streams_every_scoped_row(db, world):
+    demo = make_connection(db, world.org_a, "demo", name="Demo CRM", settings=FAST)
+    run_sync(demo)
+    admin = viewer_for(db, world, "admin_a")
+    agent = viewer_for(db, world, "agent_a1")
+    with db.session() as s:
+        export = export_header(s, admin, demo.id, "calls")
+        assert export.name_parts == ("Demo CRM", "calls") and "Started at" in export.header
+        rows = list(export_rows(s, admin, demo.id, "calls"))
+        assert len(rows) == 60 and len(rows[0]) == len(export.header)
+        assert list(export_rows(s, agent, demo.id, "calls")) == []
+        assert len(list(export_rows(s, admin, demo.id, "contacts", "demo-contact-1"))) == 11
+
+
+def test_stream_summary_has_latest_run_and_sampled_errors(db, world):
+    demo = make_connection(db, world.org_a, "demo", name="Demo", settings=FAST)
+    old = queue_run(db, demo.id, "calls")
+    set_status(db, old, "partial")
+    with db.session() as s:
+        s.get(SyncRun, old).error_samples = [
+            {"record": "c-1", "stream": "calls", "reason": "bad phone"},
+            {"record": "x-1", "stream": "contacts", "reason": "other stream"},
+        ]
+        s.commit()
+    admin = viewer_for(db, world, "admin_a")
+    with db.session() as s:
+        summary = stream_summary(s, admin, demo.id, "calls")
+    assert summary["latest"]["id"] == old and summary["latest"]["status"] == "partial"
+    assert [(e["record"], e["reason"]) for e in summary["errors"]] == [("c-1", "bad phone")]
+
+
+def test_history_filters_and_pages(db, world):
+    demo = make_connection(db, world.org_a, "demo", name="Demo", settings=FAST)
+    other = make_connection(db, world.org_a, "hubspot", name="Hub")
+    ids = []
+    for n in range(7):
+        rid = queue_run(db, demo.id, "calls" if n % 2 else "contacts")
+        set_status(db, rid, "success" if n < 5 else "failed")
+        ids.append(rid)
+    hub = queue_run(db, other.id)
+    theirs = make_connection(db, world.org_b, "demo", name="B", settings=FAST)
+    queue_run(db, theirs.id)
+    admin = viewer_for(db, world, "admin_a")
+    with db.session() as s:
+        rows, total = history_page(s, admin, page_size=3)
+        assert total == 8 and [r["id"] for r in rows] == [hub, ids[6], ids[5]]
+        assert rows[0]["connection"] == "Hub" and rows[0]["trigger"] == "user"
+        rows, total = history_page(s, admin, page=2, page_size=3)
+        assert [r["id"] for r in rows] == [ids[1], ids[0]]
+        assert history_page(s, admin, connection_id=demo.id, status="failed")[1] == 2
+        assert history_page(s, admin, stream="calls")[1] == 3
+        later = utcnow() + timedelta(days=1)
+        assert history_page(s, admin, start=later)[1] == 0
+        assert history_page(s, admin, end=later)[1] == 8
+        choices = history_filters(s, admin)
+    assert [name for _id, name in choices["connections"]] == ["Demo", "Hub"]
+    assert {"calls", "contacts", "deals"} <= set(choices["streams"])
+
+
+def test_run_detail_gives_the_equivalent_command(db, world):
+    demo = make_connection(db, world.org_a, "demo", name="Demo CRM", settings=FAST)
+    run = run_sync(demo, "contacts", full=True, batch_size=20, debug=True)
+    admin = viewer_for(db, world, "admin_a")
+    with db.session() as s:
+        detail = run_detail(s, admin, run.id)
+        assert detail["command"] == (
+            "syncboard sync alpha 'Demo CRM' contacts --full --debug --batch-size 20"
+        )
+        assert detail["processed"] == 60 and detail["pages"] >= 1
+        assert detail["debug_log"] and "batch" in detail["debug_log"]
+        assert sync_target(s, admin, demo.id, "calls")["org"] == "alpha"
+        with pytest.raises(NotFound):
+            run_detail(s, viewer_for(db, world, "admin_b"), run.id)
+        with pytest.raises(NotFound):
+            sync_target(s, admin, demo.id, "nope")
+
+
+def test_add_update_and_delete_are_for_admins(db, world):
+    admin = viewer_for(db, world, "admin_a")
+    manager = viewer_for(db, world, "manager_a")
+    with db.session() as s:
+        with pytest.raises(AccessDenied):
+            add_connection(s, manager, connector="demo", name="Nope")
+        conn = add_connection(
+            s, admin, connector="hubspot", name="Hub", token="tok-123", schedule_minutes=15
+        )
+        s.commit()
+        cid = conn.id
+        assert conn.schedule_enabled and conn.created_by_id == world.users["admin_a"]
+        with pytest.raises(ValueError, match="already has a connection named"):
+            add_connection(s, admin, connector="demo", name="Hub")
+        with pytest.raises(ValueError, match="Choose a connector"):
+            add_connection(s, admin, connector="nope", name="X")
+        with pytest.raises(AccessDenied):
+            update_connection(s, manager, cid, token="evil")
+        update_connection(s, admin, cid, base_url=" https://example.test ", token="tok-456")
+        s.commit()
+        stored = s.get(Connection, cid)
+        assert stored.base_url == "https://example.test"
+        assert decrypt_credentials(stored.credentials_encrypted) == {"token": "tok-456"}
+        assert "tok-456" not in stored.credentials_encrypted
+
+
+def test_delete_keeps_synced_records_and_removes_runs_and_cursors(db, world):
+    demo = make_connection(db, world.org_a, "demo", name="Demo", settings=FAST)
+    run_sync(demo)
+    admin = viewer_for(db, world, "admin_a")
+    with db.session() as s:
+        with pytest.raises(AccessDenied):
+            delete_connection(s, viewer_for(db, world, "manager_a"), demo.id)
+        with pytest.raises(NotFound):
+            delete_connection(s, viewer_for(db, world, "admin_b"), demo.id)
+    active = queue_run(db, demo.id, "calls")
+    with db.session() as s, pytest.raises(SyncConflict):
+        delete_connection(s, admin, demo.id)
+    set_status(db, active, "cancelled")
+    with db.session() as s:
+        assert delete_connection(s, admin, demo.id) == "Demo"
+        s.commit()
+    with db.session() as s:
+        assert s.get(Connection, demo.id) is None
+        assert s.scalar(select(func.count(SyncRun.id)).where(SyncRun.connection_id == demo.id)) == 0
+        assert s.scalar(select(func.count(SyncState.id))) == 0
+        kept = s.scalar(
+            select(func.count(Contact.id)).where(
+                Contact.org_id == world.org_a, Contact.source == "demo"
+            )
+        )
+        assert kept == 60
+        assert s.scalar(select(func.count(Call.id)).where(Call.source == "demo")) == 60
