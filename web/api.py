@@ -198,6 +198,67 @@ def cancel_sync(viewer: Viewer, run_id: int):
     return jsonify(run_json(run)), 202
 
 
+def _filters():
+    from models.calls import CallFilters, FilterError
+
+    try:
+        return CallFilters.from_params(request.args)
+    except FilterError as exc:
+        raise ApiError(400, str(exc)) from exc
+
+
+@api_route("/kpis")
+def kpis(viewer: Viewer):
+    """Call KPIs for the viewer's scope over `from`..`to` (inclusive UTC days)."""
+    from models.kpis import call_kpis
+
+    filters = _filters()
+    with session_scope() as db:
+        figures = call_kpis(
+            db,
+            viewer,
+            start=filters.start_at,
+            end=filters.end_before,
+            phone=filters.phone,
+            agent=filters.agent,
+            direction=filters.direction,
+        )
+    return jsonify(
+        org=viewer.org_id,
+        **{"from": filters.start.isoformat() if filters.start else None},
+        to=filters.end.isoformat() if filters.end else None,
+        total_calls=figures.total,
+        answered=figures.answered,
+        missed=figures.missed,
+        voicemail=figures.voicemail,
+        answer_rate=round(figures.answer_rate, 4) if figures.answer_rate is not None else None,
+        average_handle_time=round(figures.average_handle_time, 1)
+        if figures.average_handle_time is not None
+        else None,
+        total_duration=figures.total_duration,
+    )
+
+
+@api_route("/calls")
+def calls(viewer: Viewer):
+    """A page of calls as JSON, or with format=csv every matching call, streamed."""
+    from models.calls import call_page
+    from web.exports import calls_export
+
+    if request.args.get("format") == "csv":
+        return calls_export(viewer, request.args)
+    filters = _filters()
+    limit = _int_arg("limit", 50, upper=500)
+    offset = _int_arg("offset", 0)
+    with session_scope() as db:
+        page = call_page(db, viewer, filters, page=offset // limit, page_size=limit)
+    rows = [
+        {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+        for row in page.rows
+    ]
+    return jsonify(total=page.total, limit=limit, offset=page.page * limit, calls=rows)
+
+
 @bp.get("/openapi.json")
 def openapi():
     from web.openapi import SPEC

@@ -138,6 +138,54 @@ SPEC: dict[str, Any] = {
                 "responses": _ok(RUN) | _errors(401, 403, 404),
             }
         },
+        "/kpis": {
+            "get": {
+                "summary": "Call KPIs in the token user's scope (agents: their numbers)",
+                "parameters": [
+                    ORG,
+                    _query("from", description="first day, YYYY-MM-DD (UTC)"),
+                    _query("to", description="last day, inclusive"),
+                    _query("phone", "integer"),
+                    _query("agent", "integer"),
+                    _query("direction"),
+                ],
+                "responses": _ok(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "total_calls": {"type": "integer"},
+                            "answered": {"type": "integer"},
+                            "missed": {"type": "integer"},
+                            "voicemail": {"type": "integer"},
+                            "answer_rate": {"type": ["number", "null"]},
+                            "average_handle_time": {"type": ["number", "null"]},
+                            "total_duration": {"type": "integer"},
+                        },
+                    }
+                )
+                | _errors(400, 401, 403),
+            }
+        },
+        "/calls": {
+            "get": {
+                "summary": "Calls, newest first; format=csv streams every matching call",
+                "parameters": [
+                    ORG,
+                    _query("from"),
+                    _query("to"),
+                    _query("phone", "integer"),
+                    _query("agent", "integer"),
+                    _query("direction"),
+                    _query("status"),
+                    _query("q", description="search"),
+                    _query("limit", "integer"),
+                    _query("offset", "integer"),
+                    _query("format", description="json or csv"),
+                    _query("bom", description="1: UTF-8 BOM for Excel (csv)"),
+                ],
+                "responses": _ok({"type": "object"}) | _errors(400, 401, 403),
+            }
+        },
         "/syncs/{id}/cancel": {
             "post": {
                 "summary": "Cancel a queued or running run (org admins)",

@@ -124,3 +124,34 @@ def test_openapi_describes_the_endpoints(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
     assert {"/sources", "/syncs", "/syncs/{id}", "/syncs/{id}/cancel"} <= set(spec["paths"])
+
+
+def test_kpis_are_scoped_by_token(client, db, world, tokens):
+    manager = call(client, "get", "/kpis", tokens["manager_a"]).get_json()
+    assert (
+        manager["total_calls"],
+        manager["answered"],
+        manager["missed"],
+        manager["voicemail"],
+    ) == (9, 6, 2, 1)
+    assert manager["answer_rate"] == round(6 / 9, 4) and manager["average_handle_time"] == 120.0
+    agent = call(client, "get", "/kpis", tokens["agent_a1"]).get_json()
+    assert agent["total_calls"] == 4
+    forged = call(
+        client, "get", f"/kpis?phone={world.numbers['a2']}", tokens["agent_a1"]
+    ).get_json()
+    assert forged["total_calls"] == 0
+    other = call(client, "get", "/kpis?org=beta", tokens["platform"]).get_json()
+    assert other["total_calls"] == 5
+    assert call(client, "get", "/kpis?from=2030-13-01", tokens["manager_a"]).status_code == 400
+
+
+def test_calls_as_json_and_csv(client, db, world, tokens):
+    page = call(client, "get", "/calls?limit=3", tokens["manager_a"]).get_json()
+    assert page["total"] == 9 and len(page["calls"]) == 3
+    agent = call(client, "get", "/calls?limit=50", tokens["agent_a2"]).get_json()
+    assert agent["total"] == 5
+    csv = call(client, "get", "/calls?format=csv&status=answered", tokens["manager_a"])
+    assert csv.status_code == 200 and csv.mimetype == "text/csv"
+    lines = csv.get_data(as_text=True).strip().splitlines()
+    assert len(lines) == 1 + 6
