@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 import dash
@@ -17,13 +19,19 @@ from pages._sources_ids import (
     ADD_CONNECTOR,
     ADD_DOCS,
     ADD_ERROR,
+    ADD_FILE,
+    ADD_FILE_NOTE,
+    ADD_FILE_PATH,
+    ADD_FILE_ROW,
     ADD_MODAL,
+    ADD_MODEL,
     ADD_NAME,
     ADD_NAME_FEEDBACK,
     ADD_OPEN,
     ADD_SAVE,
     ADD_SAVED,
     ADD_SCHEDULE,
+    ADD_SETTINGS,
     ADD_TEST,
     ADD_TEST_RESULT,
     ADD_TOKEN,
@@ -43,6 +51,7 @@ from pages._sync_modal import (
     status_badge,
     when,
 )
+from web.uploads import UploadError, check_upload_path, store_upload
 from web.viewer import current_viewer
 from workers.service import check_connection
 
@@ -147,15 +156,73 @@ def render_cards(search, _refresh, _started, _finished, _saved):
     Output(ADD_BASE_URL, "placeholder"),
     Output(ADD_TOKEN_ROW, "style"),
     Output(ADD_DOCS, "children"),
+    Output(ADD_FILE_ROW, "style"),
     Input(ADD_CONNECTOR, "value"),
 )
 def describe_connector(key):
+    hidden = {"display": "none"}
     cls = connector_class(str(key or ""))
     if cls is None:
-        return "", {"display": "none"}, "Choose a connector."
+        return "", hidden, "Choose a connector.", hidden
     needs_token = any(f.secret for f in cls.config_fields)
     placeholder = cls.default_base_url or "Not needed"
-    return placeholder, None if needs_token else {"display": "none"}, cls.docs
+    return (
+        placeholder,
+        None if needs_token else hidden,
+        cls.docs,
+        None if cls.key == "csv" else hidden,
+    )
+
+
+def parse_settings(text: Any) -> dict[str, str]:
+    """KEY=VALUE lines from the settings box; ValueError names the line that is not one."""
+    settings: dict[str, str] = {}
+    for number, line in enumerate(str(text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"Settings line {number} is not KEY=VALUE: {line.strip()[:60]!r}")
+        settings[key.strip()[:100]] = value.strip()[:1000]
+    return settings
+
+
+def _settings_for(
+    viewer: Viewer, connector: Any, text: Any, path: Any, model: Any
+) -> dict[str, Any]:
+    settings: dict[str, Any] = parse_settings(text)
+    if connector == "csv":
+        if not path:
+            raise ValueError("Upload the file to load first.")
+        settings["path"] = check_upload_path(viewer, str(path))
+        settings["model"] = model if model in ("calls", "contacts", "cases", "tickets") else "calls"
+    return settings
+
+
+@callback(
+    Output(ADD_FILE_PATH, "data"),
+    Output(ADD_FILE_NOTE, "children"),
+    Input(ADD_FILE, "contents"),
+    State(ADD_FILE, "filename"),
+    prevent_initial_call=True,
+)
+def upload_file(contents, filename):
+    """Keep the uploaded file under this org's upload folder; admins only."""
+    viewer = _admin()
+    if not contents:
+        return no_update, no_update
+    try:
+        data = base64.b64decode(str(contents).split(",", 1)[-1], validate=False)
+        path = store_upload(viewer, str(filename or ""), data)
+    except (UploadError, binascii.Error, ValueError) as exc:
+        return None, html.Span(str(exc) or "That file could not be read.", className="text-danger")
+    return path, html.Span(
+        [
+            html.I(className="bi bi-check-circle me-1"),
+            f"{filename} ({len(data):,} bytes) is uploaded.",
+        ],
+        className="text-success",
+    )
 
 
 @callback(
@@ -203,18 +270,27 @@ def test_result(ok: bool, message: str) -> dbc.Alert:
     State(ADD_CONNECTOR, "value"),
     State(ADD_BASE_URL, "value"),
     State(ADD_TOKEN, "value"),
+    State(ADD_SETTINGS, "value"),
+    State(ADD_FILE_PATH, "data"),
+    State(ADD_MODEL, "value"),
     prevent_initial_call=True,
 )
-def test_new_connection(clicks, connector, base_url, token):
+def test_new_connection(
+    clicks, connector, base_url, token, settings_text=None, path=None, model=None
+):
     """Ask the connector (on the job backend) whether these settings work; admins only."""
-    _admin()
+    viewer = _admin()
     if not clicks:
         return no_update
+    try:
+        settings = _settings_for(viewer, connector, settings_text, path, model)
+    except (ValueError, UploadError) as exc:
+        return test_result(False, str(exc))
     ok, message = check_connection(
         str(connector or ""),
         str(base_url or "").strip(),
         {"token": str(token)} if token else {},
-        {},
+        settings,
     )
     return test_result(ok, message)
 
@@ -234,9 +310,14 @@ def test_new_connection(clicks, connector, base_url, token):
     State(ADD_BASE_URL, "value"),
     State(ADD_TOKEN, "value"),
     State(ADD_SCHEDULE, "value"),
+    State(ADD_SETTINGS, "value"),
+    State(ADD_FILE_PATH, "data"),
+    State(ADD_MODEL, "value"),
     prevent_initial_call=True,
 )
-def save_connection(clicks, connector, name, base_url, token, schedule):
+def save_connection(
+    clicks, connector, name, base_url, token, schedule, settings_text=None, path=None, model=None
+):
     """Create the connection; the token goes into the database and never back to the browser."""
     viewer = _admin()
     if not clicks:
@@ -246,6 +327,7 @@ def save_connection(clicks, connector, name, base_url, token, schedule):
         return (*(no_update,) * 3, True, "A connection needs a name.", None, *(no_update,) * 2)
     try:
         minutes = _schedule(schedule)
+        settings = _settings_for(viewer, connector, settings_text, path, model)
         with session_scope() as db:
             conn = add_connection(
                 db,
@@ -255,9 +337,10 @@ def save_connection(clicks, connector, name, base_url, token, schedule):
                 base_url=str(base_url or ""),
                 token=str(token or ""),
                 schedule_minutes=minutes,
+                settings=settings,
             )
             saved = {"id": conn.id, "name": conn.name}
-    except ValueError as exc:
+    except (ValueError, UploadError) as exc:
         text = str(exc)
         if "name" in text.lower():
             return no_update, no_update, no_update, True, text, None, no_update, no_update

@@ -352,6 +352,7 @@ def add_connection(
     base_url: str = "",
     token: str = "",
     schedule_minutes: int | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> Connection:
     """A new connection of the viewer's org; ValueError says what is wrong, in words."""
     _require_manager_of_syncs(viewer)
@@ -366,6 +367,7 @@ def add_connection(
         name=name,
         base_url=base_url,
         credentials={"token": token} if token else {},
+        settings=settings or {},
         schedule_minutes=schedule_minutes,
         created_by_id=viewer.user_id,
     )

@@ -21,6 +21,12 @@ ADD_SAVE = "sources-add-save"
 ADD_CANCEL = "sources-add-cancel"
 ADD_ERROR = "sources-add-error"
 ADD_SAVED = "sources-add-saved"
+ADD_SETTINGS = "sources-add-settings"
+ADD_FILE_ROW = "sources-add-file-row"
+ADD_FILE = "sources-add-file"
+ADD_FILE_PATH = "sources-add-file-path"
+ADD_FILE_NOTE = "sources-add-file-note"
+ADD_MODEL = "sources-add-model"
 
 # /sources/<id>
 SOURCE_ID = "source-id"

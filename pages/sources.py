@@ -12,13 +12,19 @@ from pages._sources_ids import (
     ADD_CONNECTOR,
     ADD_DOCS,
     ADD_ERROR,
+    ADD_FILE,
+    ADD_FILE_NOTE,
+    ADD_FILE_PATH,
+    ADD_FILE_ROW,
     ADD_MODAL,
+    ADD_MODEL,
     ADD_NAME,
     ADD_NAME_FEEDBACK,
     ADD_OPEN,
     ADD_SAVE,
     ADD_SAVED,
     ADD_SCHEDULE,
+    ADD_SETTINGS,
     ADD_TEST,
     ADD_TEST_RESULT,
     ADD_TOKEN,
@@ -74,6 +80,48 @@ def _add_modal() -> dbc.Modal:
                             dbc.FormText("Stored encrypted; it is never shown again."),
                         ],
                         id=ADD_TOKEN_ROW,
+                        className="mb-3",
+                    ),
+                    html.Div(
+                        [
+                            dbc.Label(
+                                "File (.csv or .xlsx, first row = headers)", html_for=ADD_FILE
+                            ),
+                            dcc.Upload(
+                                html.Div(
+                                    [
+                                        html.I(className="bi bi-upload me-2"),
+                                        "Drop a file here or click to choose",
+                                    ]
+                                ),
+                                id=ADD_FILE,
+                                className="upload-box",
+                                multiple=False,
+                                max_size=50 * 1024 * 1024,
+                            ),
+                            html.Div(id=ADD_FILE_NOTE, className="small mt-1"),
+                            dcc.Store(id=ADD_FILE_PATH),
+                            dbc.Label("Load the rows as", html_for=ADD_MODEL, className="mt-2"),
+                            dbc.Select(
+                                id=ADD_MODEL,
+                                options=[
+                                    {"label": m.capitalize(), "value": m}
+                                    for m in ("calls", "contacts", "cases", "tickets")
+                                ],
+                                value="calls",
+                            ),
+                        ],
+                        id=ADD_FILE_ROW,
+                        className="mb-3",
+                        style={"display": "none"},
+                    ),
+                    html.Div(
+                        [
+                            dbc.Label(
+                                "Settings (optional, one KEY=VALUE per line)", html_for=ADD_SETTINGS
+                            ),
+                            dbc.Textarea(id=ADD_SETTINGS, rows=2, placeholder="account_id=ACC123"),
+                        ],
                         className="mb-3",
                     ),
                     html.Div(

@@ -164,6 +164,9 @@ ADD_STATE = [
     {"id": "sources-add-base-url", "property": "value", "value": ""},
     {"id": "sources-add-token", "property": "value", "value": SECRET},
     {"id": "sources-add-schedule", "property": "value", "value": 30},
+    {"id": "sources-add-settings", "property": "value", "value": ""},
+    {"id": "sources-add-file-path", "property": "data", "value": None},
+    {"id": "sources-add-model", "property": "value", "value": "calls"},
 ]
 
 
@@ -258,7 +261,7 @@ def test_managers_and_agents_cannot_add_or_test(server, db, world, dash_app):
             client,
             callback_key(dash_app, "sources-add-test-result.children"),
             inputs=[{"id": "sources-add-test", "property": "n_clicks", "value": 1}],
-            state=ADD_STATE[:1] + ADD_STATE[2:4],
+            state=ADD_STATE[:1] + ADD_STATE[2:4] + ADD_STATE[5:],
         )
         assert tested.status_code == 403
     with db.session() as s:
@@ -274,6 +277,7 @@ def test_test_connection_shows_the_connectors_message(server, db, world, dash_ap
         {"id": "sources-add-connector", "property": "value", "value": "demo"},
         {"id": "sources-add-base-url", "property": "value", "value": ""},
         {"id": "sources-add-token", "property": "value", "value": ""},
+        *ADD_STATE[5:],
     ]
     response = call(
         client,
@@ -286,8 +290,9 @@ def test_test_connection_shows_the_connectors_message(server, db, world, dash_ap
     with as_user(server, db, "admin_a@example.com"):
         failed = texts(test_new_connection(1, "nope", "", SECRET))
     assert "unknown connector" in failed and "danger" in failed and SECRET not in failed
-    placeholder, token_style, _docs = describe_connector("hubspot")
+    placeholder, token_style, _docs, file_style = describe_connector("hubspot")
     assert placeholder == "https://api.hubapi.com" and token_style is None
+    assert file_style == {"display": "none"} and describe_connector("csv")[3] is None
     assert describe_connector("demo")[1] == {"display": "none"}
 
 
@@ -429,3 +434,38 @@ def test_runs_in_progress_show_one_live_bar_each_on_the_source_page(server, db, 
     assert streams.count('"source-stop"') == 1  # in the calls row; contacts can still sync
     with as_user(server, db, "manager_a@example.com"):
         assert '"source-stop"' not in texts(render(str(conn.id), None, None, 0)[2])
+
+
+def test_admin_uploads_a_csv_and_loads_it(server, db, world, dash_app):
+    """The file lands in this org's upload folder; a path of another org is refused."""
+    import base64
+
+    from callbacks.sources import upload_file
+
+    client = signed_client(server, "admin_a@example.com")
+    content = "id,started_at,status,direction,from,to\n1,2026-01-05T10:00:00Z,answered,inbound,+1555,+1800\n"
+    encoded = "data:text/csv;base64," + base64.b64encode(content.encode()).decode()
+    with as_user(server, db, "admin_a@example.com"):
+        path, note = upload_file(encoded, "calls.csv")
+    assert path.startswith(f"uploads/{world.org_a}/") and "is uploaded" in json.dumps(
+        note.to_plotly_json(), default=str
+    )
+    state = [
+        {"id": "sources-add-connector", "property": "value", "value": "csv"},
+        {"id": "sources-add-name", "property": "value", "value": "January calls"},
+        {"id": "sources-add-base-url", "property": "value", "value": ""},
+        {"id": "sources-add-token", "property": "value", "value": ""},
+        {"id": "sources-add-schedule", "property": "value", "value": None},
+        {"id": "sources-add-settings", "property": "value", "value": ""},
+        {"id": "sources-add-file-path", "property": "data", "value": path},
+        {"id": "sources-add-model", "property": "value", "value": "calls"},
+    ]
+    saved = save(client, dash_app, state).get_json()["response"]
+    assert saved["sources-add-saved"]["data"]["name"] == "January calls"
+    with db.session() as s:
+        conn = s.scalar(select(Connection).where(Connection.name == "January calls"))
+        assert conn.settings == {"path": path, "model": "calls"}
+    other = signed_client(server, "admin_b@example.com")
+    state[1]["value"] = "Stolen"
+    refused = save(other, dash_app, state).get_json()["response"]
+    assert "not one of this organisation's uploads" in json.dumps(refused)
