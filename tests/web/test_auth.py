@@ -139,14 +139,17 @@ def test_anonymous_callback_post_gets_401_and_no_data(client, world):
 def test_callback_without_csrf_header_is_refused(client, world):
     login(client, "manager_a@example.com")
     client.get("/_dash-layout")
+    inputs = [{"id": "shell-org", "property": "value", "value": None}]
     body = {
-        "output": "overview-cards.children",
-        "outputs": {"id": "overview-cards", "property": "children"},
-        "inputs": [{"id": "overview-range", "property": "value", "value": 30}],
-        "changedPropIds": [],
+        "output": "shell-redirect.href",
+        "outputs": {"id": "shell-redirect", "property": "href"},
+        "inputs": inputs,
+        "changedPropIds": ["shell-org.value"],
     }
-    assert client.post("/_dash-update-component", json=body).status_code == 403
-    assert dash_post(client, "overview-cards.children", body["inputs"]).status_code == 200
+    refused = client.post("/_dash-update-component", json=body)
+    assert refused.status_code == 403
+    assert "Reload" in refused.get_json()["error"]
+    assert dash_post(client, "shell-redirect.href", inputs).status_code in (200, 204)
 
 
 def test_security_headers(client, world):
