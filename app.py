@@ -17,9 +17,9 @@ from web.api import init_api
 from web.auth import init_auth
 from web.exports import bp as exports_bp
 from web.health import bp as health_bp
-from web.stream_export import bp as stream_export_bp
 from web.invite import bp as invite_bp
 from web.security import init_security
+from web.stream_export import bp as stream_export_bp
 
 ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("syncboard")
