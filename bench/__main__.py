@@ -14,6 +14,7 @@ import sys
 #: name -> (module, one line); a new benchmark adds itself here.
 BENCHMARKS = {
     "sync": ("bench.sync_hubspot", "HubSpot contacts into PostgreSQL: syncboard vs dlt rest_api"),
+    "overview": ("bench.overview", "overview cards and charts, 1M calls: ORM vs raw SQL vs pandas"),
 }
 
 

@@ -24,7 +24,6 @@ from models.base import utcnow
 from models.db import session_scope
 from models.kpis import (
     CallFilter,
-    CallKpis,
     OverviewData,
     Period,
     agent_choices,
@@ -163,32 +162,33 @@ def kpi_cards(kpis: list[Kpi]) -> list:
     return cards
 
 
-def overview_kpis(data: OverviewData, f: OverviewFilters) -> list[Kpi]:
+def overview_kpis(data: OverviewData) -> list[Kpi]:
     """The ten cards of the overview, in reading order."""
     c, p = data.calls, data.calls_before
-    same = "vs. previous period"
-    start = "vs. start of period"
     cases, tickets = data.cases, data.tickets
+    # A previous period without a single call has nothing to compare with.
+    before = (lambda value: value) if p.total else (lambda _value: None)
+    flow, stock = "vs. previous period", "vs. start of period"
     return [
-        Kpi("kpi-total", "Total calls", "telephone", c.total, _or_none(p, p.total), note=same),
+        Kpi("kpi-total", "Total calls", "telephone", c.total, before(p.total), note=flow),
         Kpi(
             "kpi-answered",
             "Answered",
             "telephone-inbound",
             c.answered,
-            _or_none(p, p.answered),
+            before(p.answered),
             better="up",
-            note=same,
-        ),  # fmt: skip
+            note=flow,
+        ),
         Kpi(
             "kpi-missed",
             "Missed",
             "telephone-x",
             c.missed,
-            _or_none(p, p.missed),
+            before(p.missed),
             better="down",
-            note=same,
-        ),  # fmt: skip
+            note=flow,
+        ),
         Kpi(
             "kpi-answer-rate",
             "Answer rate",
@@ -197,8 +197,8 @@ def overview_kpis(data: OverviewData, f: OverviewFilters) -> list[Kpi]:
             p.answer_rate,
             "rate",
             "up",
-            same,
-        ),  # fmt: skip
+            flow,
+        ),
         Kpi(
             "kpi-aht",
             "Average handle time",
@@ -206,17 +206,17 @@ def overview_kpis(data: OverviewData, f: OverviewFilters) -> list[Kpi]:
             c.average_handle_time,
             p.average_handle_time,
             "duration",
-            note=same,
-        ),  # fmt: skip
+            note=flow,
+        ),
         Kpi(
             "kpi-talk-time",
             "Total talk time",
             "hourglass-split",
             c.total_duration,
-            _or_none(p, p.total_duration),
+            before(p.total_duration),
             "duration",
-            note=same,
-        ),  # fmt: skip
+            note=flow,
+        ),
         Kpi(
             "kpi-open-cases",
             "Open cases",
@@ -224,8 +224,8 @@ def overview_kpis(data: OverviewData, f: OverviewFilters) -> list[Kpi]:
             cases.open_now,
             cases.open_before,
             better="down",
-            note=start,
-        ),  # fmt: skip
+            note=stock,
+        ),
         Kpi(
             "kpi-resolved-cases",
             "Resolved cases",
@@ -233,8 +233,8 @@ def overview_kpis(data: OverviewData, f: OverviewFilters) -> list[Kpi]:
             cases.resolved,
             cases.resolved_before,
             better="up",
-            note=same,
-        ),  # fmt: skip
+            note=flow,
+        ),
         Kpi(
             "kpi-open-tickets",
             "Open tickets",
@@ -242,8 +242,8 @@ def overview_kpis(data: OverviewData, f: OverviewFilters) -> list[Kpi]:
             tickets.open_now,
             tickets.open_before,
             better="down",
-            note=start,
-        ),  # fmt: skip
+            note=stock,
+        ),
         Kpi(
             "kpi-sla-breaches",
             "SLA breaches",
@@ -251,14 +251,9 @@ def overview_kpis(data: OverviewData, f: OverviewFilters) -> list[Kpi]:
             tickets.breaches,
             tickets.breaches_before,
             better="down",
-            note=same,
-        ),  # fmt: skip
+            note=flow,
+        ),
     ]
-
-
-def _or_none(previous: CallKpis, value: int) -> int | None:
-    """A previous period without a single call has no data to compare with."""
-    return value if previous.total else None
 
 
 # --- text and empty states (pure) -----------------------------------------------------------
@@ -501,7 +496,7 @@ def refresh(stored, _ticks, _clicks):
         )
     empty = empty_state(viewer, data, f)
     return (
-        kpi_cards(overview_kpis(data, f)),
+        kpi_cards(overview_kpis(data)),
         period_text(f, period),
         f"Last updated {now:%H:%M:%S} UTC",
         empty,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import ColumnElement, DateTime, Integer, and_, case, false, func, or_, select, true
 from sqlalchemy.ext.compiler import compiles
@@ -286,7 +287,7 @@ def calls_by_hour(
         .where(*_where(viewer, period.start, period.end, f.without_cell()))
         .group_by(hour)
     )
-    return [(h, int(a), int(m), int(v)) for h, a, m, v in session.execute(stmt)]
+    return session.execute(stmt).all()  # rows unpack like the tuples above
 
 
 # The folds below run over a few thousand rows at most; plain Python beats pandas there
@@ -303,7 +304,7 @@ def daily_counts(
             day[1] += missed
             day[2] += voicemail
     rows = [(d, *sums.get(d, (0, 0, 0))) for d in period.days()]
-    return pd.DataFrame(rows, columns=["day", "answered", "missed", "voicemail"])
+    return _frame(rows, ["day", "answered", "missed", "voicemail"])
 
 
 def weekly_heatmap(by_hour: list[HourRow]) -> pd.DataFrame:
@@ -313,7 +314,7 @@ def weekly_heatmap(by_hour: list[HourRow]) -> pd.DataFrame:
         key = (stamp.weekday(), stamp.hour)
         cells[key] = cells.get(key, 0) + answered + missed + voicemail
     rows = [(w, h, n) for (w, h), n in sorted(cells.items())]
-    return pd.DataFrame(rows, columns=["weekday", "hour", "calls"], dtype="int64")
+    return _frame(rows, ["weekday", "hour", "calls"])
 
 
 def calls_by_agent_and_number(
@@ -348,6 +349,20 @@ def calls_by_agent_and_number(
     return [tuple(row) for row in session.execute(stmt)]
 
 
+_OBJECT_COLUMNS = ("day", "agent", "number", "label", "status", "office", "cluster")
+
+
+def _frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
+    """A small DataFrame from rows: int64 columns, but dates and names stay objects."""
+    data = {
+        name: [r[i] for r in rows]
+        if name in _OBJECT_COLUMNS
+        else np.array([r[i] for r in rows], np.int64)
+        for i, name in enumerate(columns)
+    }
+    return pd.DataFrame(data, columns=columns)
+
+
 def _top(totals: dict[tuple, list[int]], limit: int) -> list[tuple]:
     """(key..., calls, answered) of the `limit` keys with the most calls, ties by id."""
     ordered = sorted(totals.items(), key=lambda kv: (-kv[1][0], kv[0][0]))
@@ -362,9 +377,7 @@ def agent_rates(pairs: list[PairRow], limit: int = AGENT_LIMIT) -> pd.DataFrame:
             total = totals.setdefault((agent_id, agent), [0, 0])
             total[0] += calls
             total[1] += answered
-    return pd.DataFrame(
-        _top(totals, limit), columns=["agent_id", "agent", "calls", "answered"]
-    ).astype({"agent_id": "int64", "calls": "int64", "answered": "int64"})
+    return _frame(_top(totals, limit), ["agent_id", "agent", "calls", "answered"])
 
 
 def number_counts(pairs: list[PairRow], limit: int = NUMBER_LIMIT) -> pd.DataFrame:
@@ -375,9 +388,7 @@ def number_counts(pairs: list[PairRow], limit: int = NUMBER_LIMIT) -> pd.DataFra
             total = totals.setdefault((pid, number, label), [0, 0])
             total[0] += calls
             total[1] += answered
-    return pd.DataFrame(
-        _top(totals, limit), columns=["phone_number_id", "number", "label", "calls", "answered"]
-    ).astype({"phone_number_id": "int64", "calls": "int64", "answered": "int64"})
+    return _frame(_top(totals, limit), ["phone_number_id", "number", "label", "calls", "answered"])
 
 
 # --- cases and tickets (organisation-wide, see models/scope.py) -----------------------------
@@ -448,12 +459,7 @@ def case_stats(session: Session, viewer: Viewer, period: Period) -> CaseStats:
     rows = session.execute(stmt).all()
     total = [sum(int(r[i]) for r in rows) for i in range(4, 8)]
     breakdown = [(st, office_, cluster_, int(n)) for st, office_, cluster_, n, *_ in rows if n]
-    return CaseStats(
-        *total,
-        pd.DataFrame(breakdown, columns=["status", "office", "cluster", "cases"]).astype(
-            {"cases": "int64"}
-        ),
-    )
+    return CaseStats(*total, _frame(breakdown, ["status", "office", "cluster", "cases"]))
 
 
 @dataclass(frozen=True)
@@ -503,10 +509,7 @@ def ticket_stats(session: Session, viewer: Viewer, period: Period) -> TicketStat
     rows = session.execute(stmt).all()
     total = [sum(int(r[i]) for r in rows) for i in range(2, 6)]
     by_status = [(status, int(n)) for status, n, *_ in rows if n]
-    return TicketStats(
-        *total,
-        pd.DataFrame(by_status, columns=["status", "tickets"]).astype({"tickets": "int64"}),
-    )
+    return TicketStats(*total, _frame(by_status, ["status", "tickets"]))
 
 
 # --- everything the overview page runs ------------------------------------------------------

@@ -97,7 +97,7 @@ class Call(SyncedMixin, Base):
     __tablename__ = "calls"
     __table_args__ = (
         *_synced("calls"),
-        # Covering on PostgreSQL: the overview's aggregates read only the index (0004).
+        # Covering on PostgreSQL: the overview's aggregates read only these indexes (0004).
         Index(
             "ix_calls_org_started_cover",
             "org_id",
@@ -110,7 +110,13 @@ class Call(SyncedMixin, Base):
                 "phone_number_id",
             ],
         ),
-        Index("ix_calls_org_phone_started", "org_id", "phone_number_id", "started_at"),
+        Index(
+            "ix_calls_org_phone_started_cover",
+            "org_id",
+            "phone_number_id",
+            "started_at",
+            postgresql_include=["status", "direction", "duration_seconds", "agent_id"],
+        ),
         Index("ix_calls_org_agent_started", "org_id", "agent_id", "started_at"),
     )
 

@@ -151,7 +151,7 @@ def heatmap_figure(
                 "y0": y0,
                 "y1": y1,
                 "line": {"color": MISSED, "width": 3},
-            }  # fmt: skip
+            }
         )
     trace = {
         "type": "heatmap",
