@@ -32,21 +32,29 @@ def layout(**_kwargs):
                 dbc.Row(
                     [
                         dbc.Col(
-                            dbc.Input(
-                                id=INVITE_EMAIL,
-                                type="email",
-                                placeholder="name@example.com",
-                                **{"aria-label": "Email to invite"},
-                            ),
+                            [
+                                dbc.Label(
+                                    "Email to invite",
+                                    html_for=INVITE_EMAIL,
+                                    class_name="visually-hidden",
+                                ),
+                                dbc.Input(
+                                    id=INVITE_EMAIL, type="email", placeholder="name@example.com"
+                                ),
+                            ],
                             md=6,
                         ),
                         dbc.Col(
-                            dbc.Select(
-                                id=INVITE_ROLE,
-                                options=[{"label": label, "value": v} for v, label in ROLES],
-                                value="agent",
-                                **{"aria-label": "Role"},
-                            ),
+                            [
+                                dbc.Label(
+                                    "Role", html_for=INVITE_ROLE, class_name="visually-hidden"
+                                ),
+                                dbc.Select(
+                                    id=INVITE_ROLE,
+                                    options=[{"label": label, "value": v} for v, label in ROLES],
+                                    value="agent",
+                                ),
+                            ],
                             md=3,
                         ),
                         dbc.Col(
