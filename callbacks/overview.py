@@ -35,6 +35,7 @@ from pages._figures import (
     WEEKDAY_SHORT,
     agent_rate_figure,
     calls_per_day_figure,
+    calls_per_hour_figure,
     case_office_figure,
     case_status_figure,
     heatmap_figure,
@@ -56,6 +57,8 @@ from pages._overview_ids import (
     DATES,
     DATES_WRAP,
     DAY_CHART,
+    DAY_HINT,
+    DAY_TITLE,
     DIRECTION,
     EMPTY,
     FILTERS,
@@ -358,9 +361,13 @@ def next_filters(
             f = f.with_(**{key: values.get(key)})
     if f"{DAY_CHART}.clickData" in triggered:
         point = _point(values.get("day_click"))
-        day = _day_of(point.get("customdata")) or _day_of(point.get("x"))
-        if day:
+        custom = point.get("customdata")
+        day = _day_of(custom)
+        if day:  # a day's bar: open that day
             f = f.custom_day(day)
+        elif isinstance(custom, int) and not isinstance(custom, bool) and 0 <= custom <= 23:
+            f = f.with_(hour=custom)  # an hour's bar of a single day: that hour
+
     if f"{AGENT_CHART}.clickData" in triggered:
         agent = OverviewFilters.parse(
             {"agent": _point(values.get("agent_click")).get("customdata")}
@@ -474,6 +481,8 @@ def apply_filters(
     Output(EMPTY, "children"),
     Output(CALL_CHARTS, "className"),
     Output(DAY_CHART, "figure"),
+    Output(DAY_TITLE, "children"),
+    Output(DAY_HINT, "children"),
     Output(HEATMAP, "figure"),
     Output(AGENT_CHART, "figure"),
     Output(NUMBER_CHART, "figure"),
@@ -501,7 +510,11 @@ def refresh(stored, _ticks, _clicks):
         f"Last updated {now:%H:%M:%S} UTC",
         empty,
         "mt-3" + (" d-none" if empty is not None else ""),
-        calls_per_day_figure(data.per_day),
+        *(
+            (calls_per_day_figure(data.per_day), "Calls per day", "click a day to open it")
+            if data.per_hour is None
+            else (calls_per_hour_figure(data.per_hour), "Calls per hour", "click an hour to filter")
+        ),
         heatmap_figure(data.heatmap, f.cell),
         agent_rate_figure(data.agents),
         top_numbers_figure(data.numbers),

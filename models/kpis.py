@@ -11,7 +11,7 @@ on SQLite (which holds our timestamps as UTC text).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -307,6 +307,29 @@ def daily_counts(
     return _frame(rows, ["day", "answered", "missed", "voicemail"])
 
 
+def _naive_utc(moment: datetime) -> datetime:
+    """The UTC wall time, without zone, as the hour rows carry it."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def hourly_counts(
+    by_hour: list[HourRow], period: Period, weekday: int | None = None, hour: int | None = None
+) -> pd.DataFrame:
+    """Calls per UTC hour of the period (every hour present): the chart of a single day."""
+    wanted = {
+        stamp: (a, m, v)
+        for stamp, a, m, v in by_hour
+        if (weekday is None or stamp.weekday() == weekday) and (hour is None or stamp.hour == hour)
+    }
+    first = _naive_utc(period.start).replace(minute=0, second=0, microsecond=0)
+    last = _naive_utc(period.end - timedelta(microseconds=1))
+    hours = [
+        first + timedelta(hours=i) for i in range(int((last - first) / timedelta(hours=1)) + 1)
+    ]
+    rows = [(h, *wanted.get(h, (0, 0, 0))) for h in hours]
+    return _frame(rows, ["hour", "answered", "missed", "voicemail"])
+
+
 def weekly_heatmap(by_hour: list[HourRow]) -> pd.DataFrame:
     """Calls per (UTC weekday Monday=0, hour) over the period, cells with calls only."""
     cells: dict[tuple[int, int], int] = {}
@@ -349,7 +372,7 @@ def calls_by_agent_and_number(
     return [tuple(row) for row in session.execute(stmt)]
 
 
-_OBJECT_COLUMNS = ("day", "agent", "number", "label", "status", "office", "cluster")
+_OBJECT_COLUMNS = ("day", "hour", "agent", "number", "label", "status", "office", "cluster")
 
 
 def _frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
@@ -522,6 +545,7 @@ class OverviewData:
     cases: CaseStats
     tickets: TicketStats
     per_day: pd.DataFrame
+    per_hour: pd.DataFrame | None  # a period of a single day is charted by hour
     heatmap: pd.DataFrame
     agents: pd.DataFrame
     numbers: pd.DataFrame
@@ -540,6 +564,9 @@ def overview_data(
         cases=case_stats(session, viewer, period),
         tickets=ticket_stats(session, viewer, period),
         per_day=daily_counts(by_hour, period, f.weekday, f.hour),
+        per_hour=hourly_counts(by_hour, period, f.weekday, f.hour)
+        if len(period.days()) == 1
+        else None,
         heatmap=weekly_heatmap(by_hour),
         agents=agent_rates(pairs),
         numbers=number_counts(pairs),

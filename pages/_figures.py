@@ -68,6 +68,12 @@ def _figure(data: list[dict], *, x: dict | None = None, y: dict | None = None, *
     }
 
 
+def _rows_axis(count: int, **extra) -> dict:
+    """A category axis for horizontal bars, first row on top, room for at least 6 rows so
+    that one or two bars keep a normal thickness instead of filling the chart."""
+    return {"range": [max(count, 6) - 0.5, -0.5], "showgrid": False, **extra}
+
+
 def _whole_numbers(largest: float) -> dict:
     """Axis settings that keep ticks on whole numbers (no "2.5 calls" on small counts)."""
     return {"dtick": 1, "tickformat": ",d"} if largest <= 8 else {"tickformat": ",d"}
@@ -122,6 +128,40 @@ def calls_per_day_figure(per_day: pd.DataFrame) -> Figure:
     return _figure(
         data,
         x={"type": "date", "tickformat": "%d %b", "showgrid": False},
+        y={"rangemode": "tozero", **_whole_numbers(tallest)},
+        barmode="stack",
+        bargap=0.15,
+        hovermode="closest",
+    )
+
+
+def calls_per_hour_figure(per_hour: pd.DataFrame) -> Figure:
+    """Answered, missed and voicemail calls per hour of one day, stacked; a bar carries its
+    hour (a click filters on that hour)."""
+    if per_hour.empty or int(per_hour[["answered", "missed", "voicemail"]].to_numpy().sum()) == 0:
+        return empty_figure("No calls on this day")
+    stamps = [pd.Timestamp(h) for h in per_hour["hour"]]
+    x = [t.strftime("%Y-%m-%dT%H:00") for t in stamps]
+    data = [
+        {
+            "type": "bar",
+            "x": x,
+            "y": _ints(per_hour[column]),
+            "name": name,
+            "marker": {"color": colour},
+            "customdata": [t.hour for t in stamps],
+            "hovertemplate": f"%{{x|%H:00}}–%{{x|%H:59}} UTC<br>{name}: %{{y:,}}<extra></extra>",
+        }
+        for column, name, colour in (
+            ("answered", "Answered", ANSWERED),
+            ("missed", "Missed", MISSED),
+            ("voicemail", "Voicemail", VOICEMAIL),
+        )
+    ]
+    tallest = per_hour[["answered", "missed", "voicemail"]].sum(axis=1).max()
+    return _figure(
+        data,
+        x={"type": "date", "tickformat": "%H:00", "showgrid": False},
         y={"rangemode": "tozero", **_whole_numbers(tallest)},
         barmode="stack",
         bargap=0.15,
@@ -203,7 +243,7 @@ def agent_rate_figure(agents: pd.DataFrame, top: int = 15) -> Figure:
     return _figure(
         [trace],
         x={"range": [0, 1], "tickvals": [0, 0.25, 0.5, 0.75, 1], "tickformat": ".0%"},
-        y={"autorange": "reversed", "showgrid": False},
+        y=_rows_axis(len(rows)),
         bargap=0.25,
         margin={"l": 8, "r": 24, "t": 8, "b": 8},
     )
@@ -239,7 +279,7 @@ def top_numbers_figure(numbers: pd.DataFrame) -> Figure:
     return _figure(
         data,
         x=_whole_numbers(int(numbers["calls"].max())),
-        y={"autorange": "reversed", "showgrid": False},
+        y=_rows_axis(len(labels)),
         barmode="stack",
         bargap=0.25,
     )
@@ -263,7 +303,7 @@ def _status_bars(counts: pd.Series, order: Sequence[str], what: str) -> Figure:
     return _figure(
         [trace],
         x={"rangemode": "tozero", **_whole_numbers(max(values))},
-        y={"autorange": "reversed", "showgrid": False},
+        y=_rows_axis(len(known)),
         bargap=0.3,
         margin={"l": 8, "r": 36, "t": 8, "b": 8},
     )
@@ -297,11 +337,11 @@ def case_office_figure(breakdown: pd.DataFrame) -> Figure:
     return _figure(
         data,
         x=_whole_numbers(int(totals.max())),
-        y={
-            "categoryorder": "array",
-            "categoryarray": [str(o) for o in totals.index],
-            "autorange": "reversed",
-        },
+        y=_rows_axis(
+            len(totals),
+            categoryorder="array",
+            categoryarray=[str(o) for o in totals.index],
+        ),
         barmode="stack",
         bargap=0.25,
     )

@@ -51,10 +51,11 @@ dash.register_page(
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
 
 
-def _chart(graph_id: str, title: str, hint: str | None = None, height: int = 300) -> dbc.Card:
-    header = [html.Span(title, className="chart-title")]
-    if hint:
-        header.append(html.Span(hint, className="chart-hint"))
+def _chart(graph_id: str, title: str, hint: str = "", height: int = 300) -> dbc.Card:
+    header = [
+        html.Span(title, className="chart-title", id=f"{graph_id}-title"),
+        html.Span(hint, className="chart-hint", id=f"{graph_id}-hint"),
+    ]
     return dbc.Card(
         [
             dbc.CardHeader(header, className="chart-header"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -51,11 +51,11 @@ def retry_click(browser, click, reached, attempts: int = 3) -> bool:
     """Click on a chart until the URL shows `reached(query)`: a plot still settling from
     its first render (or a busy machine) can swallow a click."""
     for _ in range(attempts):
-        click()
         try:
+            click()
             WebDriverWait(browser, 8).until(lambda b: reached(query(b)))
             return True
-        except TimeoutException:
+        except (TimeoutException, WebDriverException):  # also: re-rendered under the mouse
             continue
     return False
 
@@ -100,6 +100,7 @@ def test_clicking_a_day_bar_opens_that_day(browser, live_server, app_world, sqli
     assert clicked, "the click on the day's bar never reached the URL"
     wait_query(browser, range="custom", **{"from": "2026-03-01", "to": "2026-03-01"})
     wait_text(browser, "kpi-total-value", "1")
+    wait_text(browser, "overview-chart-days-title", "Calls per hour")
     assert browser.find_element(By.ID, "overview-dates-wrap").is_displayed()
     screenshot(browser, "overview-day-click")
 
@@ -118,7 +119,11 @@ def test_clicking_a_heatmap_cell_sets_a_removable_filter(
 
     # Monday 09:00 holds three calls: click the middle of that cell, placed by the plot's axes.
     def click_cell() -> None:
-        plot = browser.find_element(By.CSS_SELECTOR, "#overview-chart-heatmap .js-plotly-plot")
+        selector = "#overview-chart-heatmap .js-plotly-plot"
+        WebDriverWait(browser, 10).until(
+            lambda b: b.find_element(By.CSS_SELECTOR, selector).size["width"] > 0
+        )
+        plot = browser.find_element(By.CSS_SELECTOR, selector)
         browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", plot)
         x, y, width, height = browser.execute_script(
             """

@@ -21,6 +21,8 @@ REFRESH_OUT = [
     "overview-empty.children",
     "overview-call-charts.className",
     "overview-chart-days.figure",
+    "overview-chart-days-title.children",
+    "overview-chart-days-hint.children",
     "overview-chart-heatmap.figure",
     "overview-chart-agents.figure",
     "overview-chart-numbers.figure",
@@ -181,6 +183,27 @@ def test_ten_cards_with_their_changes(server, week):
     assert days["data"][0]["y"] == [1, 1, 1, 0, 0, 0, 1]
     assert days["data"][0]["customdata"][0] == "2026-03-01"
     assert bar_labels(figure(response, "agents")) == {"agent_a1", "agent_a2"}
+
+
+def test_a_single_day_is_charted_by_hour(server, week):
+    manager = signed_in(server, "manager_a@example.com")
+    response = refresh(manager, {"range": "custom", "from": "2026-03-02", "to": "2026-03-02"})
+    assert values(response)["kpi-total"] == "3"  # c1, c2, c4
+    assert response["overview-chart-days-title"]["children"] == "Calls per hour"
+    assert response["overview-chart-days-hint"]["children"] == "click an hour to filter"
+    hours = figure(response, "days")
+    assert len(hours["data"][0]["x"]) == 24 and hours["data"][0]["customdata"][9] == 9
+    assert [t["y"][9] for t in hours["data"]] == [1, 1, 1]
+    week_view = refresh(manager, WEEK)
+    assert week_view["overview-chart-days-title"]["children"] == "Calls per day"
+
+    day = {"range": "custom", "from": "2026-03-02", "to": "2026-03-02"}
+    click = {"points": [{"x": "2026-03-02T09:00", "y": 1, "customdata": 9}]}
+    out = apply(
+        manager, day, "overview-chart-days.clickData", **{"overview-chart-days.clickData": click}
+    )
+    assert out["overview-url.search"] == "?range=custom&from=2026-03-02&to=2026-03-02&hour=9"
+    assert out["overview-cell-text.children"] == "09:00–10:00 UTC"
 
 
 def test_filters_change_the_cards(server, week):
@@ -449,6 +472,8 @@ def test_signed_out_callers_get_nothing(server, world):
 
 
 def test_every_chart_has_a_message_instead_of_empty_axes():
+    from datetime import datetime
+
     import pandas as pd
 
     from pages import _figures as figs
@@ -471,6 +496,11 @@ def test_every_chart_has_a_message_instead_of_empty_axes():
         assert fig["layout"]["annotations"][0]["text"].startswith("No ")
     days = pd.DataFrame({"day": ["2026-03-01"], "answered": [0], "missed": [0], "voicemail": [0]})
     assert figs.calls_per_day_figure(days)["data"] == []
+    hours = pd.DataFrame(
+        {"hour": [datetime(2026, 3, 1, 9)], "answered": [0], "missed": [0], "voicemail": [0]}
+    )
+    fig = figs.calls_per_hour_figure(hours)
+    assert fig["data"] == [] and fig["layout"]["annotations"][0]["text"] == "No calls on this day"
 
 
 def test_figures_are_valid_plotly():
@@ -512,7 +542,7 @@ def test_figures_are_valid_plotly():
 
 
 def test_chart_builders_carry_what_a_click_needs():
-    from datetime import date
+    from datetime import date, datetime
 
     import pandas as pd
 
@@ -526,6 +556,18 @@ def test_chart_builders_carry_what_a_click_needs():
             "voicemail": [0, 1],
         }
     )
+    fig = figs.calls_per_hour_figure(
+        pd.DataFrame(
+            {
+                "hour": [datetime(2026, 3, 1, 9), datetime(2026, 3, 1, 10)],
+                "answered": [2, 0],
+                "missed": [0, 1],
+                "voicemail": [0, 0],
+            }
+        )
+    )
+    assert fig["data"][0]["x"] == ["2026-03-01T09:00", "2026-03-01T10:00"]
+    assert fig["data"][1]["customdata"] == [9, 10] and fig["data"][1]["y"] == [0, 1]
     fig = figs.calls_per_day_figure(days)
     assert [t["name"] for t in fig["data"]] == ["Answered", "Missed", "Voicemail"]
     assert fig["data"][1]["customdata"] == ["2026-03-01", "2026-03-02"]
@@ -552,6 +594,7 @@ def test_chart_builders_carry_what_a_click_needs():
     )
     fig = figs.agent_rate_figure(agents)
     assert fig["data"][0]["y"] == ["Bo", "Ann", "Cy"]  # best answer rate first
+    assert fig["layout"]["yaxis"]["range"] == [5.5, -0.5]  # room for 6 bars: thin bars
     assert fig["data"][0]["customdata"] == [8, 7, 9]
     assert fig["data"][0]["text"] == ["100%", "50%", "25%"]
 

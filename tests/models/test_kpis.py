@@ -22,6 +22,7 @@ from models.kpis import (
     calls_by_hour,
     case_stats,
     daily_counts,
+    hourly_counts,
     overview_data,
     phone_choices,
     ticket_stats,
@@ -359,6 +360,27 @@ def test_daily_counts_and_heatmap_fold_hours():
         (2, 9): 4,
     }
     assert weekly_heatmap([]).empty
+
+
+def test_hourly_counts_cover_every_hour_of_a_day():
+    by_hour = [(datetime(2026, 3, 2, 9), 1, 2, 0), (datetime(2026, 3, 2, 23), 0, 0, 4)]
+    out = hourly_counts(by_hour, Period.of(at(2), at(3)))
+    assert len(out) == 24 and out["hour"].iloc[0] == datetime(2026, 3, 2)
+    assert out["missed"].iloc[9] == 2 and out["voicemail"].iloc[23] == 4
+    today = hourly_counts(by_hour, Period.of(at(2), at(2, 9, 30), timedelta(days=1)))
+    assert len(today) == 10 and int(today["answered"].sum()) == 1  # until 09:30
+    assert int(hourly_counts(by_hour, Period.of(at(2), at(3)), hour=23)["answered"].sum()) == 0
+
+
+def test_a_single_day_comes_by_hour_too(db, week):
+    manager = viewer_for(db, week, "manager_a")
+    with db.session() as s:
+        one_day = overview_data(s, manager, Period.of(at(2), at(3)))
+        whole_week = overview_data(s, manager, WEEK)
+    assert whole_week.per_hour is None
+    assert len(one_day.per_hour) == 24
+    nine = one_day.per_hour.iloc[9]
+    assert (nine["answered"], nine["missed"], nine["voicemail"]) == (1, 1, 1)
 
 
 def test_period_days_and_shift():
