@@ -21,9 +21,10 @@ agents, numbers, cases and tickets); a mismatch fails the benchmark. The run is 
 with the calls table rewritten in random order ("shuffled": one org's rows spread over
 the whole heap, as when many organisations sync at once; the seeded table is "clustered",
 each org's calls stored together), and on the shuffled table once more without the
-covering index of migration 0004, to show what it is for. When `models/calls.py` exists,
-the first and the 400th page of the calls table (25 rows, 90 days, newest first) are timed
-too. EXPLAIN ANALYZE of each overview statement is printed with `--overview-explain`.
+covering indexes of migrations 0004 and 0005, to show what they are for. The first and
+the 400th page of the calls table (25 rows, 90 days; newest first, sorted by agent, sorted
+by caller, searched) are timed too, against the same page from one joined select.
+EXPLAIN ANALYZE of each overview statement is printed with `--overview-explain`.
 
 Run: `python -m bench overview` (or `python -m bench.overview`); `--quick` seeds 50,000
 calls in 2 organisations and writes nothing.
@@ -52,17 +53,23 @@ PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1
 FULL = {"orgs": 20, "calls": 1_000_000, "cases": 20_000, "contacts": 50_000}
 QUICK = {"orgs": 2, "calls": 50_000, "cases": 2_000, "contacts": 2_000}
 DAYS = 90
-COVERING_INDEXES = ("ix_calls_org_started_cover", "ix_calls_org_phone_started_cover")
-PLAIN_INDEXES = (  # name in 0001, key columns, what 0004 INCLUDEs
+# The covering indexes (0004, 0005) and the plain ones of 0001 they replaced:
+# (covering name, its keys, what it INCLUDEs, plain name, plain keys).
+INDEXES = (
     (
+        "ix_calls_org_started_page",
+        "org_id, started_at, id",
+        "status, direction, duration_seconds, agent_id, phone_number_id, contact_id, "
+        "from_number, to_number",
         "ix_calls_org_started",
         "org_id, started_at",
-        "status, direction, duration_seconds, agent_id, phone_number_id",
     ),
     (
-        "ix_calls_org_phone_started",
+        "ix_calls_org_phone_started_cover",
         "org_id, phone_number_id, started_at",
         "status, direction, duration_seconds, agent_id",
+        "ix_calls_org_phone_started",
+        "org_id, phone_number_id, started_at",
     ),
 )
 
@@ -648,37 +655,75 @@ def measure(scratch: Scratch, engine, org_id: int, period, runs: int, layout: st
     return rows
 
 
-def calls_table_rows(engine, org_id: int, period, runs: int, layout: str) -> list[Row]:
-    """One page of the calls table (models/calls.py), when that module exists."""
-    try:
-        from models.calls import CallFilters, call_page
-    except ImportError:
-        return []
+# Views of the calls table timed on its first and 400th page: (what, CallFilters fields).
+TABLE_VIEWS = (
+    ("newest first", {}),
+    ("sorted by agent", {"sort": "agent"}),
+    ("sorted by caller", {"sort": "from"}),
+    ('search "55" (numbers)', {"search": "55"}),
+    ('search "garcia" (contacts)', {"search": "garcia"}),
+)
+TABLE_PAGES = (0, 399)
+
+
+@dataclass
+class PageRow:
+    layout: str
+    view: str
+    page: int
+    total: int
+    mine: list[float]  # call_page
+    joined: list[float]  # the same page from the joined select, counted through it
+
+    @staticmethod
+    def ms(times: list[float]) -> float:
+        return statistics.median(times) * 1000
+
+
+def calls_table_rows(engine, org_id: int, period, runs: int, layout: str) -> list[PageRow]:
+    """Pages of the calls table: `call_page` (count and page order on `calls` alone, then
+    the page's 25 rows joined) against one joined select, counted and paged as a whole.
+    Both must return the same rows and total."""
     from sqlalchemy.orm import sessionmaker
 
+    from models.calls import CALL_SORTABLE, CallFilters, _calls_select, call_page
+    from models.paging import fetch_page
+    from models.records import Call
     from models.scope import Viewer
 
     viewer = Viewer(0, "bench@example.com", org_id, "manager")
     sessions = sessionmaker(bind=engine)
-    filters = CallFilters(start=period.start.date(), end=(period.end - timedelta(seconds=1)).date())
+    start, end = period.start.date(), (period.end - timedelta(seconds=1)).date()
     out = []
-    for page in (0, 399):
+    for view, extra in TABLE_VIEWS:
+        filters = CallFilters(start=start, end=end, **extra)
+        for page in TABLE_PAGES:
 
-        def one(page=page):
-            with sessions() as s:
-                return call_page(s, viewer, filters, page=page, page_size=25)
+            def mine(filters=filters, page=page):
+                with sessions() as s:
+                    return call_page(s, viewer, filters, page=page, page_size=25)
 
-        times, result = timed(one, runs)
-        out.append(
-            Row(
-                layout,
-                f"calls table, page {page + 1} of 25 rows (`call_page`)",
-                times,
-                2,
-                len(result.rows),
-                versus_raw=False,
-            )
-        )
+            def joined(filters=filters, page=page):
+                with sessions() as s:
+                    return fetch_page(
+                        s,
+                        _calls_select(viewer, filters),
+                        sortable=CALL_SORTABLE,
+                        sort=filters.sort,
+                        descending=filters.descending,
+                        default_sort=Call.started_at,
+                        page=page,
+                        page_size=25,
+                        tiebreak=Call.id,
+                    )
+
+            mine_times, got = timed(mine, runs)
+            if page and page * 25 >= got.total:
+                continue  # the view has no such page
+            joined_times, expected = timed(joined, runs)
+            if got.total != expected.total or got.rows != expected.rows:
+                raise BenchError(f"{layout}: calls table {view}, page {page + 1} differs")
+            out.append(PageRow(layout, view, page + 1, got.total, mine_times, joined_times))
     return out
 
 
@@ -766,18 +811,18 @@ def without_covering_index(engine):
                 conn.execute(text(statement))
 
     run(
-        *(f"DROP INDEX {name}" for name in COVERING_INDEXES),
-        *(f"CREATE INDEX {name} ON calls ({keys})" for name, keys, _ in PLAIN_INDEXES),
+        *(f"DROP INDEX {cover}" for cover, *_ in INDEXES),
+        *(f"CREATE INDEX {plain} ON calls ({keys})" for *_, plain, keys in INDEXES),
         "VACUUM ANALYZE calls",
     )
     try:
         yield
     finally:
         run(
-            *(f"DROP INDEX {name}" for name, _, _ in PLAIN_INDEXES),
+            *(f"DROP INDEX {plain}" for *_, plain, _keys in INDEXES),
             *(
                 f"CREATE INDEX {cover} ON calls ({keys}) INCLUDE ({include})"
-                for (_, keys, include), cover in zip(PLAIN_INDEXES, COVERING_INDEXES, strict=True)
+                for cover, keys, include, *_ in INDEXES
             ),
             "VACUUM ANALYZE calls",
         )
@@ -830,6 +875,21 @@ def table(rows: list[Row], reference: dict[str, float]) -> str:
     return "\n".join(lines)
 
 
+def page_table(rows: list[PageRow]) -> str:
+    lines = [
+        "| calls table layout | view (90 days) | page | rows in view | `call_page` ms "
+        "| one joined select ms | speed-up |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        mine, joined = PageRow.ms(r.mine), PageRow.ms(r.joined)
+        lines.append(
+            f"| {r.layout} | {r.view} | {r.page} | {r.total:,} | {mine:.1f} | {joined:.1f} "
+            f"| {joined / mine:.1f}× |"
+        )
+    return "\n".join(lines)
+
+
 def summary_line(rows: list[Row], reference: dict[str, float]) -> str:
     """The result in one sentence: the overview functions against the two baselines."""
     parts = []
@@ -852,7 +912,7 @@ def summary_line(rows: list[Row], reference: dict[str, float]) -> str:
     )
 
 
-def section(rows, reference, machine, info: dict, notes: list[str]) -> str:
+def section(rows, pages, reference, machine, info: dict, notes: list[str]) -> str:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     body = [
         SECTION,
@@ -870,6 +930,12 @@ def section(rows, reference, machine, info: dict, notes: list[str]) -> str:
         table(rows, reference),
         "",
         summary_line(rows, reference),
+        "",
+        "The calls table (`models.calls.call_page`, 25 rows a page, the same organisation and "
+        "90 days), against the same page taken from one joined select counted and paged as a "
+        "whole (how `call_page` worked before migration 0005); both return the same rows:",
+        "",
+        page_table(pages),
         "",
         "How to read it:",
         "",
@@ -904,10 +970,17 @@ def section(rows, reference, machine, info: dict, notes: list[str]) -> str:
         "table with migration 0004's covering indexes replaced by the plain "
         "`(org_id, started_at)` and `(org_id, phone_number_id, started_at)` indexes they "
         "superseded.",
+        "- *calls table*: `call_page` counts the view and orders the page on `calls` alone "
+        "(selecting only `id`, so PostgreSQL drops the joins to numbers, agents and contacts "
+        "that neither the sort nor the search needs) through an index-only scan of "
+        "`(org_id, started_at, id) INCLUDE (...)`, then reads the page's 25 rows whole. The "
+        "joined select counts through the joins, which keeps PostgreSQL from an index-only "
+        "scan, and walks the whole view's rows in the heap to sort it.",
         "- *for an agent*: the same functions for the org's agent holding the most numbers "
         "(their calls only, read through the `(org_id, phone_number_id, started_at)` index).",
-        "- Indexes (migration 0004), chosen with EXPLAIN ANALYZE: `calls (org_id, started_at) "
-        "INCLUDE (status, direction, duration_seconds, agent_id, phone_number_id)` and "
+        "- Indexes (migrations 0004 and 0005), chosen with EXPLAIN ANALYZE: "
+        "`calls (org_id, started_at, id) INCLUDE (status, direction, duration_seconds, "
+        "agent_id, phone_number_id, contact_id, from_number, to_number)` and "
         "`calls (org_id, phone_number_id, started_at) INCLUDE (...)` let the three call "
         "statements run as index-only scans (0 heap fetches) whatever the heap layout, for "
         "managers and for agents; "
@@ -973,6 +1046,7 @@ def run(options) -> int:
     if set(layouts) - {"clustered", "shuffled"}:
         raise BenchError(f"unknown layout(s) in {options.overview_layouts!r}")
     results: list[Row] = []
+    pages: list[PageRow] = []
     reference: dict[str, float] = {}
     load_at_start = _load()
     with scratch_database(options.overview_keep_db, options.overview_reuse_db) as scratch:
@@ -1011,7 +1085,7 @@ def run(options) -> int:
             reference[label] = rows[2].median_ms
             results.extend(rows)
             results.append(agent_row(engine, org_id, period, runs, label))
-            results.extend(calls_table_rows(engine, org_id, period, runs, label))
+            pages.extend(calls_table_rows(engine, org_id, period, runs, label))
             if options.overview_explain:
                 print("\n".join(explain(engine, org_id, period)))
 
@@ -1038,6 +1112,7 @@ def run(options) -> int:
     )
     print(f"Machine: {machine}")
     print(table(results, reference))
+    print(page_table(pages))
     info = {
         "runs": runs,
         "orgs": sizes["orgs"],
@@ -1050,7 +1125,7 @@ def run(options) -> int:
     }
     write = getattr(options, "write", not quick) and not quick
     if write:
-        write_doc(section(results, reference, machine, info, scratch.notes))
+        write_doc(section(results, pages, reference, machine, info, scratch.notes))
         print(f"wrote {DOC.relative_to(ROOT)} ({SECTION[3:]})", file=sys.stderr)
     return 0
 

@@ -43,26 +43,33 @@ def fetch_page(
     page: int = 0,
     page_size: int = 25,
     tiebreak: ColumnElement | None = None,
+    key: ColumnElement | None = None,
 ) -> TablePage:
     """One page of `stmt` (already filtered and scoped) and the total count of its rows.
 
     Only columns named in `sortable` can be sorted on, so a forged sort key cannot reach SQL.
+    With `key` (a unique column of the main table, labelled as in `stmt`), the count and
+    the page's ordering select that column alone, so PostgreSQL drops the joins nobody
+    uses and can answer both from an index; only the page's rows are then read whole.
     """
     page_size = max(1, min(int(page_size or 25), MAX_PAGE_SIZE))
     page = max(int(page or 0), 0)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    narrow = stmt.with_only_columns(key) if key is not None else stmt
+    total = session.scalar(select(func.count()).select_from(narrow.order_by(None).subquery())) or 0
     order = sortable.get(sort or "")
     if order is None:
         order = default_sort
-        ordered = stmt.order_by(order.desc()) if order is not None else stmt
+        ordering = [order.desc()] if order is not None else []
     else:
-        ordered = stmt.order_by(order.desc() if descending else order.asc())
+        ordering = [order.desc() if descending else order.asc()]
     if tiebreak is not None:
-        ordered = ordered.order_by(
-            tiebreak.desc() if descending or order is default_sort else tiebreak
-        )
-    rows = [
-        dict(r)
-        for r in session.execute(ordered.limit(page_size).offset(page * page_size)).mappings()
-    ]
-    return TablePage(rows, total, page, page_size)
+        ordering.append(tiebreak.desc() if descending or order is default_sort else tiebreak)
+    offset = page * page_size
+    if key is None:
+        result = session.execute(
+            stmt.order_by(*ordering).limit(page_size).offset(offset)
+        ).mappings()
+        return TablePage([dict(r) for r in result], total, page, page_size)
+    keys = list(session.scalars(narrow.order_by(*ordering).limit(page_size).offset(offset)))
+    found = {r[key.key]: dict(r) for r in session.execute(stmt.where(key.in_(keys))).mappings()}
+    return TablePage([found[k] for k in keys if k in found], total, page, page_size)

@@ -97,17 +97,22 @@ class Call(SyncedMixin, Base):
     __tablename__ = "calls"
     __table_args__ = (
         *_synced("calls"),
-        # Covering on PostgreSQL: the overview's aggregates read only these indexes (0004).
+        # Covering on PostgreSQL: the overview's aggregates (0004) and the calls table's
+        # count and page ordering (0005) read only these indexes.
         Index(
-            "ix_calls_org_started_cover",
+            "ix_calls_org_started_page",
             "org_id",
             "started_at",
+            "id",
             postgresql_include=[
                 "status",
                 "direction",
                 "duration_seconds",
                 "agent_id",
                 "phone_number_id",
+                "contact_id",
+                "from_number",
+                "to_number",
             ],
         ),
         Index(
