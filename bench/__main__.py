@@ -15,6 +15,7 @@ import sys
 BENCHMARKS = {
     "sync": ("bench.sync_hubspot", "HubSpot contacts into PostgreSQL: syncboard vs dlt rest_api"),
     "overview": ("bench.overview", "overview cards and charts, 1M calls: ORM vs raw SQL vs pandas"),
+    "export": ("bench.export_csv", "calls CSV export, 10k to 1M rows: route vs pandas vs COPY"),
 }
 
 
