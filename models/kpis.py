@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, DateTime, Integer, and_, case, false, func, or_, select, true
+from sqlalchemy import ColumnElement, DateTime, Integer, case, func, or_, select, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -576,21 +576,11 @@ def overview_data(
 # --- filter choices -------------------------------------------------------------------------
 
 
-def visible_numbers(viewer: Viewer) -> ColumnElement[bool]:
-    """Phone numbers the viewer may pick: the org's, or an agent's own."""
-    clause = visible(viewer, PhoneNumber)
-    if viewer.role == Role.AGENT.value:
-        if not viewer.phone_number_ids:
-            return false()
-        clause = and_(clause, PhoneNumber.id.in_(sorted(viewer.phone_number_ids)))
-    return clause
-
-
 def phone_choices(session: Session, viewer: Viewer) -> list[tuple[int, str]]:
     """(id, "label · number") of the numbers the viewer may filter on."""
     stmt = (
         select(PhoneNumber.id, PhoneNumber.number, PhoneNumber.label)
-        .where(visible_numbers(viewer))
+        .where(visible(viewer, PhoneNumber))
         .order_by(PhoneNumber.label, PhoneNumber.number)
     )
     return [

@@ -1,8 +1,8 @@
 """Who may see what: the one place that turns a viewer into query filters.
 
 Every query function takes a `Viewer` and calls `visible()` for each table it reads;
-no page or callback decides access on its own. Agents see only calls and SMS on
-the numbers assigned to them; they see their org's contacts, cases and tickets so
+no page or callback decides access on its own. Agents see only the phone numbers
+assigned to them and the calls and SMS on those numbers; they see their org's contacts, cases and tickets so
 they can work on them. Managers and org admins see their whole organisation. A
 platform admin sees the organisation they have chosen, with org-admin rights.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, false, select, true
 from sqlalchemy.orm import Session
 
-from models.orgs import Membership, Organization, PhoneAssignment, Role, User
+from models.orgs import Membership, Organization, PhoneAssignment, PhoneNumber, Role, User
 from models.records import Call, Sms
 
 PLATFORM_ADMIN = "platform_admin"
@@ -88,8 +88,9 @@ def visible(viewer: Viewer, model) -> ColumnElement[bool]:
     if viewer.org_id is None or viewer.role is None:
         return false()
     clause = model.org_id == viewer.org_id
-    if viewer.role == Role.AGENT.value and model in (Call, Sms):
+    if viewer.role == Role.AGENT.value and model in (Call, Sms, PhoneNumber):
         if not viewer.phone_number_ids:
             return false()
-        clause = clause & model.phone_number_id.in_(sorted(viewer.phone_number_ids))
+        number = model.id if model is PhoneNumber else model.phone_number_id
+        clause = clause & number.in_(sorted(viewer.phone_number_ids))
     return clause if clause is not None else true()

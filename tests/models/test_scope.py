@@ -32,6 +32,19 @@ def test_agent_sees_only_calls_on_their_numbers(db, world):
         assert call_kpis(s, two).total == 5
 
 
+def test_agent_sees_only_their_own_phone_numbers(db, world):
+    from models.orgs import PhoneNumber
+
+    def numbers(viewer) -> set[int]:
+        with db.session() as s:
+            return set(s.scalars(select(PhoneNumber.id).where(visible(viewer, PhoneNumber))))
+
+    org_a = {world.numbers[k] for k in ("a1", "a2", "a3")}
+    assert numbers(viewer_for(db, world, "agent_a1")) == {world.numbers["a1"]}
+    assert numbers(viewer_for(db, world, "agent_a2")) == {world.numbers["a2"], world.numbers["a3"]}
+    assert numbers(viewer_for(db, world, "manager_a")) == org_a
+
+
 def test_agent_without_numbers_sees_no_calls(db, world):
     from models.orgs import PhoneAssignment
 
