@@ -57,11 +57,11 @@ from pathlib import Path
 from typing import Any
 
 from bench import overview
+from bench.doc import DOC, end_mark, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "performance.md"
 SECTION = "## CSV export: 1M calls, one org"
-END_MARK = "<!-- end of the part bench/export_csv.py writes; text below is kept -->"
+END_MARK = end_mark("bench/export_csv.py")
 FULL = {"orgs": 1, "calls": 1_000_000, "cases": 2_000, "contacts": 50_000}
 QUICK = {"orgs": 1, "calls": 50_000, "cases": 2_000, "contacts": 2_000}
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
@@ -782,30 +782,7 @@ def section(rows: list[Row], machine: str, info: dict, notes: list[str]) -> str:
 
 
 def write_doc(text: str) -> None:
-    """Replace (or append) this benchmark's section; other sections and text below the
-    end marker are left as they are."""
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    if DOC.exists():
-        current = DOC.read_text()
-    else:
-        current = (
-            "# Performance\n\n"
-            "Benchmarks of syncboard, run with `python -m bench` (see `bench/README.md`).\n"
-            "Each section is rewritten by its benchmark; numbers are from the machine named "
-            "in the section.\n\n"
-        )
-    lines = current.splitlines(keepends=True)
-    start = next((i for i, ln in enumerate(lines) if ln.rstrip() == SECTION), None)
-    if start is None:
-        DOC.write_text(current.rstrip("\n") + "\n\n" + text)
-        return
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    # Hand-written text after the END_MARK line (analysis, findings) is kept.
-    mark = next((i for i in range(start + 1, end) if lines[i].strip() == END_MARK), None)
-    tail = "".join(lines[mark + 1 if mark is not None else end :])
-    if mark is None and tail:
-        tail = "\n" + tail
-    DOC.write_text("".join(lines[:start]) + text + tail)
+    write_section(SECTION, text, END_MARK)
 
 
 # --- entry points -----------------------------------------------------------------------------

@@ -46,8 +46,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.doc import DOC, write_section
+
 ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "performance.md"
 SECTION = "## Overview: 1M calls, one org, 90 days"
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 FULL = {"orgs": 20, "calls": 1_000_000, "cases": 20_000, "contacts": 50_000}
@@ -995,17 +996,7 @@ def section(rows, pages, reference, machine, info: dict, notes: list[str]) -> st
 
 
 def write_doc(text: str) -> None:
-    """Replace (or append) this benchmark's section; other sections are left as they are."""
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    current = DOC.read_text() if DOC.exists() else "# Performance\n\n"
-    lines = current.splitlines(keepends=True)
-    start = next((i for i, ln in enumerate(lines) if ln.rstrip() == SECTION), None)
-    if start is None:
-        DOC.write_text(current.rstrip("\n") + "\n\n" + text)
-        return
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    tail = "".join(lines[end:])
-    DOC.write_text("".join(lines[:start]) + text + ("\n" + tail if tail else ""))
+    write_section(SECTION, text)
 
 
 # --- entry points -----------------------------------------------------------------------------

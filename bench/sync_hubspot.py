@@ -39,10 +39,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.doc import DOC, end_mark, write_section
+
 ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "performance.md"
 SECTION = "## Sync: HubSpot contacts into PostgreSQL"
-END_MARK = "<!-- end of the part bench/sync_hubspot.py writes; text below is kept -->"
+END_MARK = end_mark("bench/sync_hubspot.py")
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 DLT_ROLE = os.environ.get("BENCH_DLT_ROLE", "bench_dlt")
 DLT_PASSWORD = os.environ.get("BENCH_DLT_PASSWORD", "bench")
@@ -702,31 +703,7 @@ def section(rows: list[Row], machine: str, options, notes: list[str]) -> str:
 
 
 def write_doc(text: str) -> None:
-    """Replace (or append) this benchmark's section; other sections are left as they are."""
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    if DOC.exists():
-        current = DOC.read_text()
-    else:
-        current = (
-            "# Performance\n\n"
-            "Benchmarks of syncboard, run with `python -m bench` (see `bench/README.md`).\n"
-            "Each section is rewritten by its benchmark; numbers are from the machine named "
-            "in the section.\n\n"
-        )
-    lines = current.splitlines(keepends=True)
-    start = next((i for i, ln in enumerate(lines) if ln.rstrip() == SECTION), None)
-    if start is None:
-        if current and not current.endswith("\n\n"):
-            current = current.rstrip("\n") + "\n\n"
-        DOC.write_text(current + text)
-        return
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    # Hand-written text after the END_MARK line (analysis, findings) is kept.
-    mark = next((i for i in range(start + 1, end) if lines[i].strip() == END_MARK), None)
-    tail = "".join(lines[mark + 1 if mark is not None else end :])
-    if mark is None and tail:
-        tail = "\n" + tail
-    DOC.write_text("".join(lines[:start]) + text + tail)
+    write_section(SECTION, text, END_MARK)
 
 
 # --- entry point ------------------------------------------------------------------------------
