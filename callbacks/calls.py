@@ -45,7 +45,8 @@ def call_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         {
             "id": r["id"],
             "time": r["started_at"].strftime("%Y-%m-%d %H:%M"),
-            "number": number_text(r["number_label"], r["number"]),
+            # The label alone: the number itself is in From or To on the same row.
+            "number": r["number_label"] or r["number"] or "—",
             "from": r["from_number"],
             "to": r["to_number"],
             "contact": r["contact"] or "",

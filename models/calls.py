@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from models.kpis import call_filters
 from models.orgs import Organization, PhoneNumber, User
-from models.paging import TablePage, fetch_page, search_clause
+from models.paging import TablePage, fetch_page, search_clause, sort_order
 from models.records import CALL_STATUSES, DIRECTIONS, Call, Contact, Sms
 from models.scope import Viewer, visible
 
@@ -28,8 +28,9 @@ YIELD_PER = 2000
 MAX_SEARCH = 100
 
 AGENT_NAME = func.coalesce(func.nullif(User.name, ""), User.email)
-CONTACT_NAME = func.trim(
-    func.coalesce(Contact.first_name, "") + " " + func.coalesce(Contact.last_name, "")
+CONTACT_NAME = func.nullif(  # NULL, not "", without a contact: sorts last, like no agent
+    func.trim(func.coalesce(Contact.first_name, "") + " " + func.coalesce(Contact.last_name, "")),
+    "",
 )
 
 # Column ids of the calls table → the SQL they sort on (nothing else can reach ORDER BY).
@@ -267,8 +268,8 @@ def _ordered(stmt: Select, sortable: dict[str, ColumnElement], default, tiebreak
     if column is None:
         return stmt.order_by(default.desc(), tiebreak.desc())
     if filters.descending:
-        return stmt.order_by(column.desc(), tiebreak.desc())
-    return stmt.order_by(column.asc(), tiebreak.asc())
+        return stmt.order_by(sort_order(column, True, tiebreak.table), tiebreak.desc())
+    return stmt.order_by(sort_order(column, False, tiebreak.table), tiebreak.asc())
 
 
 def call_page(

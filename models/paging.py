@@ -32,6 +32,15 @@ def search_clause(columns: list[ColumnElement], text: str | None) -> ColumnEleme
     return or_(*(func.lower(col).like(pattern.lower(), escape="\\") for col in columns))
 
 
+def sort_order(column: ColumnElement, descending: bool = False, main=None) -> ColumnElement:
+    """ORDER BY `column` with empty values last either way (PostgreSQL and SQLite disagree
+    on where NULLs go). A NOT NULL column of the `main` table (not outer-joined) is left
+    bare, so an index on it can still give the order."""
+    order = column.desc() if descending else column.asc()
+    bare = main is not None and getattr(column, "table", None) is main
+    return order if bare and getattr(column, "nullable", True) is False else order.nulls_last()
+
+
 def fetch_page(
     session: Session,
     stmt: Select,
@@ -61,7 +70,8 @@ def fetch_page(
         order = default_sort
         ordering = [order.desc()] if order is not None else []
     else:
-        ordering = [order.desc() if descending else order.asc()]
+        main = getattr(tiebreak, "table", None)
+        ordering = [sort_order(order, descending, main)]
     if tiebreak is not None:
         ordering.append(tiebreak.desc() if descending or order is default_sort else tiebreak)
     offset = page * page_size

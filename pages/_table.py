@@ -80,7 +80,7 @@ def record_table(
         style_header={"fontWeight": "600", "backgroundColor": "#f8f9fa"},
         style_cell={
             "textAlign": "left",
-            "padding": "6px 10px",
+            "padding": "6px 8px",
             "fontFamily": "var(--bs-body-font-family)",
             "fontSize": "0.9rem",
         },

@@ -121,15 +121,19 @@ def _table(f: CallFilters, page: int) -> html.Div:
     ]
     grid.style_cell_conditional = [
         {"if": {"column_id": "duration"}, "textAlign": "right"},
-        {"if": {"column_id": "time"}, "whiteSpace": "nowrap"},
+        *(
+            {"if": {"column_id": column}, "whiteSpace": "nowrap"}
+            for column in ("time", "from", "to", "duration")
+        ),
+        # Room for every column at a laptop's width: long names end in an ellipsis.
         *(
             {
                 "if": {"column_id": column},
-                "maxWidth": "12rem",
+                "maxWidth": width,
                 "overflow": "hidden",
                 "textOverflow": "ellipsis",
             }
-            for column in ("number", "from", "to", "contact", "agent")
+            for column, width in (("number", "10rem"), ("contact", "9rem"), ("agent", "9rem"))
         ),
     ]
     return block

@@ -181,6 +181,31 @@ def test_filters_search_and_sort(db, world):
     assert times == sorted(times, reverse=True)
 
 
+def test_calls_without_agent_or_contact_sort_last_both_ways(db, world):
+    with db.session() as s:
+        s.execute(
+            update(Call)
+            .where(Call.phone_number_id == world.numbers["a2"])
+            .values(agent_id=world.users["agent_a2"])
+        )
+        contact = Contact(org_id=world.org_a, first_name="Ada", last_name="Byron", external_id="k")
+        s.add(contact)
+        s.flush()
+        s.execute(update(Call).where(Call.external_id == "c5").values(contact_id=contact.id))
+        s.commit()
+    manager = viewer_for(db, world, "manager_a")
+    for descending in (False, True):
+        agents = [r["agent"] for r in page(db, manager, sort="agent", descending=descending).rows]
+        assert agents == ["agent_a2"] * 3 + [None] * 6
+        contacts = [
+            r["contact"] for r in page(db, manager, sort="contact", descending=descending).rows
+        ]
+        assert contacts == ["Ada Byron"] + [None] * 8
+    with db.session() as s:
+        exported = list(iter_calls(s, manager, CallFilters(sort="agent", descending=True)))
+    assert [row[9] for row in exported] == ["agent_a2"] * 3 + [""] * 6
+
+
 def test_paging_walks_every_row_once(db, world):
     add_many_calls(db, world.org_a, world.numbers["a1"], 57)
     agent = viewer_for(db, world, "agent_a1")
