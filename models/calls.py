@@ -291,7 +291,7 @@ def call_page(
 
 
 def count_calls(session: Session, viewer: Viewer, filters: CallFilters) -> int:
-    stmt = _calls_select(viewer, filters).order_by(None).subquery()
+    stmt = _calls_select(viewer, filters).with_only_columns(Call.id).subquery()
     return session.scalar(select(func.count()).select_from(stmt)) or 0
 
 
@@ -301,19 +301,33 @@ def iter_calls(session: Session, viewer: Viewer, filters: CallFilters) -> Iterat
     stmt = _ordered(
         _calls_select(viewer, filters), CALL_SORTABLE, Call.started_at, Call.id, filters
     )
-    for row in session.execute(stmt.execution_options(yield_per=YIELD_PER)):
+    rows = session.execute(stmt.execution_options(yield_per=YIELD_PER)).tuples()
+    for (
+        _id,
+        at,
+        label,
+        number,
+        direction,
+        caller,
+        callee,
+        contact,
+        status,
+        secs,
+        agent,
+        rec,
+    ) in rows:
         yield (
-            row.started_at.strftime("%Y-%m-%d %H:%M:%S"),
-            row.number_label or "",
-            row.number or "",
-            row.direction,
-            row.from_number,
-            row.to_number,
-            row.contact or "",
-            row.status,
-            row.duration_seconds,
-            row.agent or "",
-            row.recording_url or "",
+            at.isoformat(" ", "seconds")[:19],  # no offset: the header says UTC
+            label or "",
+            number or "",
+            direction,
+            caller,
+            callee,
+            contact or "",
+            status,
+            secs,
+            agent or "",
+            rec or "",
         )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Response, stream_with_context
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+_DANGEROUS_FIRST = frozenset(DANGEROUS)
 
 
 def neutralise(value: Any) -> Any:
@@ -39,7 +40,15 @@ def csv_lines(
         yield "\ufeff"
     writer.writerow(header)
     for count, row in enumerate(rows, start=1):
-        writer.writerow([neutralise(v) for v in row])
+        # neutralise() inlined for text, the common case: a million rows is 11 million cells
+        writer.writerow(
+            [
+                ("'" + v if v[:1] in _DANGEROUS_FIRST else v)
+                if v.__class__ is str
+                else neutralise(v)
+                for v in row
+            ]
+        )
         if count % 500 == 0:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -207,3 +207,21 @@ def test_route_exports_a_report_for_a_manager(server, world):
 def test_export_href_keeps_the_filters():
     href = export_href("export/calls.csv", {"q": "a b", "phone": "3"})
     assert href == "/export/calls.csv?q=a+b&phone=3&bom=1"
+
+
+def test_every_formula_start_is_neutralised_and_nothing_else_changes():
+    import csv
+    import io
+    from datetime import date, datetime
+
+    from web.csv_export import DANGEROUS, csv_lines
+
+    risky = [f"{first}cmd|' /C calc'!A0" for first in DANGEROUS]
+    safe = ["", "plain", "a=b", " =1", "'quoted", "2026-01-01"]
+    others = [0, 42, None, date(2026, 1, 2), datetime(2026, 1, 2, 3, 4, 5)]
+    rows = [risky, safe, others]
+    text = "".join(csv_lines(["h"] * 7, rows))
+    parsed = list(csv.reader(io.StringIO(text)))[1:]
+    assert parsed[0] == ["'" + value for value in risky]
+    assert parsed[1] == safe
+    assert parsed[2] == ["0", "42", "", "2026-01-02", "2026-01-02T03:04:05"]
