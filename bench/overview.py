@@ -934,7 +934,8 @@ def section(rows, pages, reference, machine, info: dict, notes: list[str]) -> st
         "",
         "The calls table (`models.calls.call_page`, 25 rows a page, the same organisation and "
         "90 days), against the same page taken from one joined select counted and paged as a "
-        "whole (how `call_page` worked before migration 0005); both return the same rows:",
+        "whole (how `call_page` paged before migration 0005, here on today's index and "
+        "search); both return the same rows:",
         "",
         page_table(pages),
         "",
