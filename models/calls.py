@@ -301,7 +301,7 @@ def iter_calls(session: Session, viewer: Viewer, filters: CallFilters) -> Iterat
     stmt = _ordered(
         _calls_select(viewer, filters), CALL_SORTABLE, Call.started_at, Call.id, filters
     )
-    rows = session.execute(stmt.execution_options(yield_per=YIELD_PER)).tuples()
+    rows = session.execute(stmt.execution_options(yield_per=YIELD_PER))
     for (
         _id,
         at,
