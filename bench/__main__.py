@@ -11,24 +11,14 @@ import argparse
 import importlib
 import sys
 
+from bench import BenchError, parse_sizes
+
 #: name -> (module, one line); a new benchmark adds itself here.
 BENCHMARKS = {
     "sync": ("bench.sync_hubspot", "HubSpot contacts into PostgreSQL: syncboard vs dlt rest_api"),
     "overview": ("bench.overview", "overview cards and charts, 1M calls: ORM vs raw SQL vs pandas"),
     "export": ("bench.export_csv", "calls CSV export, 10k to 1M rows: route vs pandas vs COPY"),
 }
-
-
-def _sizes(text: str) -> tuple[int, ...]:
-    try:
-        sizes = tuple(int(part.replace("_", "")) for part in text.split(",") if part.strip())
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(
-            f"--sizes wants numbers like 10000,100000: {text!r}"
-        ) from exc
-    if not sizes or any(s < 1 for s in sizes):
-        raise argparse.ArgumentTypeError("--sizes wants positive numbers")
-    return sizes
 
 
 def parser() -> argparse.ArgumentParser:
@@ -41,7 +31,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("names", nargs="*", metavar="NAME", help="benchmarks to run (default: all)")
     p.add_argument(
         "--sizes",
-        type=_sizes,
+        type=parse_sizes,
         default=None,
         help="record counts, comma separated (sync default: 10000,100000)",
     )
@@ -72,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         module = importlib.import_module(BENCHMARKS[name][0])
         try:
             status |= module.run(options)
-        except module.BenchError as exc:
+        except BenchError as exc:
             print(f"bench {name}: FAILED: {exc}", file=sys.stderr)
             status |= 1
     return status

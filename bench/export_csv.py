@@ -43,7 +43,6 @@ import argparse
 import contextlib
 import io
 import json
-import os
 import re
 import signal
 import socket
@@ -56,8 +55,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench import overview
+from bench import BenchError, overview, parse_sizes, process
 from bench.doc import DOC, end_mark, write_section
+from bench.process import child_env, emit, proc_status, reset_peak
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## CSV export: 1M calls, one org"
@@ -68,7 +68,6 @@ DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 QUICK_SIZES = (5_000, 50_000)
 BENCH_EMAIL = "export-bench@{slug}.example"
 BENCH_PASSWORD = "export-bench-password"
-RESULT_MARK = "BENCH-RESULT "
 CHILD_TIMEOUT = 3600
 SERVER_START_TIMEOUT = 120
 FLAT_MB = 10  # growth of (peak - before) from the smallest to the largest size still "flat"
@@ -80,10 +79,6 @@ LABEL = {
     "copy": "COPY raw (psycopg `COPY … TO STDOUT`)",
 }
 SHORT = {"route": "syncboard route", "pandas": "pandas naive", "copy": "COPY raw"}
-
-
-class BenchError(RuntimeError):
-    """The benchmark could not run or a result did not check out."""
 
 
 # --- the hand-written SQL (the same rows and order as `models.calls.iter_calls`) ------------
@@ -142,26 +137,6 @@ def copy_sql(header: list[str]) -> str:
 # --- process measurements -------------------------------------------------------------------
 
 
-def proc_status(pid: int | str = "self") -> dict[str, int]:
-    """VmRSS/VmHWM of a process in kB (Linux /proc)."""
-    out: dict[str, int] = {}
-    with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as fh:
-        for line in fh:
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                out[key] = int(value.split()[0])
-    return out
-
-
-def reset_peak(pid: int | str = "self") -> bool:
-    """Set the process's VmHWM back to its current RSS (Linux 4.0+, same user)."""
-    try:
-        Path(f"/proc/{pid}/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
-
-
 def start_measuring(pid: int | str = "self") -> dict[str, Any]:
     """What the process holds now (and held at its peak so far), then a fresh peak."""
     loaded = proc_status(pid)
@@ -209,11 +184,6 @@ class CountingSink(io.RawIOBase):
             "second_line": (self.head.split(b"\n")[1:2] or [b""])[0].decode("utf-8", "replace"),
             "last_line": lines[-1].decode("utf-8", "replace"),
         }
-
-
-def emit(result: dict[str, Any]) -> None:
-    sys.stdout.write(RESULT_MARK + json.dumps(result, default=str) + "\n")
-    sys.stdout.flush()
 
 
 # --- children: one measured export each -------------------------------------------------------
@@ -288,34 +258,9 @@ def child_main(argv: list[str]) -> int:
     return 0
 
 
-def child_env(scratch, workdir: Path) -> dict[str, str]:
-    """The environment `bench.sync_hubspot.run_child` gives its children, for this database."""
-    env = dict(os.environ)
-    for name in ("REDIS_URL", "SYNCBOARD_URL_PREFIX", "SMTP_URL", "ADMIN_EMAIL", "ADMIN_PASSWORD"):
-        env.pop(name, None)
-    env.update(
-        DATABASE_URL=scratch.app_url,
-        SYNCBOARD_INSTANCE_DIR=str(workdir / "instance"),
-        SECRET_KEY="bench-secret-key-0123456789",
-        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
-    )
-    return env
-
-
 def run_child(kind: str, params: dict[str, Any], scratch, workdir: Path) -> dict[str, Any]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.export_csv", "child", kind, json.dumps(params)],
-        cwd=ROOT,
-        env=child_env(scratch, workdir),
-        capture_output=True,
-        text=True,
-        timeout=CHILD_TIMEOUT,
-    )
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith(RESULT_MARK):
-            return json.loads(line[len(RESULT_MARK) :])
-    tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-25:])
-    raise BenchError(f"{kind} child exited {proc.returncode} without a result:\n{tail}")
+    env = child_env(scratch.app_url, workdir)
+    return process.run_child("bench.export_csv", kind, params, env, CHILD_TIMEOUT)
 
 
 # --- the route: `syncboard serve` and a client ----------------------------------------------
@@ -359,7 +304,7 @@ def served_app(scratch, workdir: Path):
         proc = subprocess.Popen(
             [*_syncboard_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
             cwd=ROOT,
-            env=child_env(scratch, workdir),
+            env=child_env(scratch.app_url, workdir),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -788,20 +733,10 @@ def write_doc(text: str) -> None:
 # --- entry points -----------------------------------------------------------------------------
 
 
-def _sizes(text: str) -> tuple[int, ...]:
-    try:
-        sizes = tuple(int(part.replace("_", "")) for part in text.split(",") if part.strip())
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"wants numbers like 10000,100000: {text!r}") from exc
-    if not sizes or any(s < 1 for s in sizes):
-        raise argparse.ArgumentTypeError("wants positive numbers")
-    return sizes
-
-
 def add_arguments(parser) -> None:
     parser.add_argument(
         "--export-sizes",
-        type=_sizes,
+        type=parse_sizes,
         default=None,
         metavar="N,N,...",
         help="rows to export (default 10000,100000,1000000; quick 5000,50000); more than "
@@ -848,8 +783,6 @@ def run(options) -> int:
             for target in targets:
                 span = pick_span(days, target)
                 results.extend(measure(scratch, workdir, org_id, email, span, methods))
-    except overview.BenchError as exc:  # the shared scratch database helper's own failures
-        raise BenchError(str(exc)) from exc
     finally:
         import shutil
 

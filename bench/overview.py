@@ -46,6 +46,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench import BenchError
 from bench.doc import DOC, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,10 +74,6 @@ INDEXES = (
         "org_id, phone_number_id, started_at",
     ),
 )
-
-
-class BenchError(RuntimeError):
-    """The benchmark could not run or a result did not check out."""
 
 
 # --- the hand-written SQL ------------------------------------------------------------------

@@ -39,7 +39,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import BenchError, process
 from bench.doc import DOC, end_mark, write_section
+from bench.process import child_env, emit, proc_status, reset_peak
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## Sync: HubSpot contacts into PostgreSQL"
@@ -51,7 +53,6 @@ TOKEN = "pat-bench"
 DEFAULT_SIZES = (10_000, 100_000)
 QUICK_SIZES = (2_000,)
 PROPERTIES = "firstname,lastname,email,phone,company,lifecyclestage,lastmodifieddate"
-RESULT_MARK = "BENCH-RESULT "
 CHILD_TIMEOUT = 4 * 3600
 
 TOOLS = ("syncboard", "dlt", "http")
@@ -62,32 +63,7 @@ TOOL_LABEL = {
 }
 
 
-class BenchError(RuntimeError):
-    """The benchmark could not run or a result did not check out."""
-
-
 # --- process measurements ------------------------------------------------------------------
-
-
-def proc_status() -> dict[str, int]:
-    """VmRSS/VmHWM of this process in kB (Linux /proc)."""
-    out: dict[str, int] = {}
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                key, _, value = line.partition(":")
-                if key in ("VmRSS", "VmHWM"):
-                    out[key] = int(value.split()[0])
-    except OSError:
-        pass
-    return out
-
-
-def reset_peak() -> dict[str, int]:
-    """Restart the VmHWM high-water mark here (Linux 4.0+), then read VmRSS/VmHWM."""
-    with contextlib.suppress(OSError):
-        Path("/proc/self/clear_refs").write_text("5")
-    return proc_status()
 
 
 def memory_figures(before: dict[str, int]) -> dict[str, Any]:
@@ -101,11 +77,6 @@ def memory_figures(before: dict[str, int]) -> dict[str, Any]:
         "ru_maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "children_maxrss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
     }
-
-
-def emit(result: dict[str, Any]) -> None:
-    sys.stdout.write(RESULT_MARK + json.dumps(result, default=str) + "\n")
-    sys.stdout.flush()
 
 
 # --- children: one measured load each -------------------------------------------------------
@@ -155,7 +126,8 @@ def child_syncboard(params: dict[str, Any]) -> dict[str, Any]:
         tracemalloc.start(25)
     if params.get("time_limit"):
         _cancel_after(run.id, params["time_limit"])
-    before = reset_peak()
+    reset_peak()
+    before = proc_status()
     started = time.perf_counter()
     if profiler is not None:
         profiler.enable()
@@ -240,7 +212,8 @@ def child_dlt(params: dict[str, Any]) -> dict[str, Any]:
         dataset_name=params["schema"],
     )
     source = _dlt_source(params["url"], params["disposition"])
-    before = reset_peak()
+    reset_peak()
+    before = proc_status()
     started = time.perf_counter()
     info = pipeline.run(source)
     seconds = time.perf_counter() - started
@@ -263,7 +236,8 @@ def child_http(params: dict[str, Any]) -> dict[str, Any]:
     session.headers["Authorization"] = f"Bearer {TOKEN}"
     url = params["url"].rstrip("/") + "/crm/v3/objects/contacts"
     query: dict[str, Any] = {"limit": 100, "properties": PROPERTIES, "archived": "false"}
-    before = reset_peak()
+    reset_peak()
+    before = proc_status()
     started = time.perf_counter()
     records = pages = 0
     while True:
@@ -417,31 +391,14 @@ def fake_hubspot(size: int):
 
 
 def run_child(kind: str, params: dict[str, Any], scratch: Scratch) -> dict[str, Any]:
-    env = dict(os.environ)
-    for name in ("REDIS_URL", "SYNCBOARD_URL_PREFIX", "SMTP_URL"):
-        env.pop(name, None)
-    env.update(
-        DATABASE_URL=scratch.app_url,
-        SYNCBOARD_INSTANCE_DIR=str(scratch.workdir / "instance"),
-        SECRET_KEY="bench-secret-key-0123456789",
+    env = child_env(
+        scratch.app_url,
+        scratch.workdir,
         DLT_DATA_DIR=str(scratch.workdir / "dlt"),
         RUNTIME__DLTHUB_TELEMETRY="false",
         RUNTIME__LOG_LEVEL="WARNING",
-        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
     )
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.sync_hubspot", "child", kind, json.dumps(params)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=CHILD_TIMEOUT,
-    )
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith(RESULT_MARK):
-            return json.loads(line[len(RESULT_MARK) :])
-    tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-25:])
-    raise BenchError(f"{kind} child exited {proc.returncode} without a result:\n{tail}")
+    return process.run_child("bench.sync_hubspot", kind, params, env, CHILD_TIMEOUT)
 
 
 def _checkpoint(scratch: Scratch) -> None:
