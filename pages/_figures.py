@@ -103,69 +103,61 @@ def _ints(values) -> list[int]:
     return [int(v) for v in values]
 
 
-def calls_per_day_figure(per_day: pd.DataFrame) -> Figure:
-    """Answered, missed and voicemail calls per day, stacked; a day's bars carry the day."""
-    if per_day.empty or int(per_day[["answered", "missed", "voicemail"]].to_numpy().sum()) == 0:
-        return empty_figure("No calls in this period")
-    days = [pd.Timestamp(d).date().isoformat() for d in per_day["day"]]
+STATUS_STACK = (
+    ("answered", "Answered", ANSWERED),
+    ("missed", "Missed", MISSED),
+    ("voicemail", "Voicemail", VOICEMAIL),
+)
+
+
+def _status_stack(
+    frame: pd.DataFrame, x: list[str], customdata: list, hover: str, tickformat: str, empty: str
+) -> Figure:
+    """Answered, missed and voicemail calls stacked over time, one bar per row of `frame`;
+    a bar carries `customdata` for the click that drills into it."""
+    counts = frame[[column for column, _n, _c in STATUS_STACK]]
+    if frame.empty or int(counts.to_numpy().sum()) == 0:
+        return empty_figure(empty)
     data = [
         {
             "type": "bar",
-            "x": days,
-            "y": _ints(per_day[column]),
+            "x": x,
+            "y": _ints(frame[column]),
             "name": name,
             "marker": {"color": colour},
-            "customdata": days,
-            "hovertemplate": f"%{{x|%a %d %b %Y}}<br>{name}: %{{y:,}}<extra></extra>",
+            "customdata": customdata,
+            "hovertemplate": f"{hover}<br>{name}: %{{y:,}}<extra></extra>",
         }
-        for column, name, colour in (
-            ("answered", "Answered", ANSWERED),
-            ("missed", "Missed", MISSED),
-            ("voicemail", "Voicemail", VOICEMAIL),
-        )
+        for column, name, colour in STATUS_STACK
     ]
-    tallest = per_day[["answered", "missed", "voicemail"]].sum(axis=1).max()
     return _figure(
         data,
-        x={"type": "date", "tickformat": "%d %b", "showgrid": False},
-        y={"rangemode": "tozero", **_whole_numbers(tallest)},
+        x={"type": "date", "tickformat": tickformat, "showgrid": False},
+        y={"rangemode": "tozero", **_whole_numbers(counts.sum(axis=1).max())},
         barmode="stack",
         bargap=0.15,
         hovermode="closest",
     )
 
 
+def calls_per_day_figure(per_day: pd.DataFrame) -> Figure:
+    """Calls per day by status; a day's bars carry the day (a click opens it)."""
+    days = [pd.Timestamp(d).date().isoformat() for d in per_day["day"]]
+    return _status_stack(
+        per_day, days, days, "%{x|%a %d %b %Y}", "%d %b", "No calls in this period"
+    )
+
+
 def calls_per_hour_figure(per_hour: pd.DataFrame) -> Figure:
-    """Answered, missed and voicemail calls per hour of one day, stacked; a bar carries its
-    hour (a click filters on that hour)."""
-    if per_hour.empty or int(per_hour[["answered", "missed", "voicemail"]].to_numpy().sum()) == 0:
-        return empty_figure("No calls on this day")
+    """Calls per hour of one day by status; a bar carries its hour (a click filters on it)."""
     stamps = [pd.Timestamp(h) for h in per_hour["hour"]]
-    x = [t.strftime("%Y-%m-%dT%H:00") for t in stamps]
-    data = [
-        {
-            "type": "bar",
-            "x": x,
-            "y": _ints(per_hour[column]),
-            "name": name,
-            "marker": {"color": colour},
-            "customdata": [t.hour for t in stamps],
-            "hovertemplate": f"%{{x|%H:00}}–%{{x|%H:59}} UTC<br>{name}: %{{y:,}}<extra></extra>",
-        }
-        for column, name, colour in (
-            ("answered", "Answered", ANSWERED),
-            ("missed", "Missed", MISSED),
-            ("voicemail", "Voicemail", VOICEMAIL),
-        )
-    ]
-    tallest = per_hour[["answered", "missed", "voicemail"]].sum(axis=1).max()
-    return _figure(
-        data,
-        x={"type": "date", "tickformat": "%H:00", "showgrid": False},
-        y={"rangemode": "tozero", **_whole_numbers(tallest)},
-        barmode="stack",
-        bargap=0.15,
-        hovermode="closest",
+    return _status_stack(
+        per_hour,
+        [t.strftime("%Y-%m-%dT%H:00") for t in stamps],
+        [t.hour for t in stamps],
+        "%{x|%H:00}–%{x|%H:59} UTC",
+        "%H:00",
+        "No calls on this day",
     )
 
 
