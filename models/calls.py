@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from models.kpis import call_filters
 from models.orgs import Organization, PhoneNumber, User
-from models.paging import TablePage, fetch_page, search_clause, sort_order
+from models.paging import TablePage, fetch_page, page_order, search_clause
 from models.records import CALL_STATUSES, DIRECTIONS, Call, Contact, Sms
 from models.scope import Viewer, visible
 
@@ -201,6 +201,7 @@ def _call_search(viewer: Viewer, text: str) -> ColumnElement[bool] | None:
 
     The names are looked up in their own (small) tables first and matched on the call's
     ids, so the search reads only `calls` columns the page index holds, not the joins.
+    The lookups only narrow calls that are already scoped to the viewer.
     """
     if search_clause([Call.from_number], text) is None:
         return None
@@ -262,16 +263,6 @@ def _calls_select(viewer: Viewer, filters: CallFilters) -> Select:
     )
 
 
-def _ordered(stmt: Select, sortable: dict[str, ColumnElement], default, tiebreak, filters):
-    """ORDER BY as `fetch_page` does it, for the streamed export (same order as the table)."""
-    column = sortable.get(filters.sort or "")
-    if column is None:
-        return stmt.order_by(default.desc(), tiebreak.desc())
-    if filters.descending:
-        return stmt.order_by(sort_order(column, True, tiebreak.table), tiebreak.desc())
-    return stmt.order_by(sort_order(column, False, tiebreak.table), tiebreak.asc())
-
-
 def call_page(
     session: Session, viewer: Viewer, filters: CallFilters, *, page: int = 0, page_size: int = 25
 ) -> TablePage:
@@ -298,9 +289,8 @@ def count_calls(session: Session, viewer: Viewer, filters: CallFilters) -> int:
 def iter_calls(session: Session, viewer: Viewer, filters: CallFilters) -> Iterator[tuple]:
     """Every matching call as a CSV row, fetched `YIELD_PER` at a time (a server-side cursor
     on PostgreSQL), so an export of millions of calls holds one batch in memory."""
-    stmt = _ordered(
-        _calls_select(viewer, filters), CALL_SORTABLE, Call.started_at, Call.id, filters
-    )
+    order = page_order(CALL_SORTABLE, filters.sort, filters.descending, Call.started_at, Call.id)
+    stmt = _calls_select(viewer, filters).order_by(*order)
     rows = session.execute(stmt.execution_options(yield_per=YIELD_PER))
     for (
         _id,

@@ -41,6 +41,26 @@ def sort_order(column: ColumnElement, descending: bool = False, main=None) -> Co
     return order if bare and getattr(column, "nullable", True) is False else order.nulls_last()
 
 
+def page_order(
+    sortable: dict[str, ColumnElement],
+    sort: str | None,
+    descending: bool,
+    default_sort: ColumnElement | None,
+    tiebreak: ColumnElement | None,
+) -> list[ColumnElement]:
+    """ORDER BY of a table view: the whitelisted column asked for (else `default_sort`,
+    newest first), then `tiebreak`; a paged table and its CSV export share it."""
+    order = sortable.get(sort or "")
+    if order is None:
+        ordering = [default_sort.desc()] if default_sort is not None else []
+        descending = True
+    else:
+        ordering = [sort_order(order, descending, getattr(tiebreak, "table", None))]
+    if tiebreak is not None:
+        ordering.append(tiebreak.desc() if descending else tiebreak.asc())
+    return ordering
+
+
 def fetch_page(
     session: Session,
     stmt: Select,
@@ -65,15 +85,7 @@ def fetch_page(
     page = max(int(page or 0), 0)
     narrow = stmt.with_only_columns(key) if key is not None else stmt
     total = session.scalar(select(func.count()).select_from(narrow.order_by(None).subquery())) or 0
-    order = sortable.get(sort or "")
-    if order is None:
-        order = default_sort
-        ordering = [order.desc()] if order is not None else []
-    else:
-        main = getattr(tiebreak, "table", None)
-        ordering = [sort_order(order, descending, main)]
-    if tiebreak is not None:
-        ordering.append(tiebreak.desc() if descending or order is default_sort else tiebreak)
+    ordering = page_order(sortable, sort, descending, default_sort, tiebreak)
     offset = page * page_size
     if key is None:
         result = session.execute(
