@@ -747,15 +747,7 @@ def add_arguments(parser) -> None:
         default=",".join(METHODS),
         help="comma list of route,pandas,copy (default all three)",
     )
-    parser.add_argument(
-        "--export-keep-db", action="store_true", help="do not drop the scratch database"
-    )
-    parser.add_argument(
-        "--export-reuse-db",
-        metavar="NAME",
-        default=None,
-        help="use this already seeded database instead of seeding a new one (left in place)",
-    )
+    overview.add_scratch_options(parser, "export")
 
 
 def run(options) -> int:

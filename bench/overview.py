@@ -1000,6 +1000,19 @@ def write_doc(text: str) -> None:
 # --- entry points -----------------------------------------------------------------------------
 
 
+def add_scratch_options(parser, prefix: str) -> None:
+    """`--PREFIX-keep-db` and `--PREFIX-reuse-db`, the options of `scratch_database`."""
+    parser.add_argument(
+        f"--{prefix}-keep-db", action="store_true", help="do not drop the scratch database"
+    )
+    parser.add_argument(
+        f"--{prefix}-reuse-db",
+        metavar="NAME",
+        default=None,
+        help="use this already seeded database instead of seeding a new one (left in place)",
+    )
+
+
 def add_arguments(parser) -> None:
     parser.add_argument(
         "--overview-runs", type=int, default=5, help="timed runs per method (default 5)"
@@ -1014,15 +1027,7 @@ def add_arguments(parser) -> None:
         action="store_true",
         help="print EXPLAIN ANALYZE of each overview statement",
     )
-    parser.add_argument(
-        "--overview-keep-db", action="store_true", help="do not drop the scratch database"
-    )
-    parser.add_argument(
-        "--overview-reuse-db",
-        metavar="NAME",
-        default=None,
-        help="use this already seeded database instead of seeding a new one (left in place)",
-    )
+    add_scratch_options(parser, "overview")
 
 
 def run(options) -> int:
