@@ -39,7 +39,6 @@ calls, exports 5,000 and 50,000 rows and writes nothing.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import json
@@ -812,21 +811,13 @@ def run(options) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m bench.export_csv [--quick] [--no-write] [--export-...]` (or `child ...`)."""
+    """`python -m bench.export_csv [OPTIONS]`: the same as `python -m bench export [OPTIONS]`."""
+    from bench.__main__ import main as run_benchmarks
+
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["child"]:
         return child_main(argv)
-    parser = argparse.ArgumentParser(prog="python -m bench.export_csv", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="50,000 calls, nothing written")
-    parser.add_argument("--no-write", action="store_true", help="do not write docs/performance.md")
-    add_arguments(parser)
-    options = parser.parse_args(argv)
-    options.write = not (options.quick or options.no_write)
-    try:
-        return run(options)
-    except BenchError as exc:
-        print(f"bench export: FAILED: {exc}", file=sys.stderr)
-        return 1
+    return run_benchmarks(["export", *argv])
 
 
 if __name__ == "__main__":

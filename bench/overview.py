@@ -32,7 +32,6 @@ calls in 2 organisations and writes nothing.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import platform
@@ -1125,18 +1124,11 @@ def run(options) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m bench.overview [--quick] [--no-write] [--overview-...]`."""
-    parser = argparse.ArgumentParser(prog="python -m bench.overview", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="50,000 calls, nothing written")
-    parser.add_argument("--no-write", action="store_true", help="do not write docs/performance.md")
-    add_arguments(parser)
-    options = parser.parse_args(argv)
-    options.write = not (options.quick or options.no_write)
-    try:
-        return run(options)
-    except BenchError as exc:
-        print(f"bench overview: FAILED: {exc}", file=sys.stderr)
-        return 1
+    """`python -m bench.overview [OPTIONS]`: the same as `python -m bench overview [OPTIONS]`."""
+    from bench.__main__ import main as run_benchmarks
+
+    argv = sys.argv[1:] if argv is None else argv
+    return run_benchmarks(["overview", *argv])
 
 
 if __name__ == "__main__":
