@@ -433,28 +433,8 @@ def prepare(scratch, sizes: dict, reuse: bool, notes: list[str]):
     """Seed (unless reusing) and return (engine, org id, org slug, org calls, calls per day)."""
     from sqlalchemy import text
 
-    from models.db import make_engine
-    from models.demo_data import seed_demo
-    from models.migrate import upgrade
-
-    engine = make_engine(scratch.app_url)
-    if not reuse:
-        upgrade(engine)
-        print(
-            f"seeding {sizes['calls']:,} calls in {sizes['orgs']} organisation ...",
-            file=sys.stderr,
-            flush=True,
-        )
-        started = time.perf_counter()
-        seed_demo(engine, **sizes)
-        notes.append(f"seeding took {time.perf_counter() - started:.0f} s")
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE"))
-        org_id, calls = conn.execute(
-            text(
-                "SELECT org_id, count(*) FROM calls GROUP BY org_id ORDER BY count(*) DESC LIMIT 1"
-            )
-        ).one()
+    engine, org_id, calls = overview.seed_scratch(scratch, sizes, reuse, notes)
+    with engine.connect() as conn:
         slug = conn.execute(
             text("SELECT slug FROM organizations WHERE id = :o"), {"o": org_id}
         ).scalar_one()

@@ -756,7 +756,9 @@ def explain(engine, org_id: int, period) -> list[str]:
 # --- the data ---------------------------------------------------------------------------------
 
 
-def prepare(scratch: Scratch, sizes: dict, reuse: bool):
+def seed_scratch(scratch: Scratch, sizes: dict, reuse: bool, notes: list[str]):
+    """Migrate and seed the scratch database (unless reusing one), VACUUM ANALYZE it, and
+    return (engine, the busiest organisation's id, its calls)."""
     from sqlalchemy import text
 
     from models.db import make_engine
@@ -766,10 +768,10 @@ def prepare(scratch: Scratch, sizes: dict, reuse: bool):
     engine = make_engine(scratch.app_url)
     if not reuse:
         upgrade(engine)
-        print(f"seeding {sizes['calls']:,} calls in {sizes['orgs']} orgs ...", file=sys.stderr)
+        print(f"seeding {sizes['calls']:,} calls in {sizes['orgs']} org(s) ...", file=sys.stderr)
         started = time.perf_counter()
         seed_demo(engine, **sizes)
-        scratch.notes.append(f"seeding took {time.perf_counter() - started:.0f} s")
+        notes.append(f"seeding took {time.perf_counter() - started:.0f} s")
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
         org_id, calls = conn.execute(
@@ -777,6 +779,14 @@ def prepare(scratch: Scratch, sizes: dict, reuse: bool):
                 "SELECT org_id, count(*) FROM calls GROUP BY org_id ORDER BY count(*) DESC LIMIT 1"
             )
         ).one()
+    return engine, org_id, calls
+
+
+def prepare(scratch: Scratch, sizes: dict, reuse: bool):
+    from sqlalchemy import text
+
+    engine, org_id, calls = seed_scratch(scratch, sizes, reuse, scratch.notes)
+    with engine.connect() as conn:
         total = conn.execute(text("SELECT count(*) FROM calls")).scalar()
         now = conn.execute(text("SELECT max(started_at) FROM calls")).scalar()
     return engine, org_id, calls, total, now
