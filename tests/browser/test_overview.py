@@ -125,6 +125,17 @@ def test_clicking_a_heatmap_cell_sets_a_removable_filter(
         )
         plot = browser.find_element(By.CSS_SELECTOR, selector)
         browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", plot)
+        # Cards and charts still arriving move the plot; Chrome then sends the mouse a
+        # synthetic move, and the click lands on another row. Wait for the page to settle.
+        where = "const r = arguments[0].getBoundingClientRect(); return [r.top, r.left, r.height];"
+
+        seen: list = []
+
+        def steady(b) -> bool:
+            seen.append(b.execute_script(where, plot))
+            return len(seen) > 1 and seen[-1] == seen[-2]
+
+        WebDriverWait(browser, 10, poll_frequency=0.3).until(steady)
         x, y, width, height = browser.execute_script(
             """
             const gd = arguments[0], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
@@ -133,9 +144,18 @@ def test_clicking_a_heatmap_cell_sets_a_removable_filter(
             """,
             plot,
         )
-        ActionChains(browser).move_to_element_with_offset(
-            plot, int(x - width / 2), int(y - height / 2)
-        ).click().perform()
+        offset = (int(x - width / 2), int(y - height / 2))
+        # Plotly clicks the point it hovers, and hover runs on a later animation frame:
+        # hover until Monday 09:00 is the hovered cell, then move there again and click.
+        ActionChains(browser).move_to_element_with_offset(plot, *offset).perform()
+        WebDriverWait(browser, 3).until(
+            lambda b: b.execute_script(
+                "const h = arguments[0]._hoverdata;"
+                "return !!h && h.length > 0 && h[0].x === 9 && h[0].y === 'Mon';",
+                plot,
+            )
+        )
+        ActionChains(browser).move_to_element_with_offset(plot, *offset).click().perform()
 
     clicked = retry_click(browser, click_cell, lambda q: q.get("weekday") == "0")
     assert clicked, "the heatmap click never reached the URL"
