@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from argon2 import PasswordHasher
 from sqlalchemy import Connection, Engine, String, Table, insert, select, text
 
 from models.orgs import Membership, Organization, PhoneAssignment, PhoneNumber, Role, User
+from models.users import hash_password
 from models.records import (
     Call,
     Case,
@@ -345,7 +345,7 @@ def seed_demo(
         "contacts": _split(contacts, weights),
         "tickets": _split(cases // 2, weights),
     }
-    password_hash = PasswordHasher().hash(password)
+    password_hash = hash_password(password)
     counts: dict[str, int] = {}
     users: list[tuple[str, str]] = []
 

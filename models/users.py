@@ -15,10 +15,19 @@ from sqlalchemy.orm import Session
 from models.base import utcnow
 from models.orgs import ApiToken, Membership, Organization, Role, User
 
-_hasher = PasswordHasher()
+#: argon2-cffi's defaults (RFC 9106 low-memory profile: 64 MiB, 3 passes, 4 lanes).
+PRODUCTION_HASHER = PasswordHasher()
+_hasher = PRODUCTION_HASHER
 # Verified against when the email is unknown, so a miss costs as much as a wrong password.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 MIN_PASSWORD = 8
+
+
+def use_hasher(hasher: PasswordHasher) -> None:
+    """Swap the argon2 parameters for this process (tests use cheap ones; production never calls it)."""
+    global _hasher, _DUMMY_HASH
+    _hasher = hasher
+    _DUMMY_HASH = hasher.hash("not-a-real-password")
 
 
 class AccountError(ValueError):

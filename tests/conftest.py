@@ -33,6 +33,18 @@ for _name in ("REDIS_URL", "SYNCBOARD_URL_PREFIX", "SMTP_URL"):
     os.environ.pop(_name, None)
 
 
+def _cheap_password_hashes() -> None:
+    """argon2 with tiny costs: the suite signs in hundreds of times (tests/models/test_users keeps production's)."""
+    from argon2 import PasswordHasher
+
+    from models.users import use_hasher
+
+    use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+_cheap_password_hashes()
+
+
 def unavailable(what: str, why: str):
     """Skip, or fail under CI where every service must be there."""
     message = f"{what} not available: {why}"
