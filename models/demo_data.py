@@ -18,7 +18,6 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, String, Table, insert, select, text
 
 from models.orgs import Membership, Organization, PhoneAssignment, PhoneNumber, Role, User
-from models.users import hash_password
 from models.records import (
     Call,
     Case,
@@ -31,6 +30,7 @@ from models.records import (
     Ticket,
     case_tags,
 )
+from models.users import hash_password
 
 SOURCE = "demo"
 WINDOW_DAYS = 120
