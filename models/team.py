@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
@@ -231,16 +231,64 @@ def find_invitation(session: Session, token: str) -> Invitation | None:
     return invitation
 
 
-def accept_invitation(session: Session, token: str, *, password: str, name: str = "") -> User:
-    """Join the organisation: a new account, or a membership for an existing one."""
+#: Said for every refused account creation, so the invite page never tells whether an address
+#: already has an account.
+CANNOT_CREATE = (
+    "No new account can be made for this invitation. If you already use syncboard "
+    "with this address, sign in to accept it."
+)
+
+
+def invitation_summary(session: Session, token: str) -> tuple[Invitation, str] | None:
+    """The open invitation and its organisation's name, for the invite page."""
+    from models.orgs import Organization
+
+    invitation = find_invitation(session, token)
+    if invitation is None:
+        return None
+    return invitation, session.get(Organization, invitation.org_id).name
+
+
+def _claim(session: Session, token: str) -> Invitation:
+    """Mark the invitation used in one conditional UPDATE, so parallel accepts yield one winner."""
     invitation = find_invitation(session, token)
     if invitation is None:
         raise AccountError("This invitation link is not valid any more; ask for a new one.")
-    user = session.scalar(select(User).where(User.email == invitation.email))
-    if user is None:
-        user = create_user(session, invitation.email, password, name=name)
+    claimed = session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None))
+        .values(accepted_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise AccountError("This invitation link is not valid any more; ask for a new one.")
+    session.refresh(invitation)
+    return invitation
+
+
+def accept_invitation(
+    session: Session,
+    token: str,
+    *,
+    password: str = "",
+    name: str = "",
+    user_id: int | None = None,
+) -> User:
+    """Join the organisation, as the signed-in `user_id` or with a new account.
+
+    An existing account joins only while signed in (the sign-in form and its limiter
+    checked the password); a password typed here never unlocks an existing account.
+    """
+    invitation = _claim(session, token)
     from models.orgs import Organization
 
+    if user_id is not None:
+        user = session.get(User, user_id)
+        if user is None or user.email != invitation.email or not user.is_active:
+            raise AccountError(f"This invitation is for {invitation.email}.")
+    else:
+        if session.scalar(select(User.id).where(User.email == invitation.email)) is not None:
+            raise AccountError(CANNOT_CREATE)
+        user = create_user(session, invitation.email, password, name=name)
     add_membership(session, user, session.get(Organization, invitation.org_id), invitation.role)
-    invitation.accepted_at = utcnow()
     return user

@@ -1,19 +1,27 @@
-"""GET|POST /invite/<token>: join an organisation from an invitation link."""
+"""GET|POST /invite/<token>: join an organisation from an invitation link.
+
+The page looks the same whether or not the invited address already has an account: it
+offers "create your account" and "sign in to accept". An existing account joins only
+while signed in, so its password is checked by the sign-in form and its limiter, never
+here. Refusing to create a second account for a taken address necessarily differs from
+creating one; that answer is the same words for every refusal and is rate limited.
+"""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Blueprint, redirect, render_template_string, request, session
-from flask_login import login_user
+from flask_login import current_user, login_user
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
-from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from wtforms.validators import ValidationError
 
 from models.db import session_scope
-from models.orgs import Organization, User
-from models.team import accept_invitation, find_invitation
-from models.users import AccountError, verify_password
+from models.team import CANNOT_CREATE, accept_invitation, invitation_summary
+from models.users import AccountError
 from settings import get_settings
-from web.auth import signed_in_user
+from web.auth import TOO_MANY, limiter, prefixed, signed_in_user
 from web.viewer import ORG_KEY
 
 bp = Blueprint("invite", __name__)
@@ -34,38 +42,56 @@ PAGE = """<!doctype html>
   <h1 class="h4 mb-1">Join {{ org }}</h1>
   <p class="text-muted mb-4">as {{ role }}, with {{ email }}</p>
   {% if error %}<div class="alert alert-danger py-2" role="alert" id="invite-error">{{ error }}</div>{% endif %}
+  {% if signed_in_as == email %}
   <form method="post" novalidate>
     <input type="hidden" name="csrf_token" value="{{ csrf }}">
-    {% if not existing %}
+    <input type="hidden" name="action" value="join">
+    <button id="invite-join" type="submit" class="btn btn-primary w-100" autofocus>Join {{ org }}</button>
+  </form>
+  {% elif signed_in_as %}
+  <p>You are signed in as {{ signed_in_as }}. This invitation is for {{ email }}:
+     sign out, then open this link again.</p>
+  <form method="post" action="{{ prefix }}logout">
+    <input type="hidden" name="csrf_token" value="{{ csrf }}">
+    <button id="invite-signout" type="submit" class="btn btn-outline-secondary w-100">Sign out</button>
+  </form>
+  {% else %}
+  <form method="post" novalidate>
+    <input type="hidden" name="csrf_token" value="{{ csrf }}">
+    <input type="hidden" name="action" value="create">
     <div class="mb-3"><label for="name" class="form-label">Your name</label>
       <input id="name" name="name" class="form-control" autocomplete="name" autofocus></div>
     <div class="mb-3"><label for="password" class="form-label">Choose a password (8+ characters)</label>
       <input id="password" name="password" type="password" class="form-control" autocomplete="new-password" required></div>
-    {% else %}
-    <div class="mb-3"><label for="password" class="form-label">Your syncboard password</label>
-      <input id="password" name="password" type="password" class="form-control" autocomplete="current-password" required autofocus></div>
-    {% endif %}
-    <button id="invite-submit" type="submit" class="btn btn-primary w-100">Join</button>
+    <button id="invite-submit" type="submit" class="btn btn-primary w-100">Create account and join</button>
   </form>
+  <p class="mt-3 mb-0 small text-center">Already use syncboard with {{ email }}?
+    <a id="invite-signin" href="{{ login_url }}">Sign in to accept</a></p>
+  {% endif %}
 {% endif %}
 </div></main></body></html>"""
 
 
 def _render(token: str, error: str = "", status: int = 200):
     with session_scope() as db:
-        invitation = find_invitation(db, token)
-        context = {"org": None}
-        if invitation is not None:
-            org = db.get(Organization, invitation.org_id)
-            existing = db.scalar(select(User.id).where(User.email == invitation.email)) is not None
+        found = invitation_summary(db, token)
+        context: dict = {"org": None}
+        if found is not None:
+            invitation, org_name = found
             context = {
-                "org": org.name,
+                "org": org_name,
                 "role": invitation.role.value.replace("_", " "),
                 "email": invitation.email,
-                "existing": existing,
             }
+    signed_in_as = current_user.email if current_user.is_authenticated else ""
     body = render_template_string(
-        PAGE, prefix=get_settings().url_prefix, csrf=generate_csrf(), error=error, **context
+        PAGE,
+        prefix=get_settings().url_prefix,
+        csrf=generate_csrf(),
+        error=error,
+        signed_in_as=signed_in_as,
+        login_url=prefixed("login") + "?next=" + quote(prefixed(f"invite/{token}"), safe="/"),
+        **context,
     )
     return body, status if context["org"] else 404, {"Cache-Control": "no-store"}
 
@@ -76,29 +102,38 @@ def show(token: str):
 
 
 @bp.post("/invite/<token>")
+@limiter.limit(lambda: get_settings().login_limit, error_message=TOO_MANY)
 def accept(token: str):
     try:
         validate_csrf(request.form.get("csrf_token"))
     except (ValidationError, CSRFError):
         return _render(token, "The form expired; please try again.", 400)
-    password = request.form.get("password", "")
+    joining = request.form.get("action") == "join"
+    if joining and not current_user.is_authenticated:
+        return _render(token, "Sign in first, then accept the invitation.", 401)
     with session_scope() as db:
-        invitation = find_invitation(db, token)
-        if invitation is None:
+        found = invitation_summary(db, token)
+        if found is None:
             return _render(token)
-        existing = db.scalar(select(User).where(User.email == invitation.email))
-        if existing is not None and not verify_password(existing, password):
-            return _render(token, "Wrong password for that account.", 401)
+        org_id = found[0].org_id
         try:
             user = accept_invitation(
-                db, token, password=password, name=request.form.get("name", "")
+                db,
+                token,
+                password=str(request.form.get("password", "")),
+                name=str(request.form.get("name", ""))[:200],
+                user_id=current_user.id if joining else None,
             )
+            db.flush()
         except AccountError as exc:
             db.rollback()
             return _render(token, str(exc), 422)
-        org_id = invitation.org_id
+        except IntegrityError:
+            db.rollback()
+            return _render(token, CANNOT_CREATE, 422)
         signed = signed_in_user(user)
-    session.clear()
-    login_user(signed)
+    if not joining:
+        session.clear()
+        login_user(signed)
     session[ORG_KEY] = org_id
     return redirect(get_settings().url_prefix)
