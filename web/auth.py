@@ -213,6 +213,13 @@ def _gate():
     return redirect(prefixed("login") + "?next=" + request.full_path.rstrip("?"))
 
 
+def limiter_state() -> str:
+    """Where sign-in attempts are counted: "redis", "memory", or "memory (redis unreachable)"."""
+    if not get_settings().redis_url:
+        return "memory"
+    return "memory (redis unreachable)" if limiter._storage_dead else "redis"
+
+
 def init_auth(app: Flask) -> None:
     """Wire login, CSRF, the limiter and the gate into `app`."""
     settings = get_settings()
@@ -221,6 +228,10 @@ def init_auth(app: Flask) -> None:
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
         RATELIMIT_KEY_PREFIX="syncboard-limits",
         RATELIMIT_HEADERS_ENABLED=True,
+        # Redis down must not open the door: the same limits move to this process's memory
+        # (per process, so N processes allow up to N times the limit) until Redis answers.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 1, "socket_timeout": 1},
         RATELIMIT_SWALLOW_ERRORS=True,
     )
     login_manager.init_app(app)

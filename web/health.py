@@ -1,4 +1,8 @@
-"""GET /healthz: is the database reachable, and which job queue is in use."""
+"""GET /healthz: can the app reach its database and Redis, and where sign-in attempts are counted.
+
+200 while the app can serve (Redis down is "degraded": syncs cannot be queued, sign-in
+limits fall back to this process); 503 when the database is down.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,40 @@ from sqlalchemy import text
 
 from models.db import get_engine
 from settings import get_settings
+from web.auth import limiter_state
 
 bp = Blueprint("health", __name__)
 
 
+def _redis_ok() -> bool:
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    try:
+        client = Redis.from_url(
+            get_settings().redis_url, socket_connect_timeout=1, socket_timeout=1
+        )
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except (RedisError, OSError):
+        return False
+
+
 @bp.get("/healthz")
 def healthz():
-    queue = "redis" if get_settings().redis_url else "inline"
+    settings = get_settings()
+    body = {"status": "ok", "db": "ok", "queue": "redis" if settings.redis_url else "inline"}
+    if settings.redis_url:
+        body["redis"] = "ok" if _redis_ok() else "unreachable"
+        if body["redis"] != "ok":
+            body["status"] = "degraded"
+    body["limiter"] = limiter_state()
     try:
         with get_engine().connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception:
-        return jsonify(status="error", db="unreachable", queue=queue), 503
-    return jsonify(status="ok", db="ok", queue=queue)
+        body.update(status="error", db="unreachable")
+        return jsonify(body), 503
+    return jsonify(body)

@@ -161,7 +161,12 @@ def test_security_headers(client, world):
 def test_healthz(client, db):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "db": "ok", "queue": "inline"}
+    assert response.get_json() == {
+        "status": "ok",
+        "db": "ok",
+        "queue": "inline",
+        "limiter": "memory",
+    }
 
 
 def test_healthz_is_503_when_the_database_is_down(client, app_settings):
@@ -180,7 +185,12 @@ def test_healthz_is_503_when_the_database_is_down(client, app_settings):
     finally:
         reset_settings(app_settings)
     assert response.status_code == 503
-    assert response.get_json() == {"status": "error", "db": "unreachable", "queue": "inline"}
+    assert response.get_json() == {
+        "status": "error",
+        "db": "unreachable",
+        "queue": "inline",
+        "limiter": "memory",
+    }
 
 
 def test_embed_mode_hides_the_frame(client, world):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import socket
 import re
 import secrets
 import subprocess
@@ -13,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import free_port
+from tests.conftest import free_port, unavailable
 
 SYNCBOARD = str(Path(sys.executable).with_name("syncboard"))
 
@@ -99,11 +102,77 @@ def prefixed_app(tmp_path_factory):
     proc.wait(10)
 
 
+@pytest.fixture
+def own_redis(tmp_path):
+    """A Redis server of this test's own, so the test can kill it."""
+    if shutil.which("redis-server") is None:
+        unavailable("redis-server", "the binary is not installed")
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            break
+        time.sleep(0.05)
+    yield proc, f"redis://127.0.0.1:{port}/0"
+    proc.kill()
+    proc.wait(10)
+
+
+def test_sign_in_limit_holds_when_redis_goes_down(tmp_path, own_redis):
+    redis_proc, url = own_redis
+    app, base = serve(
+        tmp_path,
+        {
+            "SYNCBOARD_INSTANCE_DIR": str(tmp_path),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
+            "REDIS_URL": url,
+            "SYNCBOARD_LOGIN_LIMIT": "3 per minute",
+        },
+    )
+    try:
+        email = f"victim-{secrets.token_hex(4)}@example.com"
+        assert [fail_login(base, email) for _ in range(2)] == [401, 401]
+        assert requests.get(base + "/healthz").json()["limiter"] == "redis"
+        redis_proc.kill()
+        redis_proc.wait(10)
+        statuses = [fail_login(base, email) for _ in range(25)]
+        assert statuses[:3] == [401, 401, 401], statuses
+        assert set(statuses[3:]) == {429}, statuses
+        health = requests.get(base + "/healthz")
+        assert health.status_code == 200
+        assert health.json() == {
+            "status": "degraded",
+            "db": "ok",
+            "queue": "redis",
+            "redis": "unreachable",
+            "limiter": "memory (redis unreachable)",
+        }
+    finally:
+        app.terminate()
+        app.wait(10)
+
+
 def test_health_under_the_prefix(prefixed_app):
     assert requests.get(prefixed_app + "/analytics/healthz").json() == {
         "status": "ok",
         "db": "ok",
         "queue": "inline",
+        "limiter": "memory",
     }
 
 
