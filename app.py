@@ -18,7 +18,7 @@ from web.auth import init_auth
 from web.exports import bp as exports_bp
 from web.health import bp as health_bp
 from web.invite import bp as invite_bp
-from web.security import init_security
+from web.security import allow_inline_scripts_of, init_security
 from web.stream_export import bp as stream_export_bp
 
 ROOT = Path(__file__).resolve().parent
@@ -63,6 +63,7 @@ def create_dash(server: Flask) -> Dash:
         serve_locally=True,
     )
     app.layout = shell
+    allow_inline_scripts_of(app)
     return app
 
 

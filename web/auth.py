@@ -3,10 +3,16 @@
 Sessions live in signed cookies. The cookie carries the user's `session_version`;
 signing out or changing the password bumps it, so a copied cookie stops working on
 every process at once (this signs the user out on all devices, on purpose).
+
+A session is also bound to the browser's User-Agent: a cookie replayed from another
+browser reads as signed out. It is not bound to the IP address, because phones and
+offices behind changing NAT addresses would be signed out all day. (flask-login's
+"strong" protection does not apply to permanent sessions, which ours are.)
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -21,7 +27,7 @@ from flask import (
 )
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager, current_user, login_user, logout_user
+from flask_login import LoginManager, current_user, login_user, logout_user, user_logged_in
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
 
@@ -31,7 +37,7 @@ from models.users import authenticate, load_user, revoke_sessions
 from settings import get_settings
 
 login_manager = LoginManager()
-login_manager.session_protection = "strong"
+login_manager.session_protection = None  # replaced by the User-Agent binding above
 limiter = Limiter(key_func=get_remote_address)
 bp = Blueprint("auth", __name__)
 
@@ -62,8 +68,23 @@ def signed_in_user(user) -> SignedInUser:
     )
 
 
+AGENT_KEY = "_agent"
+
+
+def _agent_fingerprint() -> str:
+    agent = request.headers.get("User-Agent", "")
+    return hashlib.sha256(agent.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+@user_logged_in.connect
+def _bind_to_agent(_app, **_extra) -> None:
+    session[AGENT_KEY] = _agent_fingerprint()
+
+
 @login_manager.user_loader
 def _load(cookie_id: str) -> SignedInUser | None:
+    if session.get(AGENT_KEY) != _agent_fingerprint():
+        return None
     try:
         user_id, version = (int(part) for part in cookie_id.split(":"))
     except ValueError:

@@ -1,6 +1,15 @@
-"""Response headers and cookie flags that every response gets."""
+"""Response headers and cookie flags that every response gets.
+
+The Content-Security-Policy allows scripts from our own origin plus the hashes of the
+inline scripts Dash writes (its renderer start-up and any clientside callbacks), so an
+injected `<script>` never runs. Styles keep 'unsafe-inline' because Plotly and the Dash
+components set style attributes and inject <style> elements at run time. Recordings play
+from the phone vendor's https host, hence `media-src https:`.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
 
 from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
@@ -32,13 +41,44 @@ def init_security(app: Flask) -> None:
         hops = settings.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
     ancestors = settings.frame_ancestors
+    cacheable = tuple(
+        settings.url_prefix + p for p in ("assets/", "_dash-component-suites/", "_favicon.ico")
+    )
 
     @app.after_request
     def _headers(response):
+        hashes = " ".join(_script_hashes())
         response.headers.setdefault(
             "Content-Security-Policy",
+            f"default-src 'self'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
+            "media-src 'self' https:; worker-src 'self' blob:; "
             f"frame-ancestors {ancestors}; object-src 'none'; base-uri 'self'; form-action 'self'",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if not request.path.startswith(cacheable):
+            # Pages, callbacks and API answers carry one organisation's data: never keep them.
+            response.headers["Cache-Control"] = "no-store"
+        if request.is_secure:
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
         return response
+
+
+_hash_source: Callable[[], Sequence[str]] = lambda: ()  # noqa: E731
+
+
+def _script_hashes() -> Sequence[str]:
+    return _hash_source()
+
+
+def allow_inline_scripts_of(dash_app) -> None:
+    """Put the hashes of `dash_app`'s inline scripts into the policy (app.py calls this).
+
+    Read per response: Dash adds the inline scripts of clientside callbacks while it sets
+    itself up on the first request.
+    """
+    global _hash_source
+    _hash_source = dash_app.csp_hashes

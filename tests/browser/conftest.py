@@ -45,6 +45,7 @@ def chrome():
     options.binary_location = chromium
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     profile = tempfile.mkdtemp(prefix="syncboard-chrome-")
     options.add_argument(f"--user-data-dir={profile}")
     driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)

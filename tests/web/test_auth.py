@@ -84,6 +84,18 @@ def test_sign_out_revokes_a_copied_cookie(server, world):
     assert thief.get("/_dash-layout").status_code == 401
 
 
+def test_a_copied_cookie_from_another_browser_is_refused(server, world):
+    browser = server.test_client()
+    browser.environ_base["HTTP_USER_AGENT"] = "Mozilla/5.0 (X11; Linux) Chrome/156 victim"
+    login(browser, "manager_a@example.com")
+    assert browser.get("/_dash-layout").status_code == 200
+    thief = server.test_client()
+    thief.environ_base["HTTP_USER_AGENT"] = "curl/8.5 thief"
+    thief.set_cookie("syncboard_session", browser.get_cookie("syncboard_session").value)
+    assert thief.get("/_dash-layout").status_code == 401
+    assert browser.get("/_dash-layout").status_code == 200
+
+
 def test_password_change_revokes_sessions(server, world, db):
     browser = server.test_client()
     login(browser, "agent_a2@example.com")
@@ -156,6 +168,54 @@ def test_security_headers(client, world):
     response = client.get("/login")
     assert "frame-ancestors 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_pages_callbacks_and_api_are_not_cached_assets_are(client, world):
+    from tests.helpers import dash_post
+
+    login(client, "manager_a@example.com")
+    for path in (
+        "/",
+        "/calls",
+        "/_dash-layout",
+        "/_dash-dependencies",
+        "/login",
+        "/api/v1/sources",
+    ):
+        assert client.get(path).headers.get("Cache-Control") == "no-store", path
+    client.get("/_dash-layout")
+    callback = dash_post(
+        client, "shell-redirect.href", [{"id": "shell-org", "property": "value", "value": None}]
+    )
+    assert callback.headers.get("Cache-Control") == "no-store"
+    assert "no-store" not in client.get("/assets/syncboard.css").headers.get("Cache-Control", "")
+
+
+def test_script_policy_allows_only_our_origin_and_dashs_inline_scripts(client, world):
+    import base64
+    import hashlib
+
+    login(client, "manager_a@example.com")
+    page = client.get("/")
+    policy = page.headers["Content-Security-Policy"]
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    assert directives["default-src"] == "'self'"
+    script = directives["script-src"].split()
+    assert script[0] == "'self'" and "'unsafe-inline'" not in script
+    body = re.sub(r"<!--.*?-->", "", page.get_data(as_text=True), flags=re.S)
+    inline = re.findall(
+        r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>(.*?)</script>", body, re.S
+    )
+    assert inline, "Dash writes at least its renderer start-up inline"
+    for code in inline:
+        digest = base64.b64encode(hashlib.sha256(code.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in script
+
+
+def test_hsts_only_over_https(client):
+    assert "Strict-Transport-Security" not in client.get("/login").headers
+    secure = client.get("/login", base_url="https://localhost")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=31536000")
 
 
 def test_healthz(client, db):

@@ -1,0 +1,55 @@
+"""The Content-Security-Policy in a real browser: every page renders and nothing is blocked."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.browser.test_signin import sign_in
+
+pytestmark = pytest.mark.browser
+
+PAGES = ["/", "/calls", "/recordings", "/sms", "/reports", "/sources", "/syncs", "/team"]
+
+
+def _violations(driver) -> list[str]:
+    return [
+        entry["message"]
+        for entry in driver.get_log("browser")
+        if "Content Security Policy" in entry["message"] or "Refused to" in entry["message"]
+    ]
+
+
+def test_every_page_renders_under_the_policy(browser, live_server, app_world):
+    sign_in(browser, live_server, "admin_a@example.com")
+    WebDriverWait(browser, 15).until(EC.presence_of_element_located((By.ID, "sidebar")))
+    browser.get_log("browser")
+    for path in PAGES:
+        browser.get(live_server + path)
+        WebDriverWait(browser, 15).until(EC.presence_of_element_located((By.ID, "sidebar")))
+        WebDriverWait(browser, 15).until(
+            lambda d: d.execute_script(
+                "return !document.querySelector('[data-dash-is-loading=\"true\"]')"
+            )
+        )
+        assert _violations(browser) == [], path
+    browser.get(live_server + "/")
+    WebDriverWait(browser, 20).until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, ".js-plotly-plot .main-svg"))
+    )
+    assert _violations(browser) == []
+
+
+def test_an_injected_inline_script_is_blocked(browser, live_server, app_world):
+    sign_in(browser, live_server, "admin_a@example.com")
+    WebDriverWait(browser, 15).until(EC.presence_of_element_located((By.ID, "sidebar")))
+    browser.execute_script(
+        "var s = document.createElement('script'); s.textContent = 'window.__pwned = 1';"
+        "document.body.appendChild(s);"
+    )
+    assert browser.execute_script("return window.__pwned") is None
+    seen: list[str] = []
+    WebDriverWait(browser, 5).until(lambda d: seen.extend(_violations(d)) or seen)
+    assert "script-src" in seen[0], seen
