@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import socket
 import re
 import secrets
+import shutil
+import socket
 import subprocess
 import sys
 import time
