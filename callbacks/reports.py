@@ -28,7 +28,7 @@ from models.reports import (
     save_report,
     saved_reports,
 )
-from pages._figures import empty_figure
+from pages._figures import empty_figure, plot_text
 from pages._reports_ids import (
     CHART,
     CONFIRM,
@@ -116,7 +116,7 @@ def report_figure(result: ReportResult) -> go.Figure:
         vertical_spacing=0.22 / len(metrics) if len(metrics) > 1 else 0,
         subplot_titles=[METRICS[m].label for m in metrics],
     )
-    x = [row["group"] for row in result.rows]
+    x = [row["group"] if timed else plot_text(row["group"]) for row in result.rows]
     for i, metric in enumerate(metrics, start=1):
         kind = METRICS[metric].kind
         y = [_plotted(metric, row[metric]) for row in result.rows]

@@ -5,11 +5,16 @@ takes as they are: building `plotly.graph_objects.Figure`s validates every prope
 copies a whole template, ~20 ms per figure, more than the queries behind it. Every
 builder returns a friendly message instead of empty axes when there is nothing to draw.
 Bars that filter the page on a click carry the filter value in `customdata`.
+
+Plotly reads `<a href>`, `<b>` and other tags in labels as markup, so every text that
+comes from data (agent names, number labels, offices, clusters, statuses) goes through
+`plot_text`, and data never goes into a `hovertemplate`, where `%{...}` is live too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import html
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -38,6 +43,15 @@ STATUS_COLOURS = {
 }
 CLUSTER_COLOURS = ("#0d6efd", "#6610f2", "#d63384", "#fd7e14", "#20c997", "#0dcaf0")
 BLUES = [[0, "#f4f8fd"], [0.35, "#9ecae1"], [0.7, "#3182bd"], [1, "#08306b"]]
+
+
+def plot_text(value: Any) -> str:
+    """`value` as text Plotly shows literally (its pseudo-HTML decodes the entities back)."""
+    return html.escape(str(value), quote=False)
+
+
+def plot_texts(values: Iterable[Any]) -> list[str]:
+    return [plot_text(v) for v in values]
 
 
 def _axis(**extra) -> dict:
@@ -221,7 +235,7 @@ def agent_rate_figure(agents: pd.DataFrame, top: int = 15) -> Figure:
         "type": "bar",
         "orientation": "h",
         "x": [float(r) for r in rows["rate"]],
-        "y": [str(a) for a in rows["agent"]],
+        "y": plot_texts(rows["agent"]),
         "marker": {"color": PRIMARY},
         "customdata": _ints(rows["agent_id"]),
         "text": [f"{r:.0%}" for r in rows["rate"]],
@@ -246,7 +260,7 @@ def top_numbers_figure(numbers: pd.DataFrame) -> Figure:
     if numbers.empty or int(numbers["calls"].sum()) == 0:
         return empty_figure("No calls in this period")
     labels = [
-        f"{label} · {number}" if label else str(number)
+        plot_text(f"{label} · {number}" if label else number)
         for label, number in zip(numbers["label"], numbers["number"], strict=True)
     ]
     ids = _ints(numbers["phone_number_id"])
@@ -285,7 +299,7 @@ def _status_bars(counts: pd.Series, order: Sequence[str], what: str) -> Figure:
         "type": "bar",
         "orientation": "h",
         "x": values,
-        "y": [s.replace("_", " ").capitalize() for s in known],
+        "y": [plot_text(str(s).replace("_", " ").capitalize()) for s in known],
         "marker": {"color": [STATUS_COLOURS.get(s, PRIMARY) for s in known]},
         "text": [f"{v:,}" for v in values],
         "textposition": "outside",
@@ -319,10 +333,10 @@ def case_office_figure(breakdown: pd.DataFrame) -> Figure:
             "type": "bar",
             "orientation": "h",
             "x": _ints(rows["cases"]),
-            "y": [str(o) for o in rows["office"]],
-            "name": str(cluster),
+            "y": plot_texts(rows["office"]),
+            "name": plot_text(cluster),
             "marker": {"color": CLUSTER_COLOURS[i % len(CLUSTER_COLOURS)]},
-            "hovertemplate": f"%{{y}} ({cluster})<br>%{{x:,}} cases<extra></extra>",
+            "hovertemplate": "%{y} (%{fullData.name})<br>%{x:,} cases<extra></extra>",
         }
         for i, (cluster, rows) in enumerate(per_office.groupby("cluster", sort=True))
     ]
@@ -332,7 +346,7 @@ def case_office_figure(breakdown: pd.DataFrame) -> Figure:
         y=_rows_axis(
             len(totals),
             categoryorder="array",
-            categoryarray=[str(o) for o in totals.index],
+            categoryarray=plot_texts(totals.index),
         ),
         barmode="stack",
         bargap=0.25,

@@ -53,3 +53,35 @@ def test_an_injected_inline_script_is_blocked(browser, live_server, app_world):
     seen: list[str] = []
     WebDriverWait(browser, 5).until(lambda d: seen.extend(_violations(d)) or seen)
     assert "script-src" in seen[0], seen
+
+
+HOSTILE = '<a href="https://evil.example/steal">Eve</a>'
+
+
+def test_html_in_agent_names_and_number_labels_is_shown_as_text(
+    browser, live_server, app_world, sqlite_db
+):
+    from models.orgs import PhoneNumber, User
+    from tests.models.test_kpis import add_analytics
+
+    add_analytics(sqlite_db, app_world)
+    with sqlite_db.session() as s:
+        s.get(User, app_world.users["agent_a1"]).name = HOSTILE
+        s.get(PhoneNumber, app_world.numbers["a1"]).label = "<b>bold</b> %{x}"
+        s.commit()
+    sign_in(browser, live_server, "manager_a@example.com")
+    WebDriverWait(browser, 15).until(EC.presence_of_element_located((By.ID, "kpi-total-value")))
+    browser.get(live_server + "/?range=custom&from=2026-03-01&to=2026-03-07")
+    for chart in ("overview-chart-agents", "overview-chart-numbers"):
+        WebDriverWait(browser, 20).until(
+            EC.presence_of_element_located((By.CSS_SELECTOR, f"#{chart} .ytick text"))
+        )
+    ticks = [
+        t.get_attribute("textContent")
+        for t in browser.find_elements(By.CSS_SELECTOR, ".js-plotly-plot .ytick text")
+    ]
+    assert HOSTILE in ticks, ticks
+    assert any(t.startswith("<b>bold</b> %{x}") for t in ticks), ticks
+    links = browser.find_elements(By.CSS_SELECTOR, ".js-plotly-plot a")
+    assert [link.get_attribute("href") for link in links] == []
+    assert browser.find_elements(By.CSS_SELECTOR, ".js-plotly-plot .ytick text b") == []
