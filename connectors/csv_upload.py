@@ -22,12 +22,26 @@ from __future__ import annotations
 import csv
 import zipfile
 from pathlib import Path
+from typing import BinaryIO
 
 from connectors.base import ConnectorError, register
-from connectors.tabular import Table, TabularConnector, numbered_rows, sniff_dialect, unique_headers
+from connectors.tabular import (
+    MAX_ROWS,
+    Table,
+    TabularConnector,
+    numbered_rows,
+    sniff_dialect,
+    unique_headers,
+)
 from settings import get_settings
 
 SNIFF_CHARS = 64 * 1024
+#: A workbook part other than a worksheet (shared strings, styles) is read into memory whole.
+MAX_PART_BYTES = 64 * 1024 * 1024
+#: Worksheets are streamed, but a file that inflates past this is not a spreadsheet.
+MAX_WORKBOOK_BYTES = 1024 * 1024 * 1024
+#: Ordinary XML deflates 5-30x; a part that inflates beyond this is a zip bomb.
+MAX_RATIO = 200
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 
@@ -74,8 +88,16 @@ class CsvUploadConnector(TabularConnector):
     def open_table(self, *, count: bool = False) -> Table:
         path = self.file_path()
         if path.suffix.lower() in XLSX_SUFFIXES:
-            return self._open_xlsx(path, count)
-        return self._open_csv(path)
+            table = self._open_xlsx(path, count)
+        else:
+            table = self._open_csv(path)
+        if table.total is not None and table.total > MAX_ROWS:
+            table.close()
+            raise ConnectorError(
+                f"{path.name} has {table.total:,} rows, more than the {MAX_ROWS:,} a sheet "
+                "holds; split it into smaller files."
+            )
+        return table
 
     # CSV ---------------------------------------------------------------------------------
     def _text(self, path: Path):
@@ -121,6 +143,8 @@ class CsvUploadConnector(TabularConnector):
         from openpyxl.utils.exceptions import InvalidFileException
 
         try:
+            with path.open("rb") as handle:
+                check_workbook(handle, path.name)
             workbook = load_workbook(path, read_only=True, data_only=True)
         except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError) as exc:
             raise ConnectorError(f"{path.name} is not a readable .xlsx workbook: {exc}") from exc
@@ -156,4 +180,35 @@ class CsvUploadConnector(TabularConnector):
         return Table(unique_headers(first[1]), rows, total, workbook.close)
 
 
-__all__ = ["CsvUploadConnector"]
+def check_workbook(file: BinaryIO, name: str) -> None:
+    """Refuse an .xlsx whose parts would inflate absurdly, from the zip directory alone.
+
+    openpyxl holds the shared-strings and styles parts in memory, so a 154 KB file could
+    grow to 157 MB while syncing; the sizes each zip entry declares are checked first,
+    and zipfile stops reading an entry at its declared size.
+    """
+    try:
+        with zipfile.ZipFile(file) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ConnectorError(f"{name} is not a readable .xlsx workbook ({exc}).") from exc
+    total = 0
+    for member in members:
+        total += member.file_size
+        sheet = member.filename.startswith("xl/worksheets/")
+        ratio = member.file_size / max(member.compress_size, 1)
+        if (not sheet and member.file_size > MAX_PART_BYTES) or (
+            member.file_size > 1024 * 1024 and ratio > MAX_RATIO
+        ):
+            raise ConnectorError(
+                f"{name} looks damaged or malicious: its part {member.filename} would unpack "
+                f"to {member.file_size // (1024 * 1024):,} MB. Save it again from Excel, or as CSV."
+            )
+    if total > MAX_WORKBOOK_BYTES:
+        raise ConnectorError(
+            f"{name} would unpack to {total // (1024 * 1024):,} MB, more than "
+            f"{MAX_WORKBOOK_BYTES // (1024 * 1024):,} MB; split it or save it as CSV."
+        )
+
+
+__all__ = ["CsvUploadConnector", "check_workbook"]

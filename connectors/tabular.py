@@ -457,6 +457,11 @@ def sniff_dialect(sample: str, delimiter: str | None = None) -> type[csv.Dialect
     return Dialect
 
 
+#: The most rows Excel holds in one sheet. A table known to be longer is refused before
+#: loading; one whose length shows only while reading stops at this row.
+MAX_ROWS = 1_048_576
+
+
 def numbered_rows(
     rows: Iterable[list[Any]], what: str, first: int = 2
 ) -> Iterator[tuple[int, list[Any]]]:
@@ -464,6 +469,11 @@ def numbered_rows(
     number = first - 1
     try:
         for number, cells in enumerate(rows, start=first):
+            if number > MAX_ROWS:
+                raise ConnectorError(
+                    f"{what} has more than {MAX_ROWS:,} rows, the most a sheet holds; "
+                    "split it into smaller files."
+                )
             if any(cell not in (None, "") for cell in cells):
                 yield number, list(cells)
     except UnicodeDecodeError as exc:

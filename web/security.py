@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from flask import Flask, request
+from flask import Flask, abort, jsonify, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from settings import get_settings
+from web.uploads import MAX_BYTES as MAX_UPLOAD_BYTES
 
 
 class _SessionInterface(SecureCookieSessionInterface):
@@ -25,9 +26,43 @@ class _SessionInterface(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
 
 
+#: Any request body: forms, callbacks and API calls are small.
+MAX_BODY = 2 * 1024 * 1024
+#: A callback that carries an upload (base64 inflates by 4/3), allowed to org admins only.
+MAX_UPLOAD_BODY = MAX_UPLOAD_BYTES * 4 // 3 + 1024 * 1024
+
+
+def _limit_bodies() -> None:
+    """Raise the body limit for an org admin's callbacks, and refuse any longer body: 413.
+
+    Werkzeug refuses a larger Content-Length before anything is read. A chunked body has
+    no length: werkzeug reads it only up to the limit and would hand on the truncated
+    part, so it is read here (at most the limit, then cached) and refused when it fills it.
+    """
+    if request.path.endswith("/_dash-update-component") and (
+        request.content_length is None or request.content_length > MAX_BODY
+    ):
+        from models.scope import AccessDenied
+        from web.viewer import current_viewer
+
+        try:
+            if current_viewer().can_manage_syncs:
+                request.max_content_length = MAX_UPLOAD_BODY
+        except AccessDenied:
+            pass
+    if (
+        request.content_length is None
+        and "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    ):
+        limit = request.max_content_length or MAX_BODY
+        if len(request.get_data(cache=True)) >= limit:
+            abort(413)
+
+
 def init_security(app: Flask) -> None:
     settings = get_settings()
     app.config.update(
+        MAX_CONTENT_LENGTH=MAX_BODY,
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_NAME="syncboard_session",
         SESSION_COOKIE_HTTPONLY=True,
@@ -40,6 +75,13 @@ def init_security(app: Flask) -> None:
     if settings.proxy_hops:
         hops = settings.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
+    app.before_request(_limit_bodies)
+
+    @app.errorhandler(413)
+    def _too_large(_exc):
+        limit = request.max_content_length or MAX_BODY
+        return jsonify(error=f"The request is larger than {limit // (1024 * 1024)} MB."), 413
+
     ancestors = settings.frame_ancestors
     cacheable = tuple(
         settings.url_prefix + p for p in ("assets/", "_dash-component-suites/", "_favicon.ico")

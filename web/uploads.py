@@ -6,10 +6,14 @@ file of its own organisation, so one org admin can never load another org's uplo
 
 from __future__ import annotations
 
+import io
+import os
 import re
 import secrets
 from pathlib import Path
 
+from connectors.base import ConnectorError
+from connectors.csv_upload import check_workbook
 from models.scope import AccessDenied, Viewer
 from settings import get_settings
 
@@ -37,11 +41,20 @@ def store_upload(viewer: Viewer, filename: str, data: bytes) -> str:
         raise UploadError(f"{name} is empty.")
     if len(data) > MAX_BYTES:
         raise UploadError(f"{name} is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+    if suffix in (".xlsx", ".xlsm"):
+        try:
+            check_workbook(io.BytesIO(data), name)
+        except ConnectorError as exc:
+            raise UploadError(str(exc)) from exc
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(name).stem).strip("-")[:80] or "upload"
     folder = _org_dir(viewer.org_id)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for part in (folder.parent, folder):
+        part.chmod(0o700)
     target = folder / f"{secrets.token_hex(6)}-{safe}{suffix}"
-    target.write_bytes(data)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
     return str(target.relative_to(get_settings().instance_dir))
 
 
