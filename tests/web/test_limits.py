@@ -63,9 +63,8 @@ def test_api_bodies_are_limited_before_parsing(client, world, db):
 
 def test_a_chunked_body_without_length_is_cut_at_the_limit(tmp_path):
     """Under gunicorn (which terminates chunked input) the limit holds without a length too."""
-    import re
-
     import os
+    import re
     import subprocess
 
     from tests.web.test_served import SYNCBOARD, serve
