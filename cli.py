@@ -127,6 +127,10 @@ def cmd_serve(args) -> int:
             self.cfg.set("threads", 8)
             self.cfg.set("timeout", 120)
             self.cfg.set("accesslog", "-" if args.access_log else None)
+            if "control_socket_disable" in self.cfg.settings:
+                # gunicorn 25.1+ opens one control socket per user ($HOME/.gunicorn), so two
+                # `serve` processes would remove each other's; we do not use gunicornc.
+                self.cfg.set("control_socket_disable", True)
 
         def load(self):
             from app import server

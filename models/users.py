@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
@@ -176,6 +176,27 @@ def create_token(session: Session, user: User, name: str = "") -> NewToken:
     session.add(record)
     session.flush()
     return NewToken(token, record)
+
+
+def revoke_token(session: Session, user_id: int, token_id: int) -> bool:
+    """Revoke one of `user_id`'s tokens; False when they have no such live token."""
+    revoked = session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id, ApiToken.user_id == user_id, ApiToken.revoked.is_(False))
+        .values(revoked=True)
+    )
+    return revoked.rowcount == 1
+
+
+def deactivate_user(session: Session, user: User) -> None:
+    """Sign the user out everywhere and revoke every API token, for good.
+
+    Tokens stay revoked if the account is reactivated: a token leaked while the account
+    was off must not come back to life with it.
+    """
+    user.is_active = False
+    user.session_version += 1
+    session.execute(update(ApiToken).where(ApiToken.user_id == user.id).values(revoked=True))
 
 
 def user_for_token(session: Session, token: str) -> User | None:

@@ -39,6 +39,35 @@ def test_token_is_required_and_checked(client, db, world):
     assert bad.status_code == 401 and "not valid" in bad.get_json()["error"]
 
 
+def test_tokens_die_with_deactivation_and_can_be_revoked(client, db, world):
+    from models.orgs import ApiToken
+    from models.users import deactivate_user, revoke_token
+
+    with db.session() as s:
+        manager = s.get(User, world.users["manager_a"])
+        one, two = create_token(s, manager, "one"), create_token(s, manager, "two")
+        agent = create_token(s, s.get(User, world.users["agent_a1"]), "agent")
+        s.commit()
+    assert call(client, "get", "/sources", one.token).status_code == 200
+    with db.session() as s:
+        assert not revoke_token(s, world.users["agent_a1"], one.record.id)  # not theirs
+        assert revoke_token(s, world.users["manager_a"], one.record.id)
+        assert not revoke_token(s, world.users["manager_a"], one.record.id)  # already
+        s.commit()
+    assert call(client, "get", "/sources", one.token).status_code == 401
+    assert call(client, "get", "/sources", two.token).status_code == 200
+    with db.session() as s:
+        deactivate_user(s, s.get(User, world.users["manager_a"]))
+        s.commit()
+    assert call(client, "get", "/sources", two.token).status_code == 401
+    with db.session() as s:
+        s.get(User, world.users["manager_a"]).is_active = True
+        s.commit()
+        assert s.get(ApiToken, two.record.id).revoked
+    assert call(client, "get", "/sources", two.token).status_code == 401
+    assert call(client, "get", "/sources", agent.token).status_code == 200
+
+
 def test_admin_starts_a_sync_and_follows_it(client, db, world, tokens):
     conn = make_connection(
         db, world.org_a, "demo", settings={"records": 60, "delay_ms": 0}, name="Demo"

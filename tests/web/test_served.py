@@ -102,6 +102,30 @@ def prefixed_app(tmp_path_factory):
     proc.wait(10)
 
 
+def test_two_servers_on_one_machine_leave_no_control_socket(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {
+        "SYNCBOARD_INSTANCE_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
+        "HOME": str(home),
+        "XDG_RUNTIME_DIR": "",
+    }
+    first, base_one = serve(tmp_path, env)
+    try:
+        second, base_two = serve(tmp_path, env)
+        try:
+            assert list(home.rglob("*.ctl")) == []
+            assert requests.get(base_one + "/healthz").ok and requests.get(base_two + "/healthz").ok
+        finally:
+            second.terminate()
+            second.wait(10)
+        assert requests.get(base_one + "/healthz").ok
+    finally:
+        first.terminate()
+        first.wait(10)
+
+
 @pytest.fixture
 def own_redis(tmp_path):
     """A Redis server of this test's own, so the test can kill it."""
