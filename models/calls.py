@@ -8,7 +8,6 @@ parsed once here, by `CallFilters.from_params`, for the table and for the export
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Session
 from models.kpis import call_filters
 from models.orgs import Organization, PhoneNumber, User
 from models.paging import TablePage, fetch_page, page_order, search_clause
+from models.params import ParamError, first, parse_date, parse_int
 from models.records import CALL_STATUSES, DIRECTIONS, Call, Contact, Sms
 from models.scope import Viewer, visible
 
@@ -72,44 +72,12 @@ CALL_EXPORT_HEADER = (
 URL_NAMES = {"search": "q", "start": "from", "end": "to", "descending": "desc"}
 
 
-class FilterError(ValueError):
-    """A filter value that cannot be used, in words for a person."""
-
-
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
-
-
-def _first(value: Any) -> Any:
-    """Query strings may repeat a key; Dash hands those over as lists."""
-    if isinstance(value, list | tuple):
-        return value[0] if value else None
-    return value
-
-
-def _parse_date(name: str, raw: Any) -> date | None:
-    raw = str(_first(raw) or "").strip()
-    if not raw:
-        return None
-    try:
-        if not _DATE.match(raw):
-            raise ValueError
-        return date.fromisoformat(raw[:10])
-    except ValueError:
-        raise FilterError(f"{name} must be a date written YYYY-MM-DD.") from None
-
-
-def _parse_id(name: str, raw: Any) -> int | None:
-    raw = _first(raw)
-    if raw is None or raw == "":
-        return None
-    text = str(raw).strip()
-    if not text.isdigit() or int(text) < 1 or len(text) > 18:
-        raise FilterError(f"{name} must be a positive whole number.")
-    return int(text)
+# A filter value that cannot be used, in words for a person: the one error of `models.params`.
+FilterError = ParamError
 
 
 def _parse_choice(name: str, raw: Any, allowed: tuple[str, ...]) -> str | None:
-    raw = str(_first(raw) or "").strip().lower()
+    raw = str(first(raw) or "").strip().lower()
     if not raw:
         return None
     if raw not in allowed:
@@ -118,7 +86,7 @@ def _parse_choice(name: str, raw: Any, allowed: tuple[str, ...]) -> str | None:
 
 
 def _parse_flag(raw: Any) -> bool:
-    return str(_first(raw) or "").strip().lower() in ("1", "true", "yes", "desc")
+    return str(first(raw) or "").strip().lower() in ("1", "true", "yes", "desc")
 
 
 @dataclass(frozen=True)
@@ -139,14 +107,14 @@ class CallFilters:
     def from_params(cls, params: Mapping[str, Any], *, strict: bool = True) -> CallFilters:
         """Filters from query-string parameters; bad values raise FilterError (or are dropped)."""
         parsers = {
-            "search": lambda v: str(_first(v) or "").strip()[:MAX_SEARCH],
-            "start": lambda v: _parse_date("The start date", v),
-            "end": lambda v: _parse_date("The end date", v),
-            "phone": lambda v: _parse_id("The phone number", v),
-            "agent": lambda v: _parse_id("The agent", v),
+            "search": lambda v: str(first(v) or "").strip()[:MAX_SEARCH],
+            "start": lambda v: parse_date("The start date", first(v)),
+            "end": lambda v: parse_date("The end date", first(v)),
+            "phone": lambda v: parse_int("The phone number", first(v), low=1),
+            "agent": lambda v: parse_int("The agent", first(v), low=1),
             "direction": lambda v: _parse_choice("The direction", v, DIRECTIONS),
             "status": lambda v: _parse_choice("The status", v, CALL_STATUSES),
-            "sort": lambda v: str(_first(v) or "").strip() or None,
+            "sort": lambda v: str(first(v) or "").strip() or None,
             "descending": _parse_flag,
         }
         values: dict[str, Any] = {}
@@ -264,9 +232,16 @@ def _calls_select(viewer: Viewer, filters: CallFilters) -> Select:
 
 
 def call_page(
-    session: Session, viewer: Viewer, filters: CallFilters, *, page: int = 0, page_size: int = 25
+    session: Session,
+    viewer: Viewer,
+    filters: CallFilters,
+    *,
+    page: int = 0,
+    page_size: int = 25,
+    offset: int | None = None,
 ) -> TablePage:
-    """One page of the calls table, newest first unless a whitelisted column is sorted on."""
+    """One page of the calls table, newest first unless a whitelisted column is sorted on
+    (`offset`, the API's paging, skips that many rows instead of whole pages)."""
     return fetch_page(
         session,
         _calls_select(viewer, filters),
@@ -278,6 +253,7 @@ def call_page(
         page_size=page_size,
         tiebreak=Call.id,
         key=Call.id,
+        offset=offset,
     )
 
 

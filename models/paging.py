@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from models.params import offset_fits
+
 MAX_PAGE_SIZE = 500
 
 
@@ -73,6 +75,7 @@ def fetch_page(
     page_size: int = 25,
     tiebreak: ColumnElement | None = None,
     key: ColumnElement | None = None,
+    offset: int | None = None,
 ) -> TablePage:
     """One page of `stmt` (already filtered and scoped) and the total count of its rows.
 
@@ -80,13 +83,18 @@ def fetch_page(
     With `key` (a unique column of the main table, labelled as in `stmt`), the count and
     the page's ordering select that column alone, so PostgreSQL drops the joins nobody
     uses and can answer both from an index; only the page's rows are then read whole.
+    `offset` (rows to skip, the API's paging) replaces `page * page_size` when given; a
+    page beyond anything SQL can skip to is empty rather than an overflow.
     """
-    page_size = max(1, min(int(page_size or 25), MAX_PAGE_SIZE))
-    page = max(int(page or 0), 0)
+    page_size = max(1, min(page_size or 25, MAX_PAGE_SIZE))
+    page = max(page or 0, 0)
+    offset = page * page_size if offset is None else max(offset, 0)
+    page = offset // page_size
     narrow = stmt.with_only_columns(key) if key is not None else stmt
     total = session.scalar(select(func.count()).select_from(narrow.order_by(None).subquery())) or 0
+    if not offset_fits(offset):
+        return TablePage([], total, page, page_size)
     ordering = page_order(sortable, sort, descending, default_sort, tiebreak)
-    offset = page * page_size
     if key is None:
         result = session.execute(
             stmt.order_by(*ordering).limit(page_size).offset(offset)

@@ -19,6 +19,7 @@ from models.base import utcnow
 from models.calls import AGENT_NAME
 from models.kpis import TIME_BUCKETS, CallKpis, call_kpis_by, count_by
 from models.orgs import PhoneNumber, ReportDefinition, User
+from models.params import ParamError, id_or_none, parse_date
 from models.records import Call, Case, Office, Ticket
 from models.scope import Viewer, visible
 
@@ -106,9 +107,9 @@ def _date(name: str, value: Any) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        raise ReportError(f"The {name} date must be written YYYY-MM-DD.") from None
+        return parse_date(f"The {name} date", text)
+    except ParamError as exc:
+        raise ReportError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -346,10 +347,10 @@ def run_report(
 
 
 def _report_id(value: Any) -> int:
-    text = str(value if value is not None else "").strip()
-    if not text.isdigit() or len(text) > 18:
+    report_id = id_or_none(value)
+    if report_id is None:
         raise ReportNotFound("That saved report does not exist.")
-    return int(text)
+    return report_id
 
 
 def _own(session: Session, viewer: Viewer, report_id: Any) -> ReportDefinition:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from models.base import utcnow
 from models.orgs import Membership, PhoneNumber, User
+from models.params import id_or_none
 from models.records import (
     Call,
     Case,
@@ -99,10 +100,9 @@ def connections_for(session: Session, viewer: Viewer) -> list[Connection]:
 
 def get_connection(session: Session, viewer: Viewer, connection_id: int | str) -> Connection:
     """The connection if it belongs to the viewer's organisation."""
-    try:
-        cid = int(connection_id)
-    except (TypeError, ValueError) as exc:
-        raise NotFound(f"No connection {connection_id!r}.") from exc
+    cid = id_or_none(connection_id)  # 1.5, True or 2**64 cannot be an id: not found
+    if cid is None:
+        raise NotFound(f"No connection {connection_id!r}.")
     conn = session.get(Connection, cid)
     if conn is None or conn.org_id != viewer.org_id:
         raise NotFound(f"No connection {connection_id} in this organisation.")
@@ -254,10 +254,9 @@ def runs_for(
 
 
 def get_run(session: Session, viewer: Viewer, run_id: int | str) -> SyncRun:
-    try:
-        rid = int(run_id)
-    except (TypeError, ValueError) as exc:
-        raise NotFound(f"No sync run {run_id!r}.") from exc
+    rid = id_or_none(run_id)
+    if rid is None:
+        raise NotFound(f"No sync run {run_id!r}.")
     run = session.get(SyncRun, rid)
     if run is None or run.org_id != viewer.org_id:
         raise NotFound(f"No sync run {run_id} in this organisation.")

@@ -18,6 +18,7 @@ from connectors.base import REGISTRY, Connector, ConnectorError, Stream, get_con
 from models.base import utcnow
 from models.orgs import Organization
 from models.paging import TablePage, fetch_page, search_clause
+from models.params import id_or_none, offset_fits
 from models.scope import AccessDenied, Viewer, visible
 from models.sync import ACTIVE, FINISHED, Connection, SyncRun, SyncState
 from models.sync_options import OptionsError, parse_options
@@ -103,7 +104,7 @@ def run_snapshot(run: SyncRun, connection_name: str | None = None) -> dict[str, 
 
 def watch_runs(session: Session, viewer: Viewer, run_ids: list[Any]) -> list[dict[str, Any]]:
     """The live figures of the watched runs: one primary-key lookup, ids of other orgs ignored."""
-    ids = sorted({int(i) for i in run_ids if str(i).isdigit()})[:WATCH_LIMIT]
+    ids = sorted({i for i in map(id_or_none, run_ids) if i is not None})[:WATCH_LIMIT]
     if not ids or viewer.org_id is None:
         return []
     rows = session.execute(
@@ -435,11 +436,18 @@ def history_page(
     page: int = 0,
     page_size: int = 25,
 ) -> tuple[list[dict[str, Any]], int]:
-    """A page of the org's runs, newest first, with connection names and durations."""
+    """A page of the org's runs, newest first, with connection names and durations.
+
+    A connection id that cannot exist matches no run; a page past what SQL can skip to is
+    empty (with the total), so forged paging is never an overflow.
+    """
     if viewer.org_id is None:
         return [], 0
     clauses = [SyncRun.org_id == viewer.org_id]
     if connection_id is not None:
+        connection_id = id_or_none(connection_id)
+        if connection_id is None:
+            return [], 0
         clauses.append(SyncRun.connection_id == connection_id)
     if stream:
         clauses.append(SyncRun.stream == stream)
@@ -450,13 +458,16 @@ def history_page(
     if end is not None:
         clauses.append(SyncRun.created_at < end)
     total = session.scalar(select(func.count(SyncRun.id)).where(*clauses)) or 0
+    offset = max(page, 0) * page_size
+    if not offset_fits(offset):
+        return [], total
     rows = session.execute(
         select(*RUN_COLUMNS, Connection.name.label("connection_name"))
         .join(Connection, Connection.id == SyncRun.connection_id)
         .where(*clauses)
         .order_by(SyncRun.id.desc())
         .limit(page_size)
-        .offset(page * page_size)
+        .offset(offset)
     )
     now = utcnow()
     items = []

@@ -12,6 +12,9 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import dash_table, dcc, html
 
+from models.paging import MAX_PAGE_SIZE
+from models.params import int_or_none
+
 
 def table_id(prefix: str) -> str:
     return f"{prefix}-table"
@@ -94,15 +97,10 @@ def record_table(
 def read_request(
     page_current: Any, page_size: Any, sort_by: Any
 ) -> tuple[int, int, str | None, bool]:
-    """(page, page_size, sort column, descending) from the table's props, clamped and typed."""
-    try:
-        page = max(int(page_current or 0), 0)
-    except (TypeError, ValueError):
-        page = 0
-    try:
-        size = min(max(int(page_size or 25), 1), 500)
-    except (TypeError, ValueError):
-        size = 25
+    """(page, page_size, sort column, descending) from the table's props, typed; a forged
+    value falls back to the first page of 25 (a page past the end is the query's business)."""
+    page = int_or_none(page_current) or 0
+    size = int_or_none(page_size, low=1, high=MAX_PAGE_SIZE) or 25
     sort, descending = None, False
     if isinstance(sort_by, list) and sort_by and isinstance(sort_by[0], dict):
         sort = str(sort_by[0].get("column_id") or "") or None

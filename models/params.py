@@ -1,0 +1,142 @@
+"""Values from outside (query strings, JSON bodies, callback inputs, URL paths), parsed once, here.
+
+Every parser is strict about form: a bool is not a number, `""` is not a value, `1.5` is not
+an id, and only ASCII digits count. Every number stays within what SQL can hold (BIGINT), and
+every date within a range date arithmetic cannot overflow, so a bad value becomes a message
+for a person (`ParamError`), or "not found" for an id, never an overflow deep in a query.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+#: The largest BIGINT: no id, limit or offset beyond it can mean anything to the database.
+MAX_ID = 2**63 - 1
+#: Dates outside this range are refused: no call or sync is older, and a day or a year added
+#: to the last one still fits in `datetime`.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2100, 12, 31)
+
+_WHOLE = re.compile(r"[+-]?[0-9]{1,40}")
+_DAY = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(?:[T ][0-9:.+Z-]{0,40})?")
+
+
+class ParamError(ValueError):
+    """A value that cannot be used, said in words for a person (the API answers 400)."""
+
+
+def first(value: Any) -> Any:
+    """Query strings may repeat a key; Dash hands those over as lists: take the first."""
+    if isinstance(value, list | tuple):
+        return value[0] if value else None
+    return value
+
+
+def _expected(low: int, high: int) -> str:
+    if high >= MAX_ID:
+        return "a positive whole number" if low == 1 else f"a whole number, at least {low}"
+    return f"a whole number from {low} to {high}"
+
+
+def parse_int(
+    name: str, raw: Any, *, low: int = 0, high: int = MAX_ID, default: int | None = None
+) -> int | None:
+    """A whole number in `low..high` from an int or a decimal string; None (absent) → `default`.
+
+    `""`, bools, floats, lists and anything but ASCII digits raise ParamError, as does a
+    number out of range: an empty `?offset=` is a mistake to report, not a zero.
+    """
+    if raw is None:
+        return default
+    message = f"{name} must be {_expected(low, high)}."
+    if isinstance(raw, bool) or not isinstance(raw, int | str):
+        raise ParamError(message)
+    if isinstance(raw, str):
+        text = raw.strip()
+        if not _WHOLE.fullmatch(text):
+            raise ParamError(message)
+        raw = int(text)
+    if not low <= raw <= high:
+        raise ParamError(message)
+    return raw
+
+
+def int_or_none(raw: Any, *, low: int = 0, high: int = MAX_ID) -> int | None:
+    """`parse_int` for inputs that drop what they cannot use (a forged value, an old link)."""
+    try:
+        return parse_int("value", raw, low=low, high=high)
+    except ParamError:
+        return None
+
+
+def id_or_none(raw: Any) -> int | None:
+    """A database id (1..MAX_ID, as int or digits), else None: query functions answer
+    "not found" for an id that cannot exist instead of letting the driver overflow."""
+    return int_or_none(raw, low=1)
+
+
+def parse_date(name: str, raw: Any, *, default: date | None = None) -> date | None:
+    """A day written YYYY-MM-DD (a time after it is ignored), between FIRST_DAY and LAST_DAY.
+
+    None (absent) → `default`; `""` and anything else raise ParamError.
+    """
+    if raw is None:
+        return default
+    if isinstance(raw, date) and not isinstance(raw, datetime):
+        day = raw
+    else:
+        found = _DAY.fullmatch(raw.strip()) if isinstance(raw, str) else None
+        try:
+            day = date.fromisoformat(found.group(1)) if found else None
+        except ValueError:
+            day = None
+        if day is None:
+            raise ParamError(f"{name} must be a date written YYYY-MM-DD.")
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ParamError(
+            f"{name} must be between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}."
+        )
+    return day
+
+
+def date_or_none(raw: Any) -> date | None:
+    """`parse_date` for inputs that drop what they cannot use."""
+    try:
+        return parse_date("date", raw)
+    except ParamError:
+        return None
+
+
+def offset_fits(offset: int) -> bool:
+    """Whether SQL can skip this many rows (LIMIT/OFFSET are BIGINT on both backends)."""
+    return 0 <= offset <= MAX_ID
+
+
+MAX_DEPTH = 64
+
+
+def check_text(value: Any, depth: int = 0) -> None:
+    """Refuse text that no database stores, anywhere in a JSON value: NUL characters
+    (PostgreSQL refuses them) and lone surrogates (no driver can encode them)."""
+    if depth > MAX_DEPTH:
+        raise ParamError(f"A value nests at most {MAX_DEPTH} levels deep.")
+    if isinstance(value, str):
+        if "\x00" in value or not _encodes(value):
+            raise ParamError("Text must not hold NUL characters or broken Unicode.")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            check_text(key, depth + 1)
+            check_text(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            check_text(item, depth + 1)
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
