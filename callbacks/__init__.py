@@ -1,33 +1,16 @@
-"""Callbacks of every page; importing this package registers them with Dash."""
+"""Callbacks of every page; importing this package registers them with Dash.
 
-from callbacks import (
-    calls,
-    overview,
-    recordings,
-    reports,
-    shell,
-    sms,
-    source_detail,
-    sources,
-    stream_detail,
-    sync_detail,
-    sync_modal,
-    syncs,
-    team,
+Every module in this folder is imported, so a new page's callbacks cannot be forgotten
+(tests/callbacks/test_every_page.py checks each callback's ids against the layouts).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+__all__ = sorted(
+    info.name for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_")
 )
-
-__all__ = [
-    "calls",
-    "overview",
-    "recordings",
-    "reports",
-    "shell",
-    "sms",
-    "source_detail",
-    "sources",
-    "stream_detail",
-    "sync_detail",
-    "sync_modal",
-    "syncs",
-    "team",
-]
+for _name in __all__:
+    importlib.import_module(f"{__name__}.{_name}")
