@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,11 +28,64 @@ DOCUMENTED = {
     "SYNCBOARD_PROXY_HOPS": "number of trusted reverse proxies in front (X-Forwarded-*)",
     "SYNCBOARD_COOKIE_SAMESITE": "Lax (default), Strict, or None for cross-site iframes (needs https)",
     "SYNCBOARD_LOGIN_LIMIT": "sign-in attempts allowed per IP and per email",
+    "SYNCBOARD_CONNECTOR_ALLOW_HOSTS": (
+        "internal hosts, IPs or CIDRs (optionally :port) connectors may reach; others are refused"
+    ),
 }
 
 
 class SettingsError(ValueError):
     """A setting has a value the app cannot run with."""
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+HOST_NAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*$")
+
+
+@dataclass(frozen=True)
+class AllowedHost:
+    """One entry of SYNCBOARD_CONNECTOR_ALLOW_HOSTS: a host name or a network, maybe one port."""
+
+    text: str
+    name: str | None = None
+    network: IPNetwork | None = None
+    port: int | None = None
+
+
+def parse_allowed_host(entry: str) -> AllowedHost:
+    """`name`, `IP`, `CIDR`, `name:port`, `IP:port` or `[IPv6]:port`; SettingsError otherwise."""
+    text = entry.strip()
+    host, port = text, None
+    try:
+        return AllowedHost(text, network=ipaddress.ip_network(text, strict=False))
+    except ValueError:
+        pass
+    bracketed = re.fullmatch(r"\[([^\]]+)\](?::(\d+))?", text)
+    if bracketed:
+        host, port = bracketed[1], bracketed[2]
+    elif re.fullmatch(r"[^:]+:\d+", text):
+        host, port = text.rsplit(":", 1)
+    number = None
+    if port is not None:
+        number = int(port)
+        if not 1 <= number <= 65535:
+            raise SettingsError(f"SYNCBOARD_CONNECTOR_ALLOW_HOSTS: port {port} is not 1-65535")
+    try:
+        return AllowedHost(text, network=ipaddress.ip_network(host, strict=False), port=number)
+    except ValueError:
+        pass
+    name = host.lower().rstrip(".")
+    if not bracketed and HOST_NAME.match(name):
+        return AllowedHost(text, name=name, port=number)
+    raise SettingsError(
+        f"SYNCBOARD_CONNECTOR_ALLOW_HOSTS: {text!r} is not a host name, IP address or CIDR "
+        "(optionally with :port)"
+    )
+
+
+def _allowed_hosts(raw: str) -> tuple[AllowedHost, ...]:
+    return tuple(parse_allowed_host(part) for part in raw.split(",") if part.strip())
 
 
 @dataclass(frozen=True)
@@ -47,6 +102,8 @@ class Settings:
     proxy_hops: int
     cookie_samesite: str
     login_limit: str
+    #: internal destinations connectors may reach (loopback, private... are refused otherwise)
+    connector_allow_hosts: tuple[AllowedHost, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -116,6 +173,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         proxy_hops=hops,
         cookie_samesite=samesite,
         login_limit=env.get("SYNCBOARD_LOGIN_LIMIT") or "10 per minute",
+        connector_allow_hosts=_allowed_hosts(env.get("SYNCBOARD_CONNECTOR_ALLOW_HOSTS") or ""),
     )
 
 

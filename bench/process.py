@@ -56,6 +56,7 @@ def child_env(app_url: str, workdir: Path, **extra: str) -> dict[str, str]:
         DATABASE_URL=app_url,
         SYNCBOARD_INSTANCE_DIR=str(workdir / "instance"),
         SECRET_KEY="bench-secret-key-0123456789",
+        SYNCBOARD_CONNECTOR_ALLOW_HOSTS="127.0.0.1",  # the benchmarks' fake APIs
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
         **extra,
     )

@@ -2,26 +2,37 @@
 
 A connector module describes its vendor's API (streams, paging, mapping); everything
 about talking HTTP — auth headers, timeouts, retries with backoff and jitter on 429,
-5xx and connection errors, Retry-After, and the four paging styles — is written here once.
+5xx and connection errors, Retry-After, redirects, which addresses may be reached
+(connectors/egress.py), and the four paging styles — is written here once. Errors say what
+happened in our words; nothing the remote server wrote is put into them, since a message
+reaches the UI and the server may be one the admin should not be able to read.
 """
 
 from __future__ import annotations
 
 import email.utils
 import logging
+import os
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any, ClassVar
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlsplit
 
 import requests
+
+from connectors import egress
 
 log = logging.getLogger("syncboard.connectors")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 5
+#: Headers that may follow a request to another origin (a redirect, a next-page link).
+PLAIN_HEADERS = frozenset({"accept", "accept-encoding", "user-agent", "connection"})
 
 
 # --- errors, in words a person understands ----------------------------------------------
@@ -37,6 +48,18 @@ class AuthError(ConnectorError):
 
 class UnreachableError(ConnectorError):
     """The remote system could not be reached at all."""
+
+
+class BlockedAddressError(UnreachableError):
+    """The address is one connectors may not reach (internal, not http(s)); never retried."""
+
+
+class HttpError(ConnectorError):
+    """The remote system answered with an HTTP error status."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
 
 
 class RecordError(ValueError):
@@ -103,7 +126,11 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 class HttpClient:
-    """A requests.Session with a base URL, auth headers, timeouts and retries."""
+    """A requests.Session with a base URL, auth headers, timeouts, retries and checked hops.
+
+    Redirects are followed here, not by requests, so that every hop's address is checked
+    (connectors/egress.py) and credentials are only ever sent to the base URL's origin.
+    """
 
     def __init__(
         self,
@@ -117,8 +144,18 @@ class HttpClient:
         debug: Callable[[str], None] | None = None,
     ):
         self.base_url = base_url.rstrip("/") + "/"
-        self.host = urlparse(self.base_url).netloc or self.base_url
+        self.host = urlsplit(self.base_url).netloc or self.base_url
+        self.origin = origin(self.base_url)
         self.session = requests.Session()
+        # No proxies or ~/.netrc from the environment: through a proxy the destination
+        # cannot be checked, and netrc would hand a password to whatever host is typed.
+        self.session.trust_env = False
+        self.session.verify = (
+            os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        )
+        adapter = egress.CheckedAdapter()
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
         self.session.headers.update({"Accept": "application/json", "User-Agent": "syncboard/0.1"})
         self.session.headers.update(headers or {})
         self.timeout = timeout
@@ -126,6 +163,7 @@ class HttpClient:
         self.stats = stats or HttpStats()
         self._sleep = sleep
         self._debug = debug
+        self._checked: set[tuple[str, str, int]] = set()
 
     def url(self, path: str) -> str:
         if path.startswith(("http://", "https://")):
@@ -141,22 +179,26 @@ class HttpClient:
         while True:
             started = time.perf_counter()
             try:
-                response = self.session.request(method, url, **kwargs)
-                response.content  # noqa: B018  (read the body inside the timing and error handling)
-            except (requests.ConnectionError, requests.Timeout) as exc:
+                response = self._follow(method, url, **kwargs)
+            except egress.Refused as exc:
+                self.stats.http_seconds += time.perf_counter() - started
+                raise BlockedAddressError(str(exc)) from None
+            except (
+                requests.ConnectionError,
+                requests.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError,
+            ) as exc:
                 self.stats.http_seconds += time.perf_counter() - started
                 if attempt >= self.retry.max_retries:
                     raise UnreachableError(describe_connection_error(self.host, exc)) from exc
                 self._wait(attempt, None, f"{method} {url}: {type(exc).__name__}")
                 attempt += 1
                 continue
+            except requests.RequestException as exc:
+                self.stats.http_seconds += time.perf_counter() - started
+                raise ConnectorError(describe_request_error(self.host, exc)) from exc
             self.stats.http_seconds += time.perf_counter() - started
-            self.stats.requests += 1
-            self.stats.bytes += len(response.content)
-            if self._debug:
-                self._debug(
-                    f"{method} {response.url} -> {response.status_code} ({len(response.content)} bytes)"
-                )
             if response.status_code in RETRY_STATUSES and attempt < self.retry.max_retries:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 self._wait(attempt, retry_after, f"{method} {url}: HTTP {response.status_code}")
@@ -169,12 +211,63 @@ class HttpClient:
                     else f"access denied ({response.status_code}): the token lacks permission"
                 )
             if response.status_code >= 400:
-                raise ConnectorError(
-                    f"{self.host} answered HTTP {response.status_code}"
-                    + (f" after {attempt} retries" if attempt else "")
-                    + _error_detail(response)
+                raise HttpError(
+                    f"{self.host} answered HTTP {status_text(response.status_code)}"
+                    + (f" after {attempt} retries" if attempt else ""),
+                    response.status_code,
                 )
             return response
+
+    def _follow(self, method: str, url: str, **kwargs) -> requests.Response:
+        """One request and its redirects, each hop's address checked before it is asked."""
+        headers = dict(kwargs.pop("headers", None) or {})
+        for hop in range(MAX_REDIRECTS + 1):
+            self._check(url)
+            response = self.session.request(
+                method,
+                url,
+                headers=self._headers_for(url, headers),
+                allow_redirects=False,
+                **kwargs,
+            )
+            response.content  # noqa: B018  (read the body inside the timing and error handling)
+            self.stats.requests += 1
+            self.stats.bytes += len(response.content)
+            if self._debug:
+                self._debug(
+                    f"{method} {response.url} -> {response.status_code} ({len(response.content)} bytes)"
+                )
+            location = response.headers.get("Location")
+            if response.status_code not in REDIRECT_STATUSES or not location:
+                return response
+            if hop == MAX_REDIRECTS:
+                break
+            url = urljoin(response.url, location)
+            kwargs.pop("params", None)  # the Location carries its own query
+            if response.status_code == 303 or (
+                response.status_code in (301, 302) and method == "POST"
+            ):
+                method = "GET" if method != "HEAD" else method
+                for body in ("data", "json", "files"):
+                    kwargs.pop(body, None)
+            response.close()
+        raise ConnectorError(f"{self.host} redirected more than {MAX_REDIRECTS} times")
+
+    def _check(self, url: str) -> None:
+        """Refuse a destination connectors may not reach (egress.Refused), once per origin."""
+        where = origin(url)
+        if where not in self._checked:
+            egress.check(url)
+            self._checked.add(where)
+
+    def _headers_for(self, url: str, headers: dict[str, str]) -> dict[str, str | None]:
+        """Credentials go to the base URL's origin only; elsewhere the plain headers are sent."""
+        if origin(url) == self.origin:
+            return headers
+        hidden: dict[str, str | None] = {
+            name: None for name in self.session.headers if name.lower() not in PLAIN_HEADERS
+        }
+        return hidden | {k: v for k, v in headers.items() if k.lower() in PLAIN_HEADERS}
 
     def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         return self._json_call("GET", path, params=params)
@@ -224,7 +317,28 @@ class HttpClient:
         self.session.close()
 
 
+def origin(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of a URL, the default port filled in: what a credential is bound to."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return ("", url.strip().lower(), 0)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".")
+    return (scheme, host, port or {"http": 80, "https": 443}.get(scheme, 0))
+
+
+def status_text(code: int) -> str:
+    """ "404 Not Found": the status with its standard phrase (never the server's own words)."""
+    try:
+        return f"{code} {HTTPStatus(code).phrase}"
+    except ValueError:
+        return str(code)
+
+
 def describe_connection_error(host: str, exc: Exception) -> str:
+    """A fixed phrase for a failed connection; the exception's text may hold server bytes."""
     text = str(exc).lower()
     if isinstance(exc, requests.Timeout) or "timed out" in text:
         return f"cannot reach {host}: timed out"
@@ -232,24 +346,26 @@ def describe_connection_error(host: str, exc: Exception) -> str:
         return f"cannot reach {host}: connection refused"
     if "name or service not known" in text or "nodename nor servname" in text or "resolve" in text:
         return f"cannot reach {host}: unknown host name"
+    if isinstance(exc, requests.exceptions.SSLError) or "certificate" in text:
+        return f"cannot reach {host}: its TLS certificate could not be verified"
     if "remote end closed" in text or "connection aborted" in text or "reset" in text:
         return f"cannot reach {host}: the connection was dropped"
+    if isinstance(
+        exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
+    ):
+        return f"cannot reach {host}: the answer was cut off or garbled"
     return f"cannot reach {host}: {type(exc).__name__}"
 
 
-def _error_detail(response: requests.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
-    if isinstance(body, dict):
-        for key in ("message", "error", "detail", "errors"):
-            value = body.get(key)
-            if isinstance(value, dict) and value.get("message"):
-                value = value["message"]
-            if value:
-                return f": {str(value)[:200]}"
-    return ""
+def describe_request_error(host: str, exc: requests.RequestException) -> str:
+    """A request that could not even be sent (a malformed URL or header), in words."""
+    if isinstance(exc, requests.exceptions.InvalidHeader):
+        return f"a header for {host} is not valid (a token with a line break?)"
+    if isinstance(exc, requests.exceptions.MissingSchema | requests.exceptions.InvalidSchema):
+        return "connectors only use http:// and https:// addresses"
+    if isinstance(exc, requests.exceptions.InvalidURL):
+        return f"the address of {host} is not a valid web address"
+    return f"the request to {host} failed: {type(exc).__name__}"
 
 
 # --- paging -------------------------------------------------------------------------------
@@ -523,6 +639,16 @@ def get_connector(key: str) -> type[Connector]:
 
 
 # --- value helpers mappers share ----------------------------------------------------------
+
+
+def short_label(value: Any, limit: int = 80) -> str:
+    """A name from a vendor's answer fit for one line of a message: printable, short.
+
+    Success messages name the account a token belongs to; that is the one thing from an
+    answer a message may carry, and only as a short plain label.
+    """
+    text = " ".join("".join(c if c.isprintable() else " " for c in str(value or "")).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def parse_time(value: Any, *, field_name: str = "timestamp") -> datetime:

@@ -28,6 +28,9 @@ os.environ.update(
     ADMIN_EMAIL="root@example.com",
     ADMIN_PASSWORD="root-password",
     SYNCBOARD_LOGIN_LIMIT="5 per minute",
+    # The vendor fakes (tests/fakes) listen on 127.0.0.1, which connectors refuse by default;
+    # tests/connectors/test_egress.py runs with the list empty.
+    SYNCBOARD_CONNECTOR_ALLOW_HOSTS="127.0.0.1",
 )
 for _name in ("REDIS_URL", "SYNCBOARD_URL_PREFIX", "SMTP_URL"):
     os.environ.pop(_name, None)

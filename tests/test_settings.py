@@ -48,6 +48,9 @@ def test_postgres_urls_use_psycopg3(tmp_path):
         {"SECRET_KEY": "short"},
         {"SYNCBOARD_COOKIE_SAMESITE": "sometimes"},
         {"SYNCBOARD_PROXY_HOPS": "two"},
+        {"SYNCBOARD_CONNECTOR_ALLOW_HOSTS": "10.0.0.0/33"},
+        {"SYNCBOARD_CONNECTOR_ALLOW_HOSTS": "http://crm.internal"},
+        {"SYNCBOARD_CONNECTOR_ALLOW_HOSTS": "crm.internal:0"},
     ],
 )
 def test_nonsense_fails_fast(tmp_path, env):
@@ -62,3 +65,19 @@ def test_prefix_gets_a_trailing_slash(tmp_path):
         ).url_prefix
         == "/analytics/"
     )
+
+
+def test_connector_allow_list_takes_names_addresses_networks_and_ports(tmp_path):
+    raw = " crm.Internal. , 10.0.0.5, 10.1.0.0/16:8443, [fd00::1]:443, mynaga:8080, ,::1 "
+    allowed = load_settings(
+        {"SYNCBOARD_INSTANCE_DIR": str(tmp_path), "SYNCBOARD_CONNECTOR_ALLOW_HOSTS": raw}
+    ).connector_allow_hosts
+    assert [(a.name, str(a.network) if a.network else None, a.port) for a in allowed] == [
+        ("crm.internal", None, None),
+        (None, "10.0.0.5/32", None),
+        (None, "10.1.0.0/16", 8443),
+        (None, "fd00::1/128", 443),
+        ("mynaga", None, 8080),
+        (None, "::1/128", None),
+    ]
+    assert load_settings({"SYNCBOARD_INSTANCE_DIR": str(tmp_path)}).connector_allow_hosts == ()
