@@ -40,6 +40,7 @@ Decisions, and why:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -55,12 +56,14 @@ from connectors.base import (
     page_number_pages,
     parse_time,
     register,
+    short_label,
 )
 
 MAX_PER_PAGE = 250
 DEFAULT_START = "2011-01-01"
 DEFAULT_LOOKBACK_HOURS = 24.0
 CALL_FIELDS = "agent_email,source_name"
+ACCOUNT_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
 
 def _iso(moment: datetime) -> str:
@@ -166,13 +169,15 @@ class CallRailConnector(Connector):
             (a for a in seen if account in (str(a.get("id")), str(a.get("numeric_id")))), None
         )
         if match is None:
-            visible = ", ".join(str(a.get("id")) for a in seen[:10]) or "none"
+            # account ids only (ACC…), never other text from the answer
+            ids = [str(a.get("id") or "") for a in seen]
+            visible = ", ".join([i for i in ids if ACCOUNT_ID.fullmatch(i)][:10]) or "none"
             raise ConnectorError(
                 f"This CallRail API key cannot see account {account} (accounts it can see: {visible})"
             )
         body = self.client.get_json(f"a/{account}/companies.json", {"per_page": 1})
         companies = _total_records(body) or 0
-        name = f' "{match["name"]}"' if match.get("name") else ""
+        name = f' "{short_label(match["name"])}"' if match.get("name") else ""
         noun = "company" if companies == 1 else "companies"
         return f"Connected to CallRail account {account}{name} ({companies} {noun})"
 

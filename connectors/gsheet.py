@@ -16,6 +16,11 @@ Follows Google Sheets' documented CSV exports (no API key, no OAuth):
   engine's page size. A body whose last row is shorter than the header (a transfer cut
   short) is fetched again. There is no cursor: each sync reads the whole sheet and the
   upsert counts unchanged rows. Column matching and row checks: connectors/tabular.py.
+
+The link is fetched through the shared HTTP client, so its address is checked like every
+connector's (connectors/egress.py). Unlike an uploaded file, the header row is the first
+line of whatever that address answered, so Test names our columns it found, never the
+header's own text.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
-from connectors.base import AuthError, ConnectorError, UnreachableError, register
+from connectors.base import AuthError, ConnectorError, HttpError, UnreachableError, register
 from connectors.tabular import Table, TabularConnector, numbered_rows, sniff_dialect, unique_headers
 
 SHEET_PATH = re.compile(r"^(?P<prefix>.*/spreadsheets/d/(?P<pub>e/)?[A-Za-z0-9_-]+)/(?P<view>\w+)")
@@ -115,6 +120,38 @@ class GoogleSheetConnector(TabularConnector):
         total = max(sum(1 for _ in counted) - 1, 0)
         return Table(unique_headers(first[1]), rows, total)
 
+    def test_connection(self) -> str:
+        """Rows, columns and the model they load as, in our column names."""
+        table = self.open_table(count=True)
+        try:
+            rows, width = table.total or 0, len(table.headers)
+            found = (
+                f"Found {rows:,} row{'' if rows == 1 else 's'} "
+                f"in {width} column{'' if width == 1 else 's'}"
+            )
+            model = self.model_for(table.headers)
+            layout = self.layout(model, table.headers)
+        finally:
+            table.close()
+        if layout.missing:
+            raise ConnectorError(
+                f"{found}. Missing required column(s) for {model}: {', '.join(layout.missing)}"
+            )
+        return f"{found}. They load as {model} (matched: {', '.join(layout.columns)})."
+
+    def model_for(self, headers: list[str]) -> str:
+        try:
+            return super().model_for(headers)
+        except ConnectorError:
+            if self.settings.get("model"):
+                raise
+            # the guess's own message lists the header's text
+            raise ConnectorError(
+                "Cannot tell what the sheet's rows are: its columns do not hold the required "
+                "columns of contacts (id), calls (id, started_at, status, direction), cases "
+                "(id, title, reported_at) or tickets (id, subject). Set the model and the mapping."
+            ) from None
+
     def download(self) -> str:
         """The sheet as CSV text, fetched once per connector (every stream of a run shares it)."""
         if self._text is not None:
@@ -140,11 +177,10 @@ class GoogleSheetConnector(TabularConnector):
                 f"{NOT_PUBLISHED}: Google answered HTTP {code[1] if code else 'denied'}; "
                 f"{PUBLISH_HOW}."
             ) from exc
-        except ConnectorError as exc:
-            if "HTTP 404" in str(exc) or "HTTP 400" in str(exc):
+        except HttpError as exc:
+            if exc.status in (400, 404):
                 raise ConnectorError(
-                    f"No such sheet ({str(exc).rsplit('answered ', 1)[-1]}): check the link; "
-                    f"{PUBLISH_HOW}."
+                    f"No such sheet (HTTP {exc.status}): check the link; {PUBLISH_HOW}."
                 ) from exc
             raise
         text = self._decode(response)

@@ -260,9 +260,11 @@ class MightyCallConnector(Connector):
         if not isinstance(body, dict):
             raise ConnectorError(f"{self.client.host} answered {path} with no JSON object")
         if body.get("isSuccess") is False:
+            # error.message is the server's text: the message says which call failed, not that
             error = body.get("error")
-            message = error.get("message") if isinstance(error, dict) else error
-            raise ConnectorError(f"MightyCall refused {path}: {message or 'isSuccess is false'}")
+            code = error.get("code") if isinstance(error, dict) else None
+            detail = f"error code {code}" if isinstance(code, int) else "isSuccess is false"
+            raise ConnectorError(f"MightyCall refused {path} ({detail})")
         data = body.get("data")
         if not isinstance(data, dict):
             raise ConnectorError(f"{self.client.host} answered {path} without a data object")

@@ -57,6 +57,7 @@ from connectors.base import (
     optional_time,
     parse_time,
     register,
+    short_label,
 )
 
 PLACEHOLDER_URL = "https://mynaga.example.gov/api/v1"
@@ -153,8 +154,10 @@ class MyNagaConnector(Connector):
                 f"{self.client.host} answered /me without a name: is the base URL the "
                 "MyNaga API root (ending in /api/v1)?"
             )
-        office = me.get("office")
-        return f"Connected to MyNaga as {me['name']}" + (f" ({office})" if office else "")
+        office = short_label(me.get("office"))
+        return f"Connected to MyNaga as {short_label(me['name'])}" + (
+            f" ({office})" if office else ""
+        )
 
     def read(self, request: ReadRequest) -> Iterator[Page]:
         self._require_base_url()

@@ -42,7 +42,8 @@ def check_connection_job(
         return False, str(exc)
     except Exception as exc:  # noqa: BLE001 - report, never crash the caller
         log.exception("connection test crashed")
-        return False, f"Unexpected error: {type(exc).__name__}: {exc}"
+        # the exception's text may quote what the server sent: the log keeps it, not the UI
+        return False, f"Unexpected error ({type(exc).__name__}); the worker's log has the details."
 
 
 def on_job_failure(job, connection, exc_type, exc_value, traceback) -> None:

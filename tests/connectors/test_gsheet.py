@@ -169,8 +169,8 @@ def test_published_link_and_editor_links(db, sheets, org):
         assert s.scalar(select(Ticket.priority).where(Ticket.external_id == "t3")) == "high"
     editor = f"{sheets.url}/spreadsheets/d/{SHEET}/edit#gid=123"
     message = GoogleSheetConnector(base_url=editor, settings={}).test_connection()
-    assert (
-        message == "Found 7 rows with columns: id, Subject, Priority, Status. They load as tickets."
+    assert message == (
+        "Found 7 rows in 4 columns. They load as tickets (matched: id, subject, status, priority)."
     )
     assert sheets.log[-1].query == {"format": "csv", "gid": "123"}
 
@@ -191,14 +191,22 @@ def test_export_url_normalises_google_links():
 
 
 def test_connection_reports_rows_columns_and_missing_ones(sheets):
+    """In our column names: the header row is the remote answer's first line, never echoed."""
     url = sheets.export_link(SHEET)
     assert GoogleSheetConnector(base_url=url, settings={"model": "calls"}).test_connection() == (
-        "Found 450 rows with columns: id, Started At, status, direction, from, to, Duration, "
-        "phone_number, agent_email. They load as calls."
+        "Found 450 rows in 9 columns. They load as calls (matched: id, started_at, status, "
+        "direction, from_number, to_number, duration_seconds, phone_number, agent_email)."
     )
     with pytest.raises(ConnectorError) as caught:
         GoogleSheetConnector(base_url=url, settings={"model": "cases"}).test_connection()
-    assert str(caught.value).endswith("Missing required column(s) for cases: title, reported_at")
+    assert str(caught.value) == (
+        "Found 450 rows in 9 columns. Missing required column(s) for cases: title, reported_at"
+    )
+    sheets.add_sheet("odd", ["Started At", "Duration"], [["2024-01-01", "5"]])
+    with pytest.raises(ConnectorError) as caught:
+        GoogleSheetConnector(base_url=sheets.export_link("odd")).test_connection()
+    assert str(caught.value).startswith("Cannot tell what the sheet's rows are")
+    assert "Started At" not in str(caught.value) and "Duration" not in str(caught.value)
 
 
 def test_unpublished_sheet_gives_a_clear_message(db, sheets, org):
