@@ -311,12 +311,17 @@ def change_settings(_save, _off, _settings, source_id, minutes, base_url, token,
     try:
         with session_scope() as db:
             if trigger == SOURCE_SETTINGS_SAVE:
-                conn = update_connection(
+                saved = update_connection(
                     db, viewer, source_id, base_url=str(base_url or ""), token=str(token or "")
                 )
-                text = f"Settings of {conn.name} saved" + (
+                text = f"Settings of {saved.connection.name} saved" + (
                     "; the new token is stored encrypted." if token else "."
                 )
+                if saved.credentials_cleared:
+                    text += (
+                        " Credentials cleared because the address changed — enter the token again."
+                    )
+                    return _message(text, "warning", id="source-saved"), bump, ""
                 return _message(text, id="source-saved"), bump, ""
             conn = get_connection(db, viewer, source_id)
             if trigger == SOURCE_SCHEDULE_OFF:

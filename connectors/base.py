@@ -583,6 +583,24 @@ class Connector:
         except (TypeError, ValueError) as exc:
             raise ConnectorError("max_retries and retry_backoff must be numbers") from exc
 
+    def require_credentials(self) -> None:
+        """AuthError naming the required secrets that are not saved, before anything is asked.
+
+        Saved secrets are dropped when a connection's address changes (models/sync_views.py),
+        so this is what a Test or a sync says until they are entered again.
+        """
+        missing = [
+            f.label
+            for f in self.config_fields
+            if f.secret and f.required and not self.credentials.get(f.name)
+        ]
+        if missing:
+            verb = "is" if len(missing) == 1 else "are"
+            raise AuthError(
+                f"The {' and '.join(missing)} {verb} missing: enter it in the connection's "
+                "settings (changing the address clears saved credentials)."
+            )
+
     # vendor specifics --------------------------------------------------------------------
     def auth_headers(self) -> dict[str, str]:
         token = self.credentials.get("token")

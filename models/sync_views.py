@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Boolean, String, Text, delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from connectors.base import REGISTRY, Connector, ConnectorError, Stream, get_connector
+from connectors.base import REGISTRY, Connector, ConnectorError, Stream, get_connector, origin
 from models.base import utcnow
 from models.orgs import Organization
 from models.paging import TablePage, fetch_page, search_clause
@@ -374,6 +374,14 @@ def add_connection(
     )
 
 
+@dataclass
+class SettingsSaved:
+    """A saved connection, and whether its credentials were dropped by the save."""
+
+    connection: Connection
+    credentials_cleared: bool = False
+
+
 def update_connection(
     session: Session,
     viewer: Viewer,
@@ -381,12 +389,24 @@ def update_connection(
     *,
     base_url: str | None = None,
     token: str | None = None,
-) -> Connection:
-    """Change the base URL and/or replace the token (an empty token keeps the saved one)."""
+) -> SettingsSaved:
+    """Change the base URL and/or replace the token (an empty token keeps the saved one).
+
+    Credentials belong to the address they were entered for: when the origin (scheme,
+    host, port) of the base URL changes, every saved secret is dropped unless a new token
+    comes with the same save, so a token is never sent to a host nobody typed it for.
+    """
     _require_manager_of_syncs(viewer)
     conn = get_connection(session, viewer, connection_id)
+    cleared = False
     if base_url is not None:
-        conn.base_url = base_url.strip()[:500]
+        new_url = base_url.strip()[:500]
+        cls = connector_class(conn.connector)
+        default = cls.default_base_url if cls else ""
+        if origin(new_url or default) != origin(conn.base_url or default):
+            cleared = bool(conn.credentials_encrypted) and not token
+            conn.credentials_encrypted = ""
+        conn.base_url = new_url
     if token:
         try:
             credentials = decrypt_credentials(conn.credentials_encrypted)
@@ -395,7 +415,7 @@ def update_connection(
         credentials["token"] = token
         conn.credentials_encrypted = encrypt_credentials(credentials)
     session.flush()
-    return conn
+    return SettingsSaved(conn, cleared)
 
 
 def delete_connection(session: Session, viewer: Viewer, connection_id: Any) -> str:

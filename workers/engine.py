@@ -121,6 +121,7 @@ def execute_run(run_id: int, *, job_id: str | None = None) -> str:
             stats=stats,
             debug=debug,
         )
+        connector.require_credentials()
         streams = [cls.stream(stream_name)] if stream_name else list(cls.streams)
         debug(
             f"sync {conn.connector}:{conn.name} streams={[s.name for s in streams]} options={options.as_dict()}"

@@ -35,6 +35,7 @@ def check_connection_job(
         cls = get_connector(connector)
         instance = cls(base_url=base_url or None, credentials=credentials, settings=settings)
         try:
+            instance.require_credentials()
             return True, instance.test_connection()
         finally:
             instance.close()

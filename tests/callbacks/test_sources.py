@@ -470,3 +470,78 @@ def test_admin_uploads_a_csv_and_loads_it(server, db, world, dash_app):
     state[1]["value"] = "Stolen"
     refused = save(other, dash_app, state).get_json()["response"]
     assert "not one of this organisation's uploads" in json.dumps(refused)
+
+
+# --- a saved token stays with the address it was entered for --------------------------------
+
+
+def save_settings(client, dash_app, cid: int, base_url: str, token: str = ""):
+    """Press Save of the connection settings (the only input that changed)."""
+    key = callback_key(dash_app, "..source-message.children...source-changed.data")
+    return post(
+        client,
+        key,
+        outputs_of(key),
+        inputs=[
+            {"id": "source-schedule-save", "property": "n_clicks", "value": 0},
+            {"id": "source-schedule-off", "property": "n_clicks", "value": 0},
+            {"id": "source-settings-save", "property": "n_clicks", "value": 1},
+        ],
+        state=[
+            {"id": "source-id", "property": "data", "value": str(cid)},
+            {"id": "source-schedule-minutes", "property": "value", "value": None},
+            {"id": "source-base-url", "property": "value", "value": base_url},
+            {"id": "source-token", "property": "value", "value": token},
+            {"id": "source-changed", "property": "data", "value": 0},
+        ],
+        changed=["source-settings-save.n_clicks"],
+    )
+
+
+def press_test(client, dash_app, cid: int) -> str:
+    response = call(
+        client,
+        callback_key(dash_app, "source-test-result.children"),
+        inputs=[{"id": "source-test", "property": "n_clicks", "value": 1}],
+        state=[{"id": "source-id", "property": "data", "value": str(cid)}],
+    )
+    assert response.status_code == 200
+    return json.dumps(response.get_json(), ensure_ascii=False)
+
+
+def test_a_new_host_gets_no_saved_token(server, db, world, dash_app):
+    """Changing the base URL to another host and pressing Test used to send the saved token there."""
+    from tests.fakes.hubspot import FakeHubSpot
+
+    home, elsewhere = FakeHubSpot(token=SECRET).start(), FakeHubSpot(token=SECRET).start()
+    try:
+        conn = make_connection(db, world.org_a, "hubspot", base_url=home.url, token=SECRET)
+        admin = signed_client(server, "admin_a@example.com")
+        assert "Connected to HubSpot" in press_test(admin, dash_app, conn.id)
+        assert home.log[-1].headers["authorization"] == f"Bearer {SECRET}"
+
+        saved = json.dumps(
+            save_settings(admin, dash_app, conn.id, elsewhere.url).get_json(), ensure_ascii=False
+        )
+        assert "Credentials cleared because the address changed — enter the token again" in saved
+        with db.session() as s:
+            assert s.get(Connection, conn.id).credentials_encrypted == ""
+        tested = press_test(admin, dash_app, conn.id)
+        assert "The API token is missing" in tested and "danger" in tested
+        run = run_sync(conn, "contacts")
+        assert run.status == "failed" and run.error.startswith("The API token is missing")
+        assert all("authorization" not in r.headers for r in elsewhere.log)
+        assert elsewhere.log == []
+
+        # A token typed in the same save goes with the new address; the same origin keeps it.
+        saved = save_settings(admin, dash_app, conn.id, home.url, token=SECRET).get_data(
+            as_text=True
+        )
+        assert "Credentials cleared" not in saved
+        again = save_settings(admin, dash_app, conn.id, home.url + "/").get_data(as_text=True)
+        assert "Credentials cleared" not in again
+        assert "Connected to HubSpot" in press_test(admin, dash_app, conn.id)
+        assert elsewhere.log == []
+    finally:
+        home.stop()
+        elsewhere.stop()

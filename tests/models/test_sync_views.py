@@ -17,6 +17,7 @@ from models.sync_store import (
     NotFound,
     SyncConflict,
     decrypt_credentials,
+    encrypt_credentials,
     finish_run,
     request_run,
 )
@@ -274,6 +275,31 @@ def test_add_update_and_delete_are_for_admins(db, world):
         assert stored.base_url == "https://example.test"
         assert decrypt_credentials(stored.credentials_encrypted) == {"token": "tok-456"}
         assert "tok-456" not in stored.credentials_encrypted
+
+
+def test_credentials_are_dropped_when_the_address_moves_to_another_origin(db, world):
+    admin = viewer_for(db, world, "admin_a")
+    conn = make_connection(db, world.org_a, "hubspot", token="tok-123")  # the default base URL
+    with db.session() as s:
+        for same in ("https://api.hubapi.com", "HTTPS://API.HubAPI.com:443/", ""):
+            saved = update_connection(s, admin, conn.id, base_url=same)
+            assert not saved.credentials_cleared and saved.connection.credentials_encrypted
+        for moved in ("http://api.hubapi.com", "https://api.hubapi.com:8443", "https://evil.test"):
+            update_connection(s, admin, conn.id, base_url="", token="tok-123")
+            saved = update_connection(s, admin, conn.id, base_url=moved)
+            assert saved.credentials_cleared, moved
+            assert saved.connection.credentials_encrypted == ""
+        assert not update_connection(
+            s, admin, conn.id, base_url="https://x.test"
+        ).credentials_cleared
+        s.commit()
+    mighty = make_connection(db, world.org_a, "mightycall", name="Phones", token="key")
+    with db.session() as s:
+        stored = s.get(Connection, mighty.id)
+        stored.credentials_encrypted = encrypt_credentials({"token": "key", "secret": "user"})
+        saved = update_connection(s, admin, mighty.id, base_url="https://other.test", token="k2")
+        assert not saved.credentials_cleared
+        assert decrypt_credentials(stored.credentials_encrypted) == {"token": "k2"}  # no old secret
 
 
 def test_delete_keeps_synced_records_and_removes_runs_and_cursors(db, world):
