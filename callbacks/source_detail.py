@@ -10,6 +10,7 @@ from dash import ALL, Input, Output, State, callback, ctx, html, no_update
 
 from callbacks.sources import test_result
 from models.db import session_scope
+from models.params import int_or_none
 from models.sync_store import NotFound, SyncConflict, get_connection, set_schedule
 from models.sync_views import SourceDetail, delete_connection, source_detail, update_connection
 from pages._sources_ids import (
@@ -307,7 +308,7 @@ def change_settings(_save, _off, _settings, source_id, minutes, base_url, token,
     trigger = ctx.triggered_id
     if not ctx.triggered or not ctx.triggered[0].get("value"):
         return no_update, no_update, no_update
-    bump = int(changed or 0) + 1
+    bump = (int_or_none(changed) or 0) + 1  # a forged counter starts again
     try:
         with session_scope() as db:
             if trigger == SOURCE_SETTINGS_SAVE:
@@ -347,7 +348,7 @@ def _minutes(value: Any) -> int | None:
         number = float(value)
     except (TypeError, ValueError) as exc:
         raise ValueError("The schedule must be a whole number of minutes.") from exc
-    if number != int(number):
+    if not number.is_integer():  # nor inf or nan
         raise ValueError("The schedule must be a whole number of minutes.")
     return int(number)
 

@@ -244,7 +244,7 @@ def _schedule(value: Any) -> int | None:
         number = float(value)
     except (TypeError, ValueError) as exc:
         raise ValueError("The schedule must be a whole number of minutes.") from exc
-    if number != int(number):
+    if not number.is_integer():  # nor inf or nan
         raise ValueError("The schedule must be a whole number of minutes.")
     return int(number)
 
@@ -287,6 +287,7 @@ def test_new_connection(
     except (ValueError, UploadError) as exc:
         return test_result(False, str(exc))
     ok, message = check_connection(
+        viewer,
         str(connector or ""),
         str(base_url or "").strip(),
         {"token": str(token)} if token else {},

@@ -14,6 +14,7 @@ from dash import ALL, Input, Output, State, callback, ctx, no_update
 
 from connectors.base import ConnectorError
 from models.db import session_scope
+from models.params import id_or_none
 from models.sync_options import OptionsError, parse_options
 from models.sync_store import NotFound, SyncConflict
 from models.sync_views import sync_target, watch_runs
@@ -167,15 +168,20 @@ def start(clicks, flags, since, max_records, batch_size, target):
 # --- the watcher ----------------------------------------------------------------------------
 
 
+def _id_list(value: Any) -> list[int]:
+    """The run ids in a stored list; a forged store may hold anything."""
+    return [i for i in map(id_or_none, value) if i is not None] if isinstance(value, list) else []
+
+
 def _watch_ids(state: dict, seeds: list, seed_ids: list, started: Any) -> list[int]:
-    ids = {int(i) for i in state.get("active", [])}
+    ids = set(state["active"])
     for status, wid in zip(seeds or [], seed_ids or [], strict=False):
         run = wid.get("run") if isinstance(wid, dict) else None
         if status in ACTIVE and isinstance(run, int):
             ids.add(run)
     if isinstance(started, dict) and isinstance(started.get("run"), int):
         ids.add(started["run"])
-    return sorted(ids - {int(i) for i in state.get("done", [])})
+    return sorted(ids - set(state["done"]))
 
 
 @callback(
@@ -201,7 +207,7 @@ def watch(seeds, started, _ticks, seed_ids, state, toasts):
     """Poll the active runs shown on the page; toast the ones that finished; stop when idle."""
     viewer = current_viewer()
     state = state if isinstance(state, dict) else {}
-    state = {"active": list(state.get("active", [])), "done": list(state.get("done", []))[-200:]}
+    state = {"active": _id_list(state.get("active")), "done": _id_list(state.get("done"))[-200:]}
     ids = _watch_ids(state, seeds, seed_ids, started)
     runs: dict[int, dict] = {}
     if ids:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import dash
@@ -10,6 +10,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, ctx, html
 
 from models.db import session_scope
+from models.params import date_or_none, id_or_none, int_or_none
 from models.sync_views import history_filters, history_page
 from pages._sources_ids import (
     STATUSES,
@@ -38,13 +39,8 @@ from web.viewer import current_viewer
 FILTERS = (SYNCS_CONNECTION, SYNCS_STREAM, SYNCS_STATUS, SYNCS_DATES)
 
 
-def _day(value: Any) -> datetime | None:
-    """A date picker value ("2024-05-31" or a full ISO string) as midnight UTC; None if unusable."""
-    try:
-        parsed = datetime.fromisoformat(str(value)[:10])
-    except (TypeError, ValueError):
-        return None
-    return parsed.replace(tzinfo=UTC)
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), UTC)
 
 
 def history_table(rows: list[dict[str, Any]]) -> Any:
@@ -131,20 +127,14 @@ def history(connection, stream, status, start_date, end_date, active_page, _star
     """One page of runs; a filter change goes back to page 1."""
     viewer = current_viewer()
     trigger = ctx.triggered_id
-    page = 1 if trigger in FILTERS else active_page
-    try:
-        page = max(int(page or 1), 1)
-    except (TypeError, ValueError):
-        page = 1
-    connection_id = int(connection) if str(connection or "").isdigit() else None
-    start = _day(start_date) if start_date else None
-    end = _day(end_date) + timedelta(days=1) if end_date and _day(end_date) else None
+    page = 1 if trigger in FILTERS else int_or_none(active_page, low=1) or 1
+    start, end = date_or_none(start_date), date_or_none(end_date)
     query = dict(
-        connection_id=connection_id,
+        connection_id=id_or_none(connection),
         stream=str(stream)[:100] if stream else None,
         status=status if status in STATUSES else None,
-        start=start,
-        end=end,
+        start=_midnight(start) if start else None,
+        end=_midnight(end + timedelta(days=1)) if end else None,
         page_size=SYNCS_PAGE_SIZE,
     )
     with session_scope() as db:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from models.db import session_scope
+from models.params import as_text, int_or_none
 from models.scope import AccessDenied
 from models.team import (
     assign_numbers,
@@ -127,6 +130,11 @@ def invite_list(invitations, *, editable: bool) -> html.Div:
     return html.Div([html.H3("Pending", className="h6"), html.Ul(items, className="mb-0")])
 
 
+def _next(refresh: Any) -> int:
+    """The refresh counter after a change (a forged counter starts again)."""
+    return (int_or_none(refresh) or 0) + 1
+
+
 @callback(Output(MEMBERS, "children"), Output(INVITES, "children"), Input(REFRESH, "data"))
 def show_team(_refresh):
     viewer = current_viewer()
@@ -155,7 +163,7 @@ def send_invite(_clicks, email, role, refresh):
     viewer = current_viewer()
     try:
         with session_scope() as db:
-            invitation, token = invite(db, viewer, email or "", role or "agent")
+            invitation, token = invite(db, viewer, as_text(email), as_text(role) or "agent")
             address = invitation.email
     except (AccountError, AccessDenied) as exc:
         return _alert(str(exc), "danger"), no_update, no_update
@@ -172,7 +180,7 @@ def send_invite(_clicks, email, role, refresh):
     )
     return (
         _alert([html.Div(f"Invited {address}. {note}"), html.Code(link, id="team-invite-link")]),
-        (refresh or 0) + 1,
+        _next(refresh),
         "",
     )
 
@@ -192,8 +200,8 @@ def change_role(_values, refresh):
         with session_scope() as db:
             set_role(db, current_viewer(), trigger["user"], ctx.triggered[0]["value"])
     except (AccountError, AccessDenied) as exc:
-        return _alert(str(exc), "danger"), (refresh or 0) + 1
-    return _alert("Role changed."), (refresh or 0) + 1
+        return _alert(str(exc), "danger"), _next(refresh)
+    return _alert("Role changed."), _next(refresh)
 
 
 @callback(
@@ -244,7 +252,7 @@ def confirm_removal(_ok, user_id, refresh):
             remove_member(db, current_viewer(), user_id)
     except (AccountError, AccessDenied) as exc:
         return _alert(str(exc), "danger"), no_update, False
-    return _alert("Removed from the organisation."), (refresh or 0) + 1, False
+    return _alert("Removed from the organisation."), _next(refresh), False
 
 
 @callback(
@@ -263,4 +271,4 @@ def revoke(clicks, refresh):
             revoke_invitation(db, current_viewer(), trigger["invitation"])
     except (AccountError, AccessDenied) as exc:
         return _alert(str(exc), "danger"), no_update
-    return _alert("Invitation revoked."), (refresh or 0) + 1
+    return _alert("Invitation revoked."), _next(refresh)

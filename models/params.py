@@ -12,8 +12,11 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-#: The largest BIGINT: no id, limit or offset beyond it can mean anything to the database.
-MAX_ID = 2**63 - 1
+#: Ids are INTEGER columns (int4 on PostgreSQL): a larger id names nothing, and PostgreSQL
+#: refuses to compare one instead of finding no row.
+MAX_ID = 2**31 - 1
+#: LIMIT and OFFSET are BIGINT on both backends.
+MAX_OFFSET = 2**63 - 1
 #: Dates outside this range are refused: no call or sync is older, and a day or a year added
 #: to the last one still fits in `datetime`.
 FIRST_DAY = date(2000, 1, 1)
@@ -35,9 +38,9 @@ def first(value: Any) -> Any:
 
 
 def _expected(low: int, high: int) -> str:
-    if high >= MAX_ID:
+    if high >= MAX_ID:  # the bound of the column, not of the question
         return "a positive whole number" if low == 1 else f"a whole number, at least {low}"
-    return f"a whole number from {low} to {high}"
+    return f"a whole number from {low:,} to {high:,}"
 
 
 def parse_int(
@@ -46,7 +49,8 @@ def parse_int(
     """A whole number in `low..high` from an int or a decimal string; None (absent) → `default`.
 
     `""`, bools, floats, lists and anything but ASCII digits raise ParamError, as does a
-    number out of range: an empty `?offset=` is a mistake to report, not a zero.
+    number out of range: an empty `?offset=` is a mistake to report, not a zero. The
+    default `high` is what an INTEGER column holds; offsets pass `high=MAX_OFFSET`.
     """
     if raw is None:
         return default
@@ -58,8 +62,10 @@ def parse_int(
         if not _WHOLE.fullmatch(text):
             raise ParamError(message)
         raw = int(text)
-    if not low <= raw <= high:
+    if raw < low:
         raise ParamError(message)
+    if raw > high:
+        raise ParamError(f"{name} must be at most {high:,}.")
     return raw
 
 
@@ -109,9 +115,14 @@ def date_or_none(raw: Any) -> date | None:
         return None
 
 
+def as_text(raw: Any, *, max_length: int = 1000) -> str:
+    """A text box's value as text, cut to `max_length`; a forged number or list is empty."""
+    return raw[:max_length] if isinstance(raw, str) else ""
+
+
 def offset_fits(offset: int) -> bool:
-    """Whether SQL can skip this many rows (LIMIT/OFFSET are BIGINT on both backends)."""
-    return 0 <= offset <= MAX_ID
+    """Whether SQL can skip this many rows."""
+    return 0 <= offset <= MAX_OFFSET
 
 
 MAX_DEPTH = 64

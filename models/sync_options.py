@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from models.params import FIRST_DAY, MAX_ID, ParamError, parse_int
+
 MAX_BATCH = 10_000
 
 
@@ -60,20 +62,19 @@ def parse_since(value: str | date | datetime) -> datetime:
         parsed = datetime.fromisoformat(text)
     except ValueError as exc:
         raise OptionsError(f"--since must be a date like 2024-05-31, not {value!r}") from exc
+    if parsed.date() < FIRST_DAY:  # a look-back from year 1 would overflow
+        raise OptionsError(f"--since must be {FIRST_DAY.isoformat()} or later")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _positive(name: str, value: Any, upper: int | None = None) -> int | None:
-    if value in (None, ""):
+def _positive(name: str, value: Any, upper: int = MAX_ID) -> int | None:
+    """A count of at least 1 (an empty box: not given); True and 2.5 are not counts."""
+    if value is None or value == "":
         return None
     try:
-        number = int(value)
-    except (TypeError, ValueError) as exc:
-        raise OptionsError(f"{name} must be a whole number, not {value!r}") from exc
-    if number < 1 or (upper is not None and number > upper):
-        bound = f" and at most {upper:,}" if upper else ""
-        raise OptionsError(f"{name} must be at least 1{bound}")
-    return number
+        return parse_int(name, value, low=1, high=upper)
+    except ParamError as exc:
+        raise OptionsError(str(exc)) from None
 
 
 def _flag(name: str, value: Any) -> bool:

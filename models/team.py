@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from models.base import utcnow
 from models.orgs import Invitation, Membership, PhoneAssignment, PhoneNumber, Role, User
+from models.params import id_or_none
 from models.scope import AccessDenied, Viewer
 from models.users import AccountError, add_membership, create_user, normalize_email
 
@@ -81,10 +82,9 @@ def org_numbers(session: Session, viewer: Viewer) -> list[tuple[int, str]]:
 
 
 def _membership(session: Session, viewer: Viewer, user_id: int) -> Membership:
+    user_id = id_or_none(user_id)  # a forged id (1.5, "x", 2**64) is nobody
     membership = session.scalar(
-        select(Membership).where(
-            Membership.org_id == viewer.org_id, Membership.user_id == int(user_id)
-        )
+        select(Membership).where(Membership.org_id == viewer.org_id, Membership.user_id == user_id)
     )
     if membership is None:
         raise AccountError("That person is not a member of this organisation.")
@@ -146,7 +146,9 @@ def assign_numbers(session: Session, viewer: Viewer, user_id: int, number_ids: l
     membership = _membership(session, viewer, user_id)
     if membership.role != Role.AGENT:
         raise AccountError("Only agents have assigned numbers; managers see every call.")
-    wanted = {int(n) for n in number_ids or []}
+    wanted = {id_or_none(n) for n in number_ids} if isinstance(number_ids, list | tuple) else {None}
+    if None in wanted:
+        raise AccountError("Choose numbers from the list.")
     ours = set(session.scalars(select(PhoneNumber.id).where(PhoneNumber.org_id == viewer.org_id)))
     if not wanted <= ours:
         raise AccessDenied("Those numbers do not belong to this organisation.")
@@ -211,7 +213,8 @@ def pending_invitations(session: Session, viewer: Viewer) -> list[Invitation]:
 
 def revoke_invitation(session: Session, viewer: Viewer, invitation_id: int) -> None:
     _can_edit(viewer)
-    invitation = session.get(Invitation, int(invitation_id))
+    invitation_id = id_or_none(invitation_id)
+    invitation = None if invitation_id is None else session.get(Invitation, invitation_id)
     if invitation is None or invitation.org_id != viewer.org_id:
         raise AccountError("No such invitation.")
     session.delete(invitation)

@@ -16,6 +16,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from models.params import date_or_none, id_or_none, int_or_none
+
 URL = "overview-url"
 FILTERS = "overview-filters"
 RANGE = "overview-range"
@@ -53,26 +55,6 @@ MAX_DAYS = 366
 DIRECTIONS = ("inbound", "outbound")
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 REFRESH_MS = 60_000
-EARLIEST = date(2000, 1, 1)
-
-
-def _int(value: Any, low: int, high: int) -> int | None:
-    """An int in [low, high] from an int or a decimal string, else None (bools are not ints)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    return value if isinstance(value, int) and low <= value <= high else None
-
-
-def _date(value: Any) -> date | None:
-    if isinstance(value, str):
-        try:
-            parsed = date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            return None
-        return parsed if EARLIEST <= parsed <= date(2100, 1, 1) else None
-    return None
 
 
 @dataclass(frozen=True)
@@ -92,9 +74,9 @@ class OverviewFilters:
     def parse(cls, raw: Mapping[str, Any] | None) -> OverviewFilters:
         """Filters from a query-string dict or a stored dict; malformed values are dropped."""
         raw = raw or {}
-        start, end = _date(raw.get("from")), _date(raw.get("to"))
+        start, end = date_or_none(raw.get("from")), date_or_none(raw.get("to"))
         wanted = raw.get("range")
-        days = _int(wanted, 1, MAX_DAYS)
+        days = int_or_none(wanted, low=1, high=MAX_DAYS)
         if (wanted == CUSTOM or (wanted is None and start and end)) and start and end:
             if start > end:
                 start, end = end, start
@@ -108,17 +90,17 @@ class OverviewFilters:
             range=range_,
             start=start,
             end=end,
-            phone=_int(raw.get("phone"), 1, 2**31 - 1),
-            agent=_int(raw.get("agent"), 1, 2**31 - 1),
+            phone=id_or_none(raw.get("phone")),
+            agent=id_or_none(raw.get("agent")),
             direction=direction if direction in DIRECTIONS else None,
-            weekday=_int(raw.get("weekday"), 0, 6),
-            hour=_int(raw.get("hour"), 0, 23),
+            weekday=int_or_none(raw.get("weekday"), low=0, high=6),
+            hour=int_or_none(raw.get("hour"), low=0, high=23),
         )
 
     @classmethod
     def from_search(cls, search: str | None) -> OverviewFilters:
-        """Filters from a URL query string such as `?range=7&phone=3`."""
-        return cls.parse(dict(parse_qsl((search or "").lstrip("?"))))
+        """Filters from a URL query string such as `?range=7&phone=3` (anything else: defaults)."""
+        return cls.parse(dict(parse_qsl(search.lstrip("?") if isinstance(search, str) else "")))
 
     def as_dict(self) -> dict[str, Any]:
         """The query-string keys and values (None and defaults left out)."""

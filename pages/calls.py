@@ -5,6 +5,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from models.calls import CALL_SORTABLE, CallFilters
+from models.params import first, int_or_none
 from pages._calls_ids import (
     CALLS,
     CALLS_AGENT,
@@ -41,9 +42,8 @@ def _placeholder(value: int | None, label: str) -> list[dict]:
 
 
 def _page_from(kwargs) -> int:
-    raw = kwargs.get("page")
-    raw = raw[0] if isinstance(raw, list) and raw else raw
-    return max(int(raw) - 1, 0) if str(raw or "").isdigit() and len(str(raw)) < 7 else 0
+    """The 0-based page of `?page=` (1-based; anything but 1 to 999,999 is the first page)."""
+    return (int_or_none(first(kwargs.get("page")), low=1, high=999_999) or 1) - 1
 
 
 def _filters(f: CallFilters) -> dbc.Card:

@@ -4,6 +4,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from models.params import id_or_none
 from pages._shell import page_guard
 from pages._sources_ids import (
     STATUSES,
@@ -43,7 +44,7 @@ def layout(connection=None, stream=None, status=None, **_kwargs):
             dcc.Dropdown(
                 id=SYNCS_CONNECTION,
                 placeholder="All connections",
-                value=int(connection) if connection and connection.isdigit() else None,
+                value=id_or_none(connection),
                 className="syncs-filter",
             ),
             dcc.Dropdown(

@@ -35,7 +35,7 @@ def my_orgs() -> list[tuple[int, str, str]]:
         return orgs_for(db, user) if user else []
 
 
-def switch_org(org_id: int) -> Viewer:
+def switch_org(org_id: int | None) -> Viewer:
     """Make `org_id` the current organisation if the user belongs to it."""
     if org_id not in {oid for oid, _name, _role in my_orgs()}:
         raise AccessDenied("You are not a member of that organisation.")
