@@ -15,6 +15,7 @@ from pages._shell import EMBED_KEY, shell
 from settings import get_settings
 from web.api import init_api
 from web.auth import init_auth
+from web.edges import init_edges
 from web.exports import bp as exports_bp
 from web.health import bp as health_bp
 from web.invite import bp as invite_bp
@@ -69,4 +70,5 @@ def create_dash(server: Flask) -> Dash:
 
 server = create_server()
 app = create_dash(server)
+init_edges(server)  # after Dash: its page router must be registered first
 __all__ = ["app", "dash", "server"]

@@ -1,7 +1,9 @@
 """REST API under /api/v1: bearer tokens, JSON, scoped to the token user's organisations and role.
 
 The organisation is chosen with `?org=` (id or slug) among the user's memberships;
-without it, the user's first organisation. Errors are JSON `{"error": "..."}`.
+without it, the user's first organisation. Errors are JSON `{"error": "..."}` for every
+path and method under the API root: an unknown path is 404, a known path with another
+method 405 (with `Allow`), a malformed parameter 400 and a malformed body field 422.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from typing import Any
 
 from flask import Blueprint, Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
 
 from models.db import session_scope
+from models.params import MAX_ID, MAX_OFFSET, ParamError, parse_int
 from models.scope import AccessDenied, Viewer, build_viewer, orgs_for
 from models.sync import SyncRun
 from models.sync_options import OptionsError
@@ -25,9 +29,11 @@ from models.sync_store import (
     runs_for,
 )
 from models.users import user_for_token
+from web.edges import API_ROOT, is_api_path, json_body
 from workers import queue
 
 bp = Blueprint("api", __name__)
+MAX_LIMIT = 500
 
 
 class ApiError(Exception):
@@ -110,17 +116,16 @@ def run_json(run: SyncRun) -> dict[str, Any]:
     }
 
 
-def _int_arg(name: str, default: int | None = None, *, upper: int | None = None) -> int | None:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise ApiError(400, f"{name} must be a whole number") from exc
-    if value < 0 or (upper is not None and value > upper):
-        raise ApiError(400, f"{name} must be between 0 and {upper}")
-    return value
+def _int_arg(
+    name: str, default: int | None = None, *, low: int = 0, high: int = MAX_ID
+) -> int | None:
+    """A whole-number query parameter; a malformed or empty one is a 400 (`ParamError`)."""
+    return parse_int(name, request.args.get(name), low=low, high=high, default=default)
+
+
+def _paging() -> tuple[int, int]:
+    """`limit` (0 counts without rows) and `offset`, exactly as asked: never rounded."""
+    return _int_arg("limit", 50, high=MAX_LIMIT), _int_arg("offset", 0, high=MAX_OFFSET)
 
 
 @api_route("/sources")
@@ -157,15 +162,17 @@ def sources(viewer: Viewer):
 
 @api_route("/syncs")
 def list_syncs(viewer: Viewer):
+    connection = _int_arg("connection", low=1)
+    limit, offset = _paging()
     with session_scope() as db:
         runs, total = runs_for(
             db,
             viewer,
-            connection_id=_int_arg("connection"),
+            connection_id=connection,
             status=request.args.get("status") or None,
             stream=request.args.get("stream") or None,
-            limit=_int_arg("limit", 50, upper=500),
-            offset=_int_arg("offset", 0),
+            limit=limit,
+            offset=offset,
         )
         return jsonify(total=total, syncs=[run_json(r) for r in runs])
 
@@ -174,13 +181,21 @@ def list_syncs(viewer: Viewer):
 def create_sync(viewer: Viewer):
     from workers.service import start_sync
 
-    body = request.get_json(silent=True)
+    body = json_body()
     if not isinstance(body, dict) or "connection" not in body:
         raise ApiError(400, 'Send JSON like {"connection": 1, "stream": null, "options": {}}.')
-    options = body.get("options") or {}
+    connection, stream = body["connection"], body.get("stream")
+    # JSON true and 1.5 are not ids (Python would read both as connection 1).
+    if isinstance(connection, bool) or not isinstance(connection, int):
+        raise ApiError(422, "connection must be a connection id (a whole number)")
+    if stream is not None and not isinstance(stream, str):
+        raise ApiError(422, "stream must be a stream name or null")
+    options = body.get("options")
+    if options is None:
+        options = {}
     if not isinstance(options, dict):
         raise ApiError(422, "options must be an object")
-    run = start_sync(viewer, body["connection"], body.get("stream") or None, options, trigger="api")
+    run = start_sync(viewer, connection, stream or None, options, trigger="api")
     return jsonify(run_json(run)), 202
 
 
@@ -199,12 +214,9 @@ def cancel_sync(viewer: Viewer, run_id: int):
 
 
 def _filters():
-    from models.calls import CallFilters, FilterError
+    from models.calls import CallFilters
 
-    try:
-        return CallFilters.from_params(request.args)
-    except FilterError as exc:
-        raise ApiError(400, str(exc)) from exc
+    return CallFilters.from_params(request.args)  # ParamError: 400
 
 
 @api_route("/kpis")
@@ -241,22 +253,24 @@ def kpis(viewer: Viewer):
 
 @api_route("/calls")
 def calls(viewer: Viewer):
-    """A page of calls as JSON, or with format=csv every matching call, streamed."""
-    from models.calls import call_page
+    """A page of calls as JSON (`limit=0`: the count alone), or with format=csv every
+    matching call, streamed."""
+    from models.calls import call_page, count_calls
     from web.exports import calls_export
 
     if request.args.get("format") == "csv":
         return calls_export(viewer, request.args)
     filters = _filters()
-    limit = _int_arg("limit", 50, upper=500)
-    offset = _int_arg("offset", 0)
+    limit, offset = _paging()
     with session_scope() as db:
-        page = call_page(db, viewer, filters, page=offset // limit, page_size=limit)
+        if limit == 0:
+            return jsonify(total=count_calls(db, viewer, filters), limit=0, offset=offset, calls=[])
+        page = call_page(db, viewer, filters, page_size=limit, offset=offset)
     rows = [
         {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
         for row in page.rows
     ]
-    return jsonify(total=page.total, limit=limit, offset=page.page * limit, calls=rows)
+    return jsonify(total=page.total, limit=limit, offset=offset, calls=rows)
 
 
 @bp.get("/openapi.json")
@@ -266,18 +280,49 @@ def openapi():
     return jsonify(SPEC)
 
 
-@bp.route("/<path:_unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-def unknown(_unknown: str):
-    return jsonify(error=f"No API endpoint /api/v1/{_unknown}."), 404
+def _route_rules(app: Flask) -> Map:
+    """The API's own rules, apart from the app's (Dash's catch-all page route matches
+    every path, so the app's map cannot tell an unknown API path from a wrong method)."""
+    rules = app.extensions.get("syncboard_api_rules")
+    if rules is None:
+        rules = Map(
+            [
+                Rule(rule.rule, endpoint=rule.endpoint, methods=rule.methods)
+                for rule in app.url_map.iter_rules()
+                if rule.endpoint.startswith(bp.name + ".")
+            ]
+        )
+        app.extensions["syncboard_api_rules"] = rules
+    return rules
+
+
+def _unrouted(app: Flask):
+    """404 for an unknown path under the API root, 405 (with Allow) for a wrong method."""
+    if not is_api_path(request.path):
+        return None
+    rule = request.url_rule
+    if rule is not None and rule.endpoint.startswith(bp.name + "."):
+        return None
+    allowed = sorted(_route_rules(app).bind("").allowed_methods(request.path))
+    if not allowed:
+        return jsonify(error=f"No API endpoint {request.path[:200]}."), 404
+    message = f"{request.method} is not allowed here; use {', '.join(allowed)}."
+    return jsonify(error=message), 405, {"Allow": ", ".join(allowed)}
 
 
 def _errors(app: Flask) -> None:
     def as_json(status: int, message: str):
         return jsonify(error=message), status
 
+    app.before_request(lambda: _unrouted(app))
+
     @bp.errorhandler(ApiError)
     def _api(exc: ApiError):
         return as_json(exc.status, exc.message)
+
+    @bp.errorhandler(ParamError)
+    def _param(exc: ParamError):
+        return as_json(400, str(exc))
 
     @bp.errorhandler(AccessDenied)
     def _denied(exc):
@@ -301,7 +346,9 @@ def _errors(app: Flask) -> None:
 
     @bp.errorhandler(HTTPException)
     def _http(exc: HTTPException):
-        return as_json(exc.code or 500, exc.description or exc.name)
+        response = as_json(exc.code or 500, exc.description or exc.name)
+        allowed = getattr(exc, "valid_methods", None)
+        return (*response, {"Allow": ", ".join(allowed)}) if allowed else response
 
     @bp.errorhandler(Exception)
     def _crash(exc):
@@ -317,4 +364,4 @@ def init_api(app: Flask, mount: str | None) -> None:
         return jsonify(error=str(exc)), 422
 
     _errors(app)
-    app.register_blueprint(bp, url_prefix=(mount or "") + "/api/v1")
+    app.register_blueprint(bp, url_prefix=(mount or "") + "/" + API_ROOT)

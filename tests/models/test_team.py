@@ -153,11 +153,13 @@ def test_manager_cannot_forge_team_changes(client, db, world):
         client,
         "..team-message.children...team-refresh.data..",
         [
-            {
-                "id": {"type": "team-role", "user": world.users["agent_a1"]},
-                "property": "value",
-                "value": "org_admin",
-            }
+            [  # an ALL input is a list of the matching components, as the browser sends it
+                {
+                    "id": {"type": "team-role", "user": world.users["agent_a1"]},
+                    "property": "value",
+                    "value": "org_admin",
+                }
+            ]
         ],
         state=[{"id": "team-refresh", "property": "data", "value": 0}],
     )
