@@ -27,13 +27,14 @@ from models.records import (
     Ticket,
     case_tags,
 )
-from models.sync import Connection, RunStatus, SyncRun, SyncState
+from models.sync import Connection, ConnectionCheck, RunStatus, SyncRun, SyncState
 
 __all__ = [
     "ApiToken",
     "Base",
     "Call",
     "Connection",
+    "ConnectionCheck",
     "RunStatus",
     "SyncRun",
     "SyncState",

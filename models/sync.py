@@ -135,3 +135,23 @@ class SyncState(Base):
     cursor: Mapped[str | None] = mapped_column(String(100), default=None)
     last_success_at: Mapped[datetime | None] = mapped_column(default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConnectionCheck(Base):
+    """A Test of a connection not saved yet, kept for the one job that reads and deletes it.
+
+    Jobs take ids only, so the "Add connection" form's input (credentials encrypted like a
+    connection's) waits here instead of travelling through Redis as job arguments.
+    """
+
+    __tablename__ = "connection_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    connector: Mapped[str] = mapped_column(String(50))
+    base_url: Mapped[str] = mapped_column(String(500), default="")
+    credentials_encrypted: Mapped[str] = mapped_column(Text, default="")
+    settings: Mapped[dict] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

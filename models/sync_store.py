@@ -38,11 +38,13 @@ from models.records import (
     case_tags,
 )
 from models.scope import AccessDenied, Viewer
-from models.sync import ACTIVE, Connection, RunStatus, SyncRun, SyncState
+from models.sync import ACTIVE, Connection, ConnectionCheck, RunStatus, SyncRun, SyncState
 from models.sync_options import SyncOptions
 from settings import get_settings
 
 HEARTBEAT_STALE = timedelta(seconds=40)
+#: A test request no job took within this long is dropped (a person waits 20 s at most).
+CHECK_TTL = timedelta(minutes=5)
 ERROR_SAMPLES = 20
 DEBUG_LOG_LIMIT = 200_000
 
@@ -83,6 +85,74 @@ def decrypt_credentials(blob: str) -> dict[str, str]:
         raise ValueError(
             "Stored credentials cannot be decrypted (was SECRET_KEY changed?). Enter the token again."
         ) from exc
+
+
+# --- tests of connections not saved yet ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """What a connection test job needs, credentials decrypted (it never leaves the worker)."""
+
+    org_id: int
+    connector: str
+    base_url: str
+    credentials: dict[str, str]
+    settings: dict[str, Any]
+
+
+def create_check(
+    session: Session,
+    *,
+    org_id: int,
+    connector: str,
+    base_url: str,
+    credentials: dict[str, str],
+    settings: dict[str, Any] | None = None,
+) -> int:
+    """Keep a test of an unsaved connection for one job (which gets only the id); stale ones go."""
+    purge_stale_checks(session)
+    row = ConnectionCheck(
+        org_id=org_id,
+        connector=connector,
+        base_url=(base_url or "").strip()[:500],
+        credentials_encrypted=encrypt_credentials(credentials),
+        settings=settings or {},
+    )
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def take_check(session: Session, check_id: int) -> CheckRequest | None:
+    """The request, decrypted, and its row deleted; None when it is gone or too old."""
+    row = session.get(ConnectionCheck, check_id)
+    if row is None:
+        return None
+    session.delete(row)
+    session.flush()
+    if row.created_at < utcnow() - CHECK_TTL:
+        return None
+    return CheckRequest(
+        org_id=row.org_id,
+        connector=row.connector,
+        base_url=row.base_url,
+        credentials=decrypt_credentials(row.credentials_encrypted),
+        settings=dict(row.settings or {}),
+    )
+
+
+def discard_check(session: Session, check_id: int) -> None:
+    """Drop a request whose job did not run (timed out, queue down); a no-op once it ran."""
+    session.execute(delete(ConnectionCheck).where(ConnectionCheck.id == check_id))
+
+
+def purge_stale_checks(session: Session, *, older_than: timedelta = CHECK_TTL) -> int:
+    """Delete test requests no job took; returns how many."""
+    cutoff = utcnow() - older_than
+    return session.execute(
+        delete(ConnectionCheck).where(ConnectionCheck.created_at < cutoff)
+    ).rowcount
 
 
 # --- connections --------------------------------------------------------------------------

@@ -25,7 +25,41 @@ def inline_sync_job(run_id: int) -> str:
     return run_safely(run_id, None)
 
 
-def check_connection_job(
+def check_saved_connection_job(connection_id: int) -> tuple[bool, str]:
+    """(ok, message): test a saved connection, its credentials decrypted here, in the worker."""
+    from models.sync import Connection
+    from models.sync_store import decrypt_credentials
+
+    with session_factory()() as session:
+        conn = session.get(Connection, connection_id)
+        if conn is None:
+            return False, "This connection no longer exists."
+        try:
+            credentials = decrypt_credentials(conn.credentials_encrypted)
+        except ValueError as exc:
+            return False, str(exc)
+        connector, base_url, settings = conn.connector, conn.base_url, dict(conn.settings or {})
+    return run_connection_test(connector, base_url, credentials, settings)
+
+
+def check_new_connection_job(check_id: int) -> tuple[bool, str]:
+    """(ok, message): test the "Add connection" form's input, stored as a check request."""
+    from models.db import session_scope
+    from models.sync_store import take_check
+
+    try:
+        with session_scope() as session:
+            request = take_check(session, check_id)
+    except ValueError as exc:  # the credentials cannot be decrypted
+        return False, str(exc)
+    if request is None:
+        return False, "This test waited too long for a worker and was dropped; press Test again."
+    return run_connection_test(
+        request.connector, request.base_url, request.credentials, request.settings
+    )
+
+
+def run_connection_test(
     connector: str, base_url: str, credentials: dict, settings: dict
 ) -> tuple[bool, str]:
     """(ok, message) for a person: what the connector says about these credentials."""

@@ -1,8 +1,10 @@
-"""The one module that owns the Redis connection, the RQ queue and the in-process pool.
+"""The one module that owns the Redis connection, the RQ queues and the in-process pools.
 
 With REDIS_URL set, jobs go to RQ and `syncboard worker` processes run them. Without
 it, a small thread pool inside the app process runs the same functions and writes
-the same sync-run rows.
+the same sync-run rows. Connection tests, which a person waits for, have their own RQ
+queue (workers take it before the sync queue) and their own pool, so they never wait
+behind hours-long syncs.
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ from settings import get_settings
 
 log = logging.getLogger("syncboard.queue")
 QUEUE_NAME = "syncboard"
+#: Short jobs a person waits for (connection tests); `syncboard worker` takes these first.
+CHECKS_QUEUE = "syncboard-checks"
 SYNC_TIMEOUT = 6 * 60 * 60
 INLINE_WORKERS = 2
+INLINE_CHECK_WORKERS = 2
 
-_pool: ThreadPoolExecutor | None = None
+_pools: dict[str, ThreadPoolExecutor] = {}
 _pool_lock = threading.Lock()
 
 
@@ -39,20 +44,22 @@ def redis_connection():
     return Redis.from_url(get_settings().redis_url, socket_connect_timeout=3, socket_timeout=10)
 
 
-def rq_queue():
+def rq_queue(name: str = QUEUE_NAME):
     from rq import Queue
 
-    return Queue(QUEUE_NAME, connection=redis_connection(), default_timeout=SYNC_TIMEOUT)
+    return Queue(name, connection=redis_connection(), default_timeout=SYNC_TIMEOUT)
 
 
-def inline_pool() -> ThreadPoolExecutor:
-    global _pool
+def inline_pool(name: str = QUEUE_NAME) -> ThreadPoolExecutor:
+    """The in-process pool of a queue: syncs share one, connection tests have their own."""
     with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(
-                max_workers=INLINE_WORKERS, thread_name_prefix="syncboard-job"
+        if name not in _pools:
+            checks = name == CHECKS_QUEUE
+            _pools[name] = ThreadPoolExecutor(
+                max_workers=INLINE_CHECK_WORKERS if checks else INLINE_WORKERS,
+                thread_name_prefix="syncboard-check" if checks else "syncboard-job",
             )
-        return _pool
+        return _pools[name]
 
 
 def submit(
@@ -83,9 +90,9 @@ def submit(
 
 
 def call(func: Callable[..., Any], *args, wait: float = 20.0) -> Any:
-    """Run `func(*args)` on the job backend and wait for its result (short jobs only)."""
+    """Run `func(*args)` on the checks queue and wait for its result (short jobs only)."""
     if backend() == "inline":
-        future: Future = inline_pool().submit(func, *args)
+        future: Future = inline_pool(CHECKS_QUEUE).submit(func, *args)
         try:
             return future.result(timeout=wait)
         except FutureTimeout as exc:
@@ -95,7 +102,14 @@ def call(func: Callable[..., Any], *args, wait: float = 20.0) -> Any:
     from redis.exceptions import RedisError
 
     try:
-        job = rq_queue().enqueue_call(func, args=args, timeout=int(wait) + 10, result_ttl=300)
+        job = rq_queue(CHECKS_QUEUE).enqueue_call(
+            func,
+            args=args,
+            timeout=int(wait) + 10,
+            ttl=int(wait) + 5,  # a test nobody waits for any more is not run
+            result_ttl=300,
+            failure_ttl=3600,
+        )
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             status = job.get_status(refresh=True)

@@ -17,7 +17,7 @@ from models.base import utcnow
 from models.db import session_scope
 from models.sync import Connection
 from models.sync_options import SyncOptions
-from models.sync_store import SyncConflict, reap_stale_runs
+from models.sync_store import SyncConflict, purge_stale_checks, reap_stale_runs
 from models.tickets import mark_sla_breaches
 from workers import queue
 
@@ -63,6 +63,7 @@ def tick() -> list[int]:
 
     with session_scope() as db:
         reaped = reap_stale_runs(db)
+        purge_stale_checks(db)
     if reaped:
         log.warning("marked stale runs failed: %s", reaped)
     with session_scope() as db:

@@ -13,14 +13,20 @@ from models.scope import AccessDenied, Viewer
 from models.sync import Connection, SyncRun
 from models.sync_options import SyncOptions, parse_options
 from models.sync_store import (
-    decrypt_credentials,
+    create_check,
+    discard_check,
     fail_run,
     get_connection,
     request_cancel,
     request_run,
 )
 from workers import queue
-from workers.jobs import check_connection_job, inline_sync_job, sync_job
+from workers.jobs import (
+    check_new_connection_job,
+    check_saved_connection_job,
+    inline_sync_job,
+    sync_job,
+)
 
 log = logging.getLogger("syncboard.service")
 
@@ -93,26 +99,52 @@ def cancel_sync(viewer: Viewer, run_id: int | str) -> SyncRun:
         return request_cancel(db, viewer, run_id)
 
 
-def check_connection(
-    connector: str, base_url: str, credentials: dict, settings: dict | None = None
-) -> tuple[bool, str]:
-    """Ask the connector, on the job backend, whether these credentials work."""
+def _ask(job, job_id_arg: int) -> tuple[bool, str]:
     try:
-        get_connector(connector)
-    except ConnectorError as exc:
-        return False, str(exc)
-    try:
-        return queue.call(check_connection_job, connector, base_url, credentials, settings or {})
+        return queue.call(job, job_id_arg)
     except (TimeoutError, queue.QueueUnavailable, RuntimeError) as exc:
         return False, str(exc)
 
 
+def check_connection(
+    viewer: Viewer,
+    connector: str,
+    base_url: str,
+    credentials: dict,
+    settings: dict | None = None,
+) -> tuple[bool, str]:
+    """Ask the connector, on the job backend, whether these unsaved settings work (org admins).
+
+    The input is stored as a check request and the job gets its id: jobs take ids only,
+    so credentials never travel through Redis.
+    """
+    _require_admin(viewer)
+    try:
+        get_connector(connector)
+    except ConnectorError as exc:
+        return False, str(exc)
+    if viewer.org_id is None:
+        return False, "Choose an organisation first."
+    with session_scope() as db:
+        check_id = create_check(
+            db,
+            org_id=viewer.org_id,
+            connector=connector,
+            base_url=base_url,
+            credentials=credentials,
+            settings=settings,
+        )
+    try:
+        return _ask(check_new_connection_job, check_id)
+    finally:
+        with session_scope() as db:
+            discard_check(db, check_id)
+
+
 def check_saved_connection(viewer: Viewer, connection_id: int | str) -> tuple[bool, str]:
+    """Test a saved connection of the viewer's organisation; the worker decrypts its credentials."""
     _require_admin(viewer)
     with session_scope() as db:
         conn = get_connection(db, viewer, connection_id)
-        try:
-            credentials = decrypt_credentials(conn.credentials_encrypted)
-        except ValueError as exc:
-            return False, str(exc)
-        return check_connection(conn.connector, conn.base_url, credentials, conn.settings)
+        conn_id = conn.id
+    return _ask(check_saved_connection_job, conn_id)

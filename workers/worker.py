@@ -1,4 +1,8 @@
-"""`syncboard worker`: an RQ worker with a reaper thread, models imported before it forks."""
+"""`syncboard worker`: an RQ worker with a reaper thread, models imported before it forks.
+
+It listens on the connection-test queue first and the sync queue second, so a test
+pressed while syncs wait is taken by the next free worker ahead of them.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,8 @@ import threading
 
 import models  # noqa: F401  (import the models once, before RQ forks a work-horse per job)
 from models.db import session_scope
-from models.sync_store import reap_stale_runs
-from workers.queue import QUEUE_NAME, redis_connection
+from models.sync_store import purge_stale_checks, reap_stale_runs
+from workers.queue import CHECKS_QUEUE, QUEUE_NAME, redis_connection
 
 log = logging.getLogger("syncboard.worker")
 
@@ -18,6 +22,7 @@ def _reaper(stop: threading.Event, every: float = 15.0) -> None:
         try:
             with session_scope() as db:
                 reaped = reap_stale_runs(db)
+                purge_stale_checks(db)
             if reaped:
                 log.warning("marked stale runs failed: %s", reaped)
         except Exception:  # noqa: BLE001
@@ -36,7 +41,8 @@ def run_worker(*, burst: bool = False) -> bool:
     reaper = threading.Thread(target=_reaper, args=(stop,), daemon=True, name="reaper")
     reaper.start()
     try:
-        worker = Worker([Queue(QUEUE_NAME, connection=conn)], connection=conn)
+        queues = [Queue(name, connection=conn) for name in (CHECKS_QUEUE, QUEUE_NAME)]
+        worker = Worker(queues, connection=conn)
         return worker.work(burst=burst, logging_level="INFO")
     finally:
         stop.set()

@@ -545,3 +545,70 @@ def test_a_new_host_gets_no_saved_token(server, db, world, dash_app):
     finally:
         home.stop()
         elsewhere.stop()
+
+
+# --- connection tests do not wait behind syncs ------------------------------------------------
+
+
+def test_a_connection_test_answers_while_two_slow_syncs_fill_the_sync_pool(
+    server, db, world, dash_app
+):
+    """Embedded mode: tests have their own pool (they used to queue behind the two syncs)."""
+    import time
+
+    from models.db import session_scope
+    from models.scope import Viewer
+    from models.sync_store import request_cancel
+    from workers.service import start_sync
+
+    # one sync in each org: two demo connections of one org would write the same records
+    admins = [
+        Viewer(world.users["admin_a"], "admin_a@example.com", world.org_a, "org_admin"),
+        Viewer(world.users["admin_b"], "admin_b@example.com", world.org_b, "org_admin"),
+    ]
+    slow = {"records": 2000, "delay_ms": 400}
+    runs = [
+        start_sync(
+            admin,
+            make_connection(db, admin.org_id, "demo", name="Slow", settings=slow).id,
+            options={"batch_size": 20},
+        ).id
+        for admin in admins
+    ]
+
+    def statuses() -> list[str]:
+        with db.session() as s:
+            return [s.get(SyncRun, run_id).status for run_id in runs]
+
+    try:
+        deadline = time.monotonic() + 20
+        while statuses() != ["running", "running"]:
+            assert time.monotonic() < deadline, statuses()
+            time.sleep(0.1)
+        client = signed_client(server, "admin_a@example.com")
+        state = [
+            {"id": "sources-add-connector", "property": "value", "value": "demo"},
+            {"id": "sources-add-base-url", "property": "value", "value": ""},
+            {"id": "sources-add-token", "property": "value", "value": ""},
+            *ADD_STATE[5:],
+        ]
+        started = time.monotonic()
+        response = call(
+            client,
+            callback_key(dash_app, "sources-add-test-result.children"),
+            inputs=[{"id": "sources-add-test", "property": "n_clicks", "value": 1}],
+            state=state,
+        )
+        elapsed = time.monotonic() - started
+        assert "Demo data is ready" in response.get_data(as_text=True)
+        assert elapsed < 5, f"the test waited {elapsed:.1f} s"
+        assert statuses() == ["running", "running"]  # the syncs were still holding the pool
+    finally:
+        with session_scope() as s:
+            for admin, run_id in zip(admins, runs, strict=True):
+                if s.get(SyncRun, run_id).status in ("queued", "running"):
+                    request_cancel(s, admin, run_id)
+        deadline = time.monotonic() + 30
+        while statuses() != ["cancelled", "cancelled"]:
+            assert time.monotonic() < deadline, statuses()
+            time.sleep(0.1)

@@ -8,15 +8,19 @@ import signal
 import subprocess
 import sys
 import time
+import zlib
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from rq import Worker
+from rq.job import Job
 from sqlalchemy import func, select
 
 from models.db import session_scope
 from models.records import Contact
-from models.sync import SyncRun
+from models.scope import Viewer
+from models.sync import ConnectionCheck, SyncRun
 from models.sync_options import SyncOptions
 from models.sync_store import request_cancel
 from settings import get_settings, reset_settings
@@ -24,7 +28,7 @@ from tests.conftest import free_port
 from tests.fakes.hubspot import FakeHubSpot
 from tests.helpers import count_rows, make_connection, make_org
 from workers import queue
-from workers.service import check_connection, create_run, enqueue
+from workers.service import check_connection, check_saved_connection, create_run, enqueue
 
 SYNCBOARD = str(Path(sys.executable).with_name("syncboard"))
 
@@ -138,12 +142,61 @@ def test_sync_runs_on_a_real_rq_worker(db, workers, hubspot):
     assert count_rows(db, Contact, org) == 1500
 
 
-def test_connection_check_runs_on_the_worker(db, workers, hubspot):
+def jobs_in_redis() -> list[tuple[Job, bytes]]:
+    """Every RQ job in the test's Redis db, with its raw hash (the pickled data unzipped)."""
+    conn = queue.redis_connection()
+    found = []
+    for key in conn.scan_iter("rq:job:*"):
+        if key.count(b":") != 2:
+            continue  # rq:job:<id>:dependents and the like
+        raw = conn.hgetall(key)
+        blob = b"".join(raw.values())
+        with contextlib.suppress(zlib.error, TypeError):
+            blob += zlib.decompress(raw.get(b"data"))
+        found.append((Job.fetch(key.decode().split(":", 2)[2], connection=conn), blob))
+    return found
+
+
+def test_connection_tests_run_on_the_worker_and_never_put_the_token_in_redis(db, workers, hubspot):
+    """Jobs take ids only: the worker decrypts a saved connection's token or a check request's."""
+    org = make_org(db)
+    admin = Viewer(0, "admin@example.com", org, "org_admin")
+    conn = make_connection(db, org, "hubspot", base_url=hubspot.url, token="pat-good")
     workers.start()
-    ok, message = check_connection("hubspot", hubspot.url, {"token": "pat-good"}, {})
-    assert (ok, message) == (True, "Connected to HubSpot: token accepted, contacts are readable.")
-    ok, message = check_connection("hubspot", hubspot.url, {"token": "wrong"}, {})
-    assert (ok, message) == (False, "token rejected (401)")
+    connected = (True, "Connected to HubSpot: token accepted, contacts are readable.")
+    assert check_saved_connection(admin, conn.id) == connected
+    assert check_connection(admin, "hubspot", hubspot.url, {"token": "pat-good"}, {}) == connected
+    wrong = "tok-wrong-5c1d9e"
+    assert check_connection(admin, "hubspot", hubspot.url, {"token": wrong}, {}) == (
+        False,
+        "token rejected (401)",
+    )
+    assert [r.headers["authorization"] for r in hubspot.log] == [
+        "Bearer pat-good",
+        "Bearer pat-good",
+        f"Bearer {wrong}",
+    ]
+    jobs = jobs_in_redis()
+    assert sorted(job.func_name for job, _ in jobs) == [
+        "workers.jobs.check_new_connection_job",
+        "workers.jobs.check_new_connection_job",
+        "workers.jobs.check_saved_connection_job",
+    ]
+    for job, raw in jobs:
+        assert job.origin == queue.CHECKS_QUEUE
+        assert len(job.args) == 1 and isinstance(job.args[0], int) and not job.kwargs
+        assert b"pat-good" not in raw and wrong.encode() not in raw
+    with db.session() as s:
+        assert s.scalar(select(func.count(ConnectionCheck.id))) == 0  # each job deleted its row
+
+
+def test_workers_take_connection_tests_before_syncs(db, workers):
+    workers.start()
+    deadline = time.monotonic() + 20
+    while not (registered := Worker.all(connection=queue.redis_connection())):
+        assert time.monotonic() < deadline, "no worker registered"
+        time.sleep(0.2)
+    assert registered[0].queue_names() == [queue.CHECKS_QUEUE, queue.QUEUE_NAME]
 
 
 def test_worker_killed_mid_run_is_failed_within_a_minute_and_rerun_has_no_duplicates(
@@ -177,8 +230,6 @@ def test_worker_killed_mid_run_is_failed_within_a_minute_and_rerun_has_no_duplic
 
 
 def test_cancel_stops_at_a_batch_boundary_and_keeps_what_was_committed(db, workers, hubspot):
-    from models.scope import Viewer
-
     org = make_org(db)
     conn = make_connection(db, org, "hubspot", base_url=hubspot.url, token="pat-good")
     hubspot.faults.delay = 0.1
