@@ -612,3 +612,56 @@ def test_a_connection_test_answers_while_two_slow_syncs_fill_the_sync_pool(
         while statuses() != ["cancelled", "cancelled"]:
             assert time.monotonic() < deadline, statuses()
             time.sleep(0.1)
+
+
+# --- Test reaches public addresses only and repeats nothing a server wrote --------------------
+
+
+def test_the_add_form_refuses_internal_addresses_and_echoes_no_answer(server, db, world, dash_app):
+    """Test used to fetch 127.0.0.1:6379 and the like, and showed the answer's first line."""
+    from dataclasses import replace
+
+    from settings import get_settings, reset_settings
+    from tests.fakes.gsheet import FakeGoogleSheets
+
+    marker = "internal-status-line-8c2e"
+    sheets = FakeGoogleSheets().start()
+    sheets.add_sheet("s1", [marker, "id", "subject"], [["ok", "t1", "Printer jam"]])
+    client = signed_client(server, "admin_a@example.com")
+    key = callback_key(dash_app, "sources-add-test-result.children")
+
+    def press(connector: str, base_url: str) -> str:
+        state = [
+            {"id": "sources-add-connector", "property": "value", "value": connector},
+            {"id": "sources-add-base-url", "property": "value", "value": base_url},
+            {"id": "sources-add-token", "property": "value", "value": SECRET},
+            *ADD_STATE[5:],
+        ]
+        response = call(
+            client,
+            key,
+            inputs=[{"id": "sources-add-test", "property": "n_clicks", "value": 1}],
+            state=state,
+        )
+        return response.get_data(as_text=True)
+
+    saved = get_settings()
+    try:
+        shown = press("gsheet", sheets.export_link("s1"))  # 127.0.0.1 is allowed in the suite
+        assert "Found 1 row in 3 columns. They load as tickets" in shown and marker not in shown
+        reset_settings(replace(saved, connector_allow_hosts=()))
+        sheets.log.clear()
+        for connector, url in [
+            ("gsheet", sheets.export_link("s1")),
+            ("hubspot", "http://127.0.0.1:6379"),
+            ("mynaga", "http://[::1]:5432/api/v1"),
+            ("hubspot", "http://2130706433:6379"),
+        ]:
+            shown = press(connector, url)
+            assert "is a loopback address" in shown or "resolves to a loopback address" in shown
+            assert "SYNCBOARD_CONNECTOR_ALLOW_HOSTS" in shown and "danger" in shown
+            assert marker not in shown and SECRET not in shown
+        assert sheets.log == []
+    finally:
+        reset_settings(saved)
+        sheets.stop()
