@@ -27,6 +27,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.util.connection import allowed_gai_family
+from urllib3.util.timeout import _DEFAULT_TIMEOUT
 
 from settings import AllowedHost, get_settings
 
@@ -212,7 +213,7 @@ class _PinnedConnection:
             try:
                 for option in self.socket_options or ():
                     sock.setsockopt(*option)
-                if self.timeout is not None:
+                if self.timeout is not _DEFAULT_TIMEOUT:
                     sock.settimeout(self.timeout)
                 if self.source_address:
                     sock.bind(self.source_address)

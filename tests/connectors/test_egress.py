@@ -263,3 +263,80 @@ def test_refusal_wording(allow_list):
     assert refusal("crm.internal", 443, ip) is None
     assert refusal("crm.internal", 8443, ip) is not None
     assert refusal("example.com", 443, ipaddress.ip_address("93.184.215.14")) is None
+
+
+@pytest.fixture
+def tls_site(tmp_path):
+    """An https server on 127.0.0.1 whose certificate names only `localhost`; records SNI."""
+    import datetime
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    seen: dict[str, list] = {"sni": [], "host": []}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            seen["host"].append(self.headers["Host"])
+            body = b'{"results": []}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_path, key_path)
+    context.sni_callback = lambda sock, server_name, ctx: seen["sni"].append(server_name)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield httpd.server_address[1], cert_path, seen
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_https_connects_to_the_checked_address_but_keeps_the_name_for_tls(
+    allow_list, tls_site, monkeypatch
+):
+    port, ca, seen = tls_site
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca))
+    allow_list(f"localhost:{port}", f"127.0.0.1:{port}")
+    client = HttpClient(f"https://localhost:{port}", retry=RetryPolicy(max_retries=0))
+    assert client.get_json("/crm/v3/objects/contacts") == {"results": []}
+    assert seen["sni"] == ["localhost"] and seen["host"] == [f"localhost:{port}"]
+    by_ip = HttpClient(f"https://127.0.0.1:{port}", retry=RetryPolicy(max_retries=0))
+    with pytest.raises(ConnectorError, match="TLS certificate could not be verified"):
+        by_ip.get_json("/")  # the certificate names localhost, not the address
