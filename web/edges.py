@@ -175,8 +175,9 @@ def _changed_id(text: Any) -> tuple[Any, str]:
     return cid, prop
 
 
-def check_callback(body: Any, callback_map: dict[str, Any]) -> None:
-    """Raise BadCallback unless `body` has the shape of the server callback it names."""
+def check_callback(body: Any, callback_map: dict[str, Any], prefix: str = "/") -> None:
+    """Raise BadCallback unless `body` has the shape of the server callback it names
+    (`prefix`: the app's path, under which every page's pathname lies)."""
     if not isinstance(body, dict) or not isinstance(body.get("output"), str):
         raise BadCallback("Send a Dash callback request.")
     spec = callback_map.get(body["output"])
@@ -189,24 +190,27 @@ def check_callback(body: Any, callback_map: dict[str, Any]) -> None:
     states = [(_spec_id(s["id"]), s["property"]) for s in spec["state"]]
     _slots_fit(inputs, body.get("inputs"), "inputs")
     _slots_fit(states, body.get("state", []), "states")
-    sent = [
-        (one["id"], one["property"])
-        for item in body["inputs"]
-        for one in (item if isinstance(item, list) else [item])
-    ]
+    flat = [one for item in body["inputs"] for one in (item if isinstance(item, list) else [item])]
+    sent = [(one["id"], one["property"]) for one in flat]
     changed = body.get("changedPropIds", [])
     if not isinstance(changed, list) or any(_changed_id(c) not in sent for c in changed):
         raise BadCallback("changedPropIds must be the ids of inputs.")
-    for one in (i for item in body["inputs"] for i in (item if isinstance(item, list) else [item])):
-        if one["id"] == ROUTER_LOCATION and not isinstance(one.get("value"), str):
-            raise BadCallback(f"The page's {one['property']} must be text.")
+    for one in flat:
+        if one["id"] != ROUTER_LOCATION:
+            continue
+        prop, value = one["property"], one.get("value")
+        if not isinstance(value, str):
+            raise BadCallback(f"The page's {prop} must be text.")
+        if prop == "pathname" and not value.startswith(prefix.rstrip("/") or "/"):
+            raise BadCallback(f"The page's pathname must lie under {prefix}.")
 
 
 def _callback_guard():
     if request.method != "POST" or not request.path.endswith("/" + CALLBACK_PATH):
         return None
     try:
-        check_callback(json_body(), dash.get_app().callback_map)
+        app = dash.get_app()
+        check_callback(json_body(), app.callback_map, app.config.requests_pathname_prefix)
     except (BadCallback, ParamError) as exc:
         return _error(400, str(exc))
     return None

@@ -252,6 +252,9 @@ def test_router_rejects_non_string_pathname(client, db, world):
     for pathname, search in ((5, ""), (None, ""), (["/calls"], ""), ("/calls", 5), ("/", {})):
         answer = router(client, pathname, search)
         assert answer.status_code == 400 and "must be text" in error_of(answer)
+    for pathname in ("", "calls", "}@1"):  # Dash raises for a path outside the app's
+        answer = router(client, pathname, "")
+        assert answer.status_code == 400 and "must lie under /" in error_of(answer)
     assert router(client, "/calls", "?page=²&phone=99999999999999999999").status_code == 200
     assert router(client, "/syncs", "?connection=²").status_code == 200
 
