@@ -29,6 +29,10 @@ def _query(name: str, kind: str = "string", description: str = "") -> dict[str, 
 
 
 ORG = _query("org", description="organisation id or slug (default: your first)")
+LIMIT = _query("limit", "integer", "rows to answer, 0–500 (default 50; 0: the total alone)")
+LIMIT["schema"] |= {"minimum": 0, "maximum": 500}
+OFFSET = _query("offset", "integer", "rows to skip (default 0)")
+OFFSET["schema"] |= {"minimum": 0}
 RUN = {"$ref": "#/components/schemas/SyncRun"}
 
 SPEC: dict[str, Any] = {
@@ -82,8 +86,8 @@ SPEC: dict[str, Any] = {
                     _query("connection", "integer"),
                     _query("status"),
                     _query("stream"),
-                    _query("limit", "integer"),
-                    _query("offset", "integer"),
+                    LIMIT,
+                    OFFSET,
                 ],
                 "responses": _ok(
                     {
@@ -178,8 +182,8 @@ SPEC: dict[str, Any] = {
                     _query("direction"),
                     _query("status"),
                     _query("q", description="search"),
-                    _query("limit", "integer"),
-                    _query("offset", "integer"),
+                    LIMIT,
+                    OFFSET,
                     _query("format", description="json or csv"),
                     _query("bom", description="1: UTF-8 BOM for Excel (csv)"),
                 ],
