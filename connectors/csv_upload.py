@@ -9,9 +9,9 @@ Follows the formats spreadsheets write, not an HTTP API (nothing is fetched):
 - .xlsx (Office Open XML, ECMA-376) through openpyxl in read-only mode with cached
   values (`data_only`): the first worksheet or `settings["sheet"]`, header in row 1;
   the row count comes from the sheet's dimension (`max_row`).
-- where: `settings["path"]`, the stored upload under the instance directory (a relative
-  path is taken from there; anything outside it is refused, so a connection cannot read
-  the server's files);
+- where: `settings["path"]`, the stored upload under the instance directory's `uploads/`
+  (a relative path is taken from the instance directory; anything outside `uploads/` is
+  refused, so a connection cannot read the secret key, the database or other files);
 - "paging": rows are streamed in pages of the engine's page size, so memory stays flat
   whatever the file's size; there is no cursor, each sync reads the whole file and the
   upsert counts unchanged rows. Column matching and row checks: connectors/tabular.py.
@@ -68,9 +68,10 @@ class CsvUploadConnector(TabularConnector):
         instance = get_settings().instance_dir.resolve()
         path = Path(given)
         path = (path if path.is_absolute() else instance / path).resolve()
-        if not path.is_relative_to(instance):
+        if not path.is_relative_to(instance / "uploads"):
+            # Not the whole instance directory: it also holds secret_key and the database.
             raise ConnectorError(
-                f"The file {given} is outside the instance directory; upload it again."
+                f"The file {given} is outside the instance directory's uploads; upload it again."
             )
         suffix = path.suffix.lower()
         if suffix == ".xls":

@@ -240,6 +240,11 @@ def test_files_outside_the_instance_directory_and_old_formats_are_refused(tmp_pa
     sneaky = uploads / ".." / ".." / ".." / "etc" / "passwd"
     with pytest.raises(ConnectorError, match="outside the instance directory|not a .csv"):
         CsvUploadConnector(settings={"path": str(sneaky)}).test_connection()
+    secret = get_settings().instance_dir / "secret_key"
+    with pytest.raises(ConnectorError, match="outside the instance directory's uploads"):
+        CsvUploadConnector(settings={"path": "secret_key"}).test_connection()
+    with pytest.raises(ConnectorError, match="outside the instance directory's uploads"):
+        CsvUploadConnector(settings={"path": str(secret)}).test_connection()
     (uploads / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0")
     with pytest.raises(ConnectorError, match="old .xls workbook; save it as .xlsx"):
         CsvUploadConnector(settings={"path": str(uploads / "old.xls")}).test_connection()
