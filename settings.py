@@ -127,10 +127,11 @@ def _secret(instance_dir: Path, given: str | None) -> str:
     path = instance_dir / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    instance_dir.mkdir(parents=True, exist_ok=True)
+    instance_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
-    path.write_text(key)
-    path.chmod(0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
     return key
 
 
@@ -149,7 +150,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     if not (scheme.startswith("sqlite") or scheme.startswith("postgresql")):
         raise SettingsError(f"DATABASE_URL must be sqlite or postgresql, not {scheme!r}")
     if database_url.startswith("sqlite:///") and ":memory:" not in database_url:
-        Path(database_url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+        Path(database_url[len("sqlite:///") :]).parent.mkdir(
+            mode=0o700, parents=True, exist_ok=True
+        )
     redis_url = env.get("REDIS_URL") or None
     if redis_url and urlparse(redis_url).scheme not in ("redis", "rediss", "unix"):
         raise SettingsError(f"REDIS_URL must be a redis:// URL: {redis_url!r}")
