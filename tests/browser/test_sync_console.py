@@ -14,6 +14,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from pages._sync_modal import POLL_MS
 from tests.browser.conftest import screenshot
 from tests.browser.test_signin import sign_in
 from tests.helpers import make_connection, run_sync
@@ -47,6 +48,23 @@ window.fetch = function (...args) {
   return original.apply(this, args);
 };
 """
+
+
+def settle(browser, quiet: float = 0.6, seconds: float = 15) -> None:
+    """Wait until no callback is in flight and none has started for `quiet` seconds."""
+    script = "return document.querySelectorAll('[data-dash-is-loading=\"true\"]').length"
+    deadline = time.monotonic() + seconds
+    calm_since = None
+    while time.monotonic() < deadline:
+        busy = browser.execute_script(script)
+        now = time.monotonic()
+        if busy:
+            calm_since = None
+        elif calm_since is None:
+            calm_since = now
+        elif now - calm_since >= quiet:
+            return
+        time.sleep(0.1)
 
 
 def wait(browser, seconds: float = 15) -> WebDriverWait:
@@ -163,13 +181,14 @@ def test_an_idle_sources_page_sends_no_callbacks(browser, live_server, app_world
     card = visible(browser, "[id^='source-card-']")
     assert "success" in card.text
     assert not browser.find_elements(By.CSS_SELECTOR, SYNC_OPEN)  # managers see status only
-    time.sleep(1.5)  # let the first render's callbacks settle
+    settle(browser)
     browser.execute_script(COUNT_CALLBACKS)
     browser.find_element(By.ID, "sources-refresh").click()  # the counter does count
     wait(browser, 5).until(lambda b: b.execute_script("return window.__callbacks") >= 1)
-    time.sleep(1.5)
+    settle(browser)
     settled = browser.execute_script("return window.__callbacks")
-    time.sleep(10)
+    # Four poll periods: a page that polled while idle would have sent a callback by now.
+    time.sleep(4 * POLL_MS / 1000)
     assert browser.execute_script("return window.__callbacks") == settled
 
 
@@ -219,7 +238,7 @@ def test_readme_screenshots(browser, live_server, app_world, sqlite_db):
     wait(browser, 20).until(
         lambda b: re.search(r"[1-9]\d? %", b.find_element(By.ID, "run-body").text)
     )
-    time.sleep(1.6)
+    settle(browser)
     keep_screenshot(browser, "sync-progress")
     with sqlite_db.session() as s:
         from models.orgs import User
