@@ -17,11 +17,19 @@ def login(client, email: str, password: str = PASSWORD, prefix: str = "/"):
     )
 
 
-def dash_post(client, output: str, inputs: list, prefix: str = "/", state: list | None = None):
+def dash_post(
+    client,
+    output: str,
+    inputs: list,
+    prefix: str = "/",
+    state: list | None = None,
+    changed: list[str] | None = None,
+):
     """POST to a Dash callback the way the browser does, CSRF header included.
 
     `output` may leave out the `@hash` Dash adds to allow_duplicate outputs; an input
-    of a pattern-matching ALL callback is a list of {"id": {...}, "property", "value"}.
+    of a pattern-matching ALL callback is a list of {"id": {...}, "property", "value"};
+    `changed` names the inputs that triggered it (default: all of them).
     """
     token = client.get_cookie("_csrf_token")
     headers = {"X-CSRFToken": token.value} if token else {}
@@ -32,7 +40,9 @@ def dash_post(client, output: str, inputs: list, prefix: str = "/", state: list 
         "outputs": _outputs(output),
         "inputs": inputs,
         "state": state or [],
-        "changedPropIds": [f"{_id_text(i['id'])}.{i['property']}" for i in flat],
+        "changedPropIds": changed
+        if changed is not None
+        else [f"{_id_text(i['id'])}.{i['property']}" for i in flat],
     }
     return client.post(prefix + "_dash-update-component", json=body, headers=headers)
 

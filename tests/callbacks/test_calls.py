@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qs, urlsplit
 
-from tests.helpers import login
+from tests.helpers import dash_post, login
 from tests.models.test_calls import EVIL_FROM, add_many_calls, add_records
 
 CALLS_OUT = [
@@ -35,23 +35,13 @@ SMS_OUT = [
 
 def post(client, outputs, inputs, state=(), changed=None):
     """POST a callback like the browser; `changed` names the inputs that triggered it."""
-    token = client.get_cookie("_csrf_token")
-    parts = [o.rsplit(".", 1) for o in outputs]
     output = outputs[0] if len(outputs) == 1 else ".." + "...".join(outputs) + ".."
-    as_props = [{"id": i, "property": p, "value": v} for i, p, v in inputs]
-    body = {
-        "output": output,
-        "outputs": [{"id": i, "property": p} for i, p in parts]
-        if len(outputs) > 1
-        else {"id": parts[0][0], "property": parts[0][1]},
-        "inputs": as_props,
-        "state": [{"id": i, "property": p, "value": v} for i, p, v in state],
-        "changedPropIds": changed if changed is not None else [f"{i}.{p}" for i, p, _ in inputs],
-    }
-    return client.post(
-        "/_dash-update-component",
-        json=body,
-        headers={"X-CSRFToken": token.value} if token else {},
+    return dash_post(
+        client,
+        output,
+        [{"id": i, "property": p, "value": v} for i, p, v in inputs],
+        state=[{"id": i, "property": p, "value": v} for i, p, v in state],
+        changed=changed,
     )
 
 

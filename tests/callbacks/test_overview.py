@@ -62,16 +62,9 @@ APPLY_IN = [
 
 def post(client, outputs: list[str], inputs: list[dict], state=None, changed=None):
     """A multi-output Dash callback request, exactly as the renderer sends it."""
-    token = client.get_cookie("_csrf_token")
-    headers = {"X-CSRFToken": token.value} if token else {}
-    body = {
-        "output": ".." + "...".join(outputs) + "..",
-        "outputs": [dict(zip(("id", "property"), o.rsplit(".", 1), strict=True)) for o in outputs],
-        "inputs": inputs,
-        "state": state or [],
-        "changedPropIds": changed or [f"{i['id']}.{i['property']}" for i in inputs],
-    }
-    return client.post("/_dash-update-component", json=body, headers=headers)
+    return dash_post(
+        client, ".." + "...".join(outputs) + "..", inputs, state=state, changed=changed
+    )
 
 
 def signed_in(server, email: str):

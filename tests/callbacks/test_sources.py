@@ -39,27 +39,7 @@ def signed_client(server, email: str):
 
 def post(client, output: str, outputs, inputs: list[dict], state: list | None = None, changed=None):
     """A raw callback POST (pattern-matching ids included) with the CSRF header, as the browser sends."""
-    token = client.get_cookie("_csrf_token")
-
-    def prop_id(item):
-        cid = item["id"]
-        if isinstance(cid, dict):
-            cid = json.dumps(cid, sort_keys=True, separators=(",", ":"))
-        return f"{cid}.{item['property']}"
-
-    flat = [i for item in inputs for i in (item if isinstance(item, list) else [item])]
-    body = {
-        "output": output,
-        "outputs": outputs,
-        "inputs": inputs,
-        "state": state or [],
-        "changedPropIds": changed if changed is not None else [prop_id(i) for i in flat],
-    }
-    return client.post(
-        "/_dash-update-component",
-        json=body,
-        headers={"X-CSRFToken": token.value} if token else {},
-    )
+    return dash_post(client, output, inputs, state=state, changed=changed)
 
 
 def outputs_of(key: str):
