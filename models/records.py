@@ -1,7 +1,10 @@
 """Synced records: contacts, calls, SMS, cases with offices/clusters/tags, tickets.
 
-Every synced table carries (org_id, source, external_id), unique, so a connector's
-upsert is idempotent; `raw` keeps the vendor's record as it arrived.
+A synced row is keyed on the connection that brought it, (connection_id, external_id),
+so two connections of one connector (two HubSpot portals, two CSV files numbered 1..N)
+never overwrite each other; `source` (the connector key) stays as the row's label.
+Rows no connection brought (the demo seeder's, manual ones) are unique on
+(org_id, source, external_id) instead. `raw` keeps the vendor's record as it arrived.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -29,13 +33,39 @@ TICKET_STATUSES = ("open", "pending", "in_progress", "resolved", "closed")
 TICKET_PRIORITIES = ("low", "normal", "high", "urgent")
 
 
+#: Rows that no connection ever brought: the seeder's, manual ones, and rows older than
+#: connection keying whose connection could not be told (migration 0007).
+UNATTACHED = "origin_connection_id IS NULL"
+
+
 def _synced(table: str) -> tuple:
-    return (UniqueConstraint("org_id", "source", "external_id", name=f"uq_{table}_source_key"),)
+    """The two sync keys: per connection, and per source for rows no connection brought."""
+    return (
+        UniqueConstraint("connection_id", "external_id", name=f"uq_{table}_connection_key"),
+        Index(
+            f"uq_{table}_unattached_key",
+            "org_id",
+            "source",
+            "external_id",
+            unique=True,
+            sqlite_where=text(UNATTACHED),
+            postgresql_where=text(UNATTACHED),
+        ),
+    )
 
 
 class SyncedMixin:
     """Columns every synced record has."""
 
+    #: The connection that keeps this row in sync; NULL when none does (seeded and manual
+    #: rows, and rows whose connection was deleted: those are kept, detached).
+    connection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("connections.id", ondelete="SET NULL"), default=None
+    )
+    #: The connection that brought the row, kept after that connection is deleted (no
+    #: foreign key): detached rows of two deleted connections may share an external id,
+    #: and this keeps them out of the unattached key instead of failing the delete.
+    origin_connection_id: Mapped[int | None] = mapped_column(Integer, default=None)
     source: Mapped[str] = mapped_column(String(50), default="manual")
     external_id: Mapped[str] = mapped_column(String(200))
     raw: Mapped[dict | None] = mapped_column(JSONType, default=None)

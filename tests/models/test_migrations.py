@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, func, insert, inspect, select
 
 from models.base import Base
 from models.migrate import alembic_config, is_current, upgrade
+from tests.conftest import PG_ADMIN_URL, unavailable
 
 
 def schema_drift(engine) -> list:
@@ -48,3 +54,155 @@ def test_every_migration_steps_down_and_up_again(tmp_path):
     assert is_current(engine)
     assert schema_drift(engine) == []
     engine.dispose()
+
+
+# --- 0007: records keyed by connection ----------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def blank_engine(request, tmp_path):
+    """An empty database of its own (the migration under test must start below head)."""
+    if request.param == "sqlite":
+        from models.db import make_engine
+
+        engine = make_engine(f"sqlite:///{tmp_path / 'blank.db'}")  # foreign keys on, as the app
+        yield engine
+        engine.dispose()
+        return
+    try:
+        import psycopg
+
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except Exception as exc:  # noqa: BLE001
+        unavailable("PostgreSQL", str(exc).strip().splitlines()[0])
+    name = f"syncboard_blank_{os.getpid()}_{secrets.token_hex(3)}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].split("://", 1)[1]
+    engine = create_engine(f"postgresql+psycopg://{base}/{name}")
+    yield engine
+    engine.dispose()
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+def _migrate(engine, revision: str, *, down: bool = False) -> None:
+    from alembic import command
+
+    cfg = alembic_config(str(engine.url))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        (command.downgrade if down else command.upgrade)(cfg, revision)
+
+
+def test_0007_gives_existing_records_to_their_connection_when_unambiguous(blank_engine):
+    """Only a connector's rows, synced after the org's one connection of it was made, move."""
+    from models.orgs import Organization
+    from models.records import Call, Case, CaseStatusChange, Contact, Tag, case_tags
+    from models.sync import Connection
+
+    engine = blank_engine
+    _migrate(engine, "0006")
+    t0 = datetime(2026, 1, 10, tzinfo=UTC)
+    before, after = t0 - timedelta(days=2), t0 + timedelta(hours=1)
+    orgs, conns, calls, contacts = (t.__table__ for t in (Organization, Connection, Call, Contact))
+
+    def connection(org: int, connector: str, name: str) -> int:
+        values = dict(org_id=org, connector=connector, name=name, created_at=t0)
+        return conn.execute(insert(conns).values(**values).returning(conns.c.id)).scalar()
+
+    def contact(org: int, source: str, ext: str, synced, raw) -> None:
+        conn.execute(
+            insert(contacts).values(
+                org_id=org, source=source, external_id=ext, synced_at=synced, raw=raw
+            )
+        )
+
+    def call(org: int, source: str, ext: str, synced, **raw) -> None:
+        conn.execute(
+            insert(calls).values(
+                org_id=org,
+                source=source,
+                external_id=ext,
+                synced_at=synced,
+                direction="inbound",
+                status="answered",
+                started_at=before,
+                **raw,
+            )
+        )
+
+    with engine.begin() as conn:
+        a = conn.execute(insert(orgs).values(name="A", slug="a").returning(orgs.c.id)).scalar()
+        b = conn.execute(insert(orgs).values(name="B", slug="b").returning(orgs.c.id)).scalar()
+        hub = connection(a, "hubspot", "Sales")
+        demo = connection(a, "demo", "Demo")
+        connection(a, "csv", "File 1")
+        connection(a, "csv", "File 2")
+        contact(a, "hubspot", "h1", after, {"id": "h1"})  # -> Sales
+        contact(a, "hubspot", "h0", before, {"id": "h0"})  # synced before Sales existed
+        contact(a, "hubspot", "h2", after, None)  # JSON null, no vendor record: not a connector's
+        contact(b, "hubspot", "h1", after, {"id": "h1"})  # B has no HubSpot connection
+        call(a, "demo", "demo-call-1", after, raw={"id": "demo-call-1"})  # -> Demo
+        call(a, "demo", "call-0000001", after)  # the seeder's: no raw at all (SQL NULL)
+        call(a, "csv", "1", after, raw={"id": "1"})  # two CSV connections: cannot tell
+        # Links into rebuilt tables survive (SQLite rebuilds them; foreign keys must be off).
+        first = conn.execute(select(func.min(contacts.c.id))).scalar()
+        conn.execute(calls.update().where(calls.c.external_id == "1").values(contact_id=first))
+        case = conn.execute(
+            insert(Case.__table__)
+            .values(org_id=a, title="Pothole", external_id="r1", reported_at=before)
+            .returning(Case.__table__.c.id)
+        ).scalar()
+        tag = conn.execute(
+            insert(Tag.__table__).values(org_id=a, name="roads").returning(Tag.__table__.c.id)
+        ).scalar()
+        conn.execute(insert(case_tags).values(case_id=case, tag_id=tag))
+        conn.execute(
+            insert(CaseStatusChange.__table__).values(
+                case_id=case, to_status="new", changed_at=before
+            )
+        )
+    upgrade(engine)
+
+    with engine.connect() as conn:
+        keys = select(
+            contacts.c.org_id,
+            contacts.c.external_id,
+            contacts.c.connection_id,
+            contacts.c.origin_connection_id,
+        )
+        got = {(o, e): (c, origin) for o, e, c, origin in conn.execute(keys)}
+        assert got == {
+            (a, "h1"): (hub, hub),
+            (a, "h0"): (None, None),
+            (a, "h2"): (None, None),
+            (b, "h1"): (None, None),
+        }
+        rows = conn.execute(select(calls.c.external_id, calls.c.connection_id)).all()
+        assert dict(rows) == {"demo-call-1": demo, "call-0000001": None, "1": None}
+        linked = select(calls.c.contact_id).where(calls.c.external_id == "1")
+        assert conn.execute(linked).scalar() == first
+        assert conn.execute(select(func.count()).select_from(case_tags)).scalar() == 1
+        history = select(func.count()).select_from(CaseStatusChange.__table__)
+        assert conn.execute(history).scalar() == 1
+
+    # Down again keeps the rows; refused once two connections hold one external id.
+    _migrate(engine, "0006", down=True)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(contacts)).scalar() == 4
+    upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(calls).values(
+                org_id=a,
+                source="csv",
+                external_id="1",
+                connection_id=hub,
+                origin_connection_id=hub,
+                direction="inbound",
+                status="answered",
+                started_at=before,
+            )
+        )
+    with pytest.raises(RuntimeError, match="held by more than one connection"):
+        _migrate(engine, "0006", down=True)
