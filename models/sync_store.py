@@ -1,7 +1,7 @@
 """SQL of the sync engine: connections, runs and their lifecycle, cursors, and batch upserts.
 
-Writes are idempotent upserts keyed on (org, source, external_id); a batch is one
-transaction, and a stream's cursor is saved in the same transaction as the batch it
+Writes are idempotent upserts keyed on the connection, (connection_id, external_id), so
+two connections of one connector never touch each other's rows; a batch is one transaction, and a stream's cursor is saved in the same transaction as the batch it
 covers, so a crash resumes with nothing lost and nothing duplicated.
 """
 
@@ -17,6 +17,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import JSON, String, and_, any_, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import array as pg_array
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -573,6 +574,16 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
+def _key_scope(model, target: Target, org_id: int, source: str, connection_id: int | None):
+    """Which rows share a sync key: the connection's, or (no connection) the unattached ones."""
+    scope = [model.org_id == org_id]
+    if not target.by_source:
+        return scope
+    if connection_id is not None:
+        return [*scope, model.connection_id == connection_id]
+    return [*scope, model.source == source, model.origin_connection_id.is_(None)]
+
+
 def upsert_batch(
     session: Session,
     table: str,
@@ -580,12 +591,15 @@ def upsert_batch(
     source: str,
     rows: list[dict[str, Any]],
     *,
+    connection_id: int | None = None,
     force: bool = False,
     dry_run: bool = False,
 ) -> UpsertResult:
     """Insert new rows and update changed ones, counting honestly; never an older over a newer.
 
-    `rows` hold our model's columns; `tag_ids` on cases is applied to case_tags.
+    `rows` hold our model's columns; `tag_ids` on cases is applied to case_tags. Rows are
+    matched within `connection_id` (what syncs pass); without one, among the rows of
+    `source` that no connection brought (seeded and manual rows).
     """
     target = TARGETS[table]
     model = target.model
@@ -605,9 +619,7 @@ def upsert_batch(
         return result
     cols = sorted({c for row in newest.values() for c in row} - {"tag_ids"})
     key_col = getattr(model, key)
-    scope = [model.org_id == org_id]
-    if target.by_source:
-        scope.append(model.source == source)
+    scope = _key_scope(model, target, org_id, source, connection_id)
     existing: dict[str, dict[str, Any]] = {}
     keys = list(newest)
     postgres = session.get_bind().dialect.name == "postgresql"
@@ -627,6 +639,8 @@ def upsert_batch(
             values.update(org_id=org_id)
             if "source" in model.__table__.c:
                 values["source"] = source
+            if "connection_id" in model.__table__.c:
+                values["connection_id"] = values["origin_connection_id"] = connection_id
             if "synced_at" in model.__table__.c:
                 values["synced_at"] = now
             inserts.append((values, row.get("tag_ids")))
@@ -727,12 +741,10 @@ def refresh_statistics(session: Session, table: str) -> None:
         session.execute(text(f'ANALYZE "{TARGETS[table].model.__tablename__}"'))
 
 
-def records_held(session: Session, org_id: int, table: str, source: str) -> int:
-    """How many rows of `table` this organisation holds from `source`."""
+def records_held(session: Session, conn: Connection, table: str) -> int:
+    """How many rows of `table` the connection keeps in sync (phone numbers: the org's)."""
     target = TARGETS[table]
-    clauses = [target.model.org_id == org_id]
-    if target.by_source:
-        clauses.append(target.model.source == source)
+    clauses = _key_scope(target.model, target, conn.org_id, conn.connector, conn.id)
     return session.scalar(select(func.count()).select_from(target.model).where(*clauses)) or 0
 
 
@@ -740,7 +752,12 @@ def records_held(session: Session, org_id: int, table: str, source: str) -> int:
 
 
 class DbMappingContext:
-    """The MappingContext connectors use, backed by this session; caches within a run."""
+    """The MappingContext connectors use, backed by this session; caches within a run.
+
+    Numbers, offices, clusters and tags belong to the organisation, not to a connection, so
+    two syncs at once (two connections of one connector) may both create the same one; the
+    one that comes second reads the first one's row instead of failing its batch.
+    """
 
     def __init__(self, session: Session, org_id: int, source: str, *, create: bool = True):
         self.session = session
@@ -758,20 +775,34 @@ class DbMappingContext:
         if not number:
             return None
         if number not in self._numbers:
-            found = self.session.scalar(
-                select(PhoneNumber.id).where(
-                    PhoneNumber.org_id == self.org_id, PhoneNumber.number == number
-                )
+            lookup = select(PhoneNumber.id).where(
+                PhoneNumber.org_id == self.org_id, PhoneNumber.number == number
             )
+            found = self.session.scalar(lookup)
             if found is None and self.create:
-                row = PhoneNumber(
-                    org_id=self.org_id, number=number, label=label or number, source=self.source
-                )
-                self.session.add(row)
-                self.session.flush()
-                found = row.id
+                values = dict(number=number, label=label or number, source=self.source)
+                found = self._create(PhoneNumber, values, lookup)
             self._numbers[number] = found
         return self._numbers[number]
+
+    def _create(self, model, values: dict[str, Any], lookup) -> int | None:
+        """The id of a new row of `model`, or of the one another sync inserted first."""
+        values = {"org_id": self.org_id, **values}
+        bind = self.session.get_bind()
+        if bind.dialect.name == "postgresql":
+            # Committed at once on a connection of its own: an insert held until our batch
+            # commits would make the other sync wait on it, and two syncs creating two
+            # numbers in opposite orders would deadlock.
+            with bind.engine.begin() as own:
+                own.execute(pg_insert(model).values(**values).on_conflict_do_nothing())
+            return self.session.scalar(lookup)
+        # SQLite lets one writer in at a time, so the other sync's row is committed (or
+        # not there) by the time this insert runs; a savepoint keeps our batch if it is.
+        try:
+            with self.session.begin_nested():
+                return self.session.scalar(insert(model).values(**values).returning(model.id))
+        except IntegrityError:
+            return self.session.scalar(lookup)
 
     def agent_id(self, email: str | None) -> int | None:
         email = (email or "").strip().lower()
@@ -790,14 +821,10 @@ class DbMappingContext:
         if not name:
             return None
         if name not in cache:
-            found = self.session.scalar(
-                select(model.id).where(and_(model.org_id == self.org_id, model.name == name))
-            )
+            lookup = select(model.id).where(and_(model.org_id == self.org_id, model.name == name))
+            found = self.session.scalar(lookup)
             if found is None and self.create:
-                row = model(org_id=self.org_id, name=name, **extra)
-                self.session.add(row)
-                self.session.flush()
-                found = row.id
+                found = self._create(model, dict(name=name, **extra), lookup)
             cache[name] = found
         return cache[name]
 

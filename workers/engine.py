@@ -12,7 +12,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,6 +47,9 @@ from models.sync_store import (
 
 log = logging.getLogger("syncboard.sync")
 HEARTBEAT_EVERY = 5.0
+#: Counted per stream too (stats["streams"]), so a stream's page shows its own share of a
+#: run of all streams rather than the run's totals.
+STREAM_COUNTERS = ("processed", "created", "updated", "unchanged", "failed")
 
 
 class Cancelled(Exception):
@@ -112,6 +115,7 @@ def execute_run(run_id: int, *, job_id: str | None = None) -> str:
     started = time.perf_counter()
     status = RunStatus.FAILED.value
     error: str | None = None
+    shared: _Run | None = None
     try:
         cls = get_connector(conn.connector)
         connector = cls(
@@ -149,6 +153,8 @@ def execute_run(run_id: int, *, job_id: str | None = None) -> str:
         "seconds": round(elapsed, 3),
         "records_per_second": round(progress.processed / elapsed, 1) if elapsed > 0 else None,
     }
+    if shared is not None:
+        figures["streams"] = shared.streams
     with factory() as session:
         finish_run(
             session,
@@ -221,6 +227,7 @@ class _Run:
     stats: HttpStats
     debug: _DebugLog
     started: float
+    streams: dict[str, dict[str, int | None]] = field(default_factory=dict)
 
     @property
     def exhausted(self) -> bool:
@@ -236,6 +243,14 @@ class _StreamSync:
         self.stream = stream
         self.highest: str | None = None
         self.analyzed = False
+        self.total: int | None = None
+        self.base = {name: getattr(run.progress, name) for name in STREAM_COUNTERS}
+
+    def _tally(self) -> None:
+        """This stream's share of the run's counters so far."""
+        progress = self.run.progress
+        own = {name: getattr(progress, name) - self.base[name] for name in STREAM_COUNTERS}
+        self.run.streams[self.stream.name] = {"total": self.total, **own}
 
     def execute(self) -> None:
         run, stream, options = self.run, self.stream, self.run.options
@@ -263,6 +278,7 @@ class _StreamSync:
             for page in pages:
                 if page.total is not None:
                     run.progress.total = base_total + page.total
+                    self.total = page.total
                 for raw in page.records:
                     if run.exhausted:
                         break
@@ -312,6 +328,7 @@ class _StreamSync:
                 run.conn.org_id,
                 run.conn.connector,
                 rows,
+                connection_id=run.conn.id,
                 force=options.force,
                 dry_run=options.dry_run,
             )
@@ -340,9 +357,11 @@ class _StreamSync:
             set_cursor(session, run.conn.id, stream.name, self.highest, finished=final)
         elif final:
             set_cursor(session, run.conn.id, stream.name, None, finished=True)
+        self._tally()
         elapsed = time.perf_counter() - run.started
         figures = run.stats.as_dict() | {
-            "records_per_second": round(progress.processed / elapsed, 1) if elapsed else None
+            "records_per_second": round(progress.processed / elapsed, 1) if elapsed else None,
+            "streams": run.streams,
         }
         save_progress(session, run.run_id, progress, figures)
         session.commit()
