@@ -1,7 +1,9 @@
 """Read models of the sync console: source cards, stream rows, live-progress polls, history.
 
 Every function takes the viewer and reads only the viewer's organisation; the few writes
-here (add, edit, delete a connection) check that the viewer may manage syncs first.
+here (add, edit, delete a connection) check that the viewer may manage syncs first. A
+source's streams count and list the records of that connection only (records are keyed
+on the connection that brought them, models/records.py).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from models.base import utcnow
 from models.orgs import Organization
 from models.paging import TablePage, fetch_page, search_clause
 from models.params import id_or_none, offset_fits
+from models.records import SyncedMixin
 from models.scope import AccessDenied, Viewer, visible
 from models.sync import ACTIVE, FINISHED, Connection, SyncRun, SyncState
 from models.sync_options import OptionsError, parse_options
@@ -35,7 +38,10 @@ from models.sync_store import (
 
 #: Worst first: the health of a source is the worst status among its streams' latest runs.
 HEALTH_ORDER = ("failed", "partial", "cancelled", "success")
-HIDDEN_COLUMNS = {"raw", "org_id"}
+HIDDEN_COLUMNS = {"raw", "org_id", "connection_id", "origin_connection_id"}
+#: The connector whose records are generated, not a copy of anyone's data: deleting its
+#: connection may take them along (everyone else's records are kept, detached).
+DEMO_CONNECTOR = "demo"
 WATCH_LIMIT = 50
 NAME_LIMIT = 200
 
@@ -52,6 +58,15 @@ def connector_class(key: str) -> type[Connector] | None:
         return get_connector(key)
     except ConnectorError:
         return None
+
+
+def connection_streams(conn: Connection) -> list[Stream]:
+    """The streams a connection fills: a table connection set to one model has just that one."""
+    cls = connector_class(conn.connector)
+    streams = list(cls.streams) if cls else []
+    chosen = (conn.settings or {}).get("model")
+    only = [s for s in streams if s.name == chosen]
+    return only or streams
 
 
 def org_slug(session: Session, viewer: Viewer) -> str:
@@ -179,10 +194,10 @@ class SourceCard:
     active: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _stream_names(cls: type[Connector] | None, latest: dict, connection_id: int) -> list[str]:
-    if cls is not None:
-        return [s.name for s in cls.streams]
-    return sorted({key for cid, key in latest if cid == connection_id and key != "*"})
+def _stream_names(conn: Connection, latest: dict) -> list[str]:
+    if connector_class(conn.connector) is not None:
+        return [s.name for s in connection_streams(conn)]
+    return sorted({key for cid, key in latest if cid == conn.id and key != "*"})
 
 
 def source_cards(session: Session, viewer: Viewer, search: str | None = None) -> list[SourceCard]:
@@ -204,7 +219,7 @@ def source_cards(session: Session, viewer: Viewer, search: str | None = None) ->
     cards = []
     for conn in conns:
         cls = connector_class(conn.connector)
-        names = _stream_names(cls, latest, conn.id)
+        names = _stream_names(conn, latest)
         runs = [r for r in (_effective(latest, conn.id, n) for n in names) if r is not None]
         if not names:
             runs = [r for (cid, _key), r in latest.items() if cid == conn.id]
@@ -237,13 +252,19 @@ class StreamRow:
     active: dict[str, Any] | None
 
 
-def records_visible(session: Session, viewer: Viewer, model_name: str, source: str) -> int:
-    """How many rows of a stream's table the viewer sees from this source (scoped like every read)."""
+def _of_connection(conn: Connection, model_name: str) -> list:
+    """The rows of a stream's table that belong to this connection (numbers: the org's)."""
     target = TARGETS[model_name]
-    clauses = [visible(viewer, target.model)]
-    if target.by_source:
-        clauses.append(target.model.source == source)
-    return session.scalar(select(func.count()).select_from(target.model).where(*clauses)) or 0
+    if not target.by_source:
+        return [target.model.org_id == conn.org_id]
+    return [target.model.connection_id == conn.id]
+
+
+def records_visible(session: Session, viewer: Viewer, model_name: str, conn: Connection) -> int:
+    """How many of the connection's rows of a stream's table the viewer sees (scoped as every read)."""
+    model = TARGETS[model_name].model
+    clauses = [visible(viewer, model), *_of_connection(conn, model_name)]
+    return session.scalar(select(func.count()).select_from(model).where(*clauses)) or 0
 
 
 @dataclass
@@ -265,6 +286,8 @@ class SourceDetail:
     streams: list[StreamRow]
     runs: int
     active: list[dict[str, Any]]
+    #: Its records are generated demo data, which deleting the connection may purge.
+    demo_data: bool = False
 
 
 def source_detail(session: Session, viewer: Viewer, connection_id: Any) -> SourceDetail:
@@ -275,7 +298,7 @@ def source_detail(session: Session, viewer: Viewer, connection_id: Any) -> Sourc
     active = active_runs(session, viewer, [conn.id])
     every = next((r for r in active if r["stream"] is None), None)
     rows = []
-    for stream in cls.streams if cls else ():
+    for stream in connection_streams(conn):
         last = _effective(latest, conn.id, stream.name)
         own = next((r for r in active if r["stream"] == stream.name), None)
         rows.append(
@@ -286,7 +309,7 @@ def source_detail(session: Session, viewer: Viewer, connection_id: Any) -> Sourc
                 last_sync=last.finished_at if last else None,
                 status=last.status if last else None,
                 last_run_id=last.id if last else None,
-                records=records_visible(session, viewer, stream.model, conn.connector),
+                records=records_visible(session, viewer, stream.model, conn),
                 active=own or every,
             )
         )
@@ -309,13 +332,13 @@ def source_detail(session: Session, viewer: Viewer, connection_id: Any) -> Sourc
         streams=rows,
         runs=runs or 0,
         active=active,
+        demo_data=conn.connector == DEMO_CONNECTOR,
     )
 
 
 def stream_of(conn: Connection, stream: Any) -> Stream:
-    """The connector's stream by name; NotFound for a name the connector does not have."""
-    cls = connector_class(conn.connector)
-    for candidate in cls.streams if cls else ():
+    """The connection's stream by name; NotFound for a name it does not have."""
+    for candidate in connection_streams(conn):
         if candidate.name == stream:
             return candidate
     raise NotFound(f"{conn.name} has no stream {stream!r}.")
@@ -337,6 +360,10 @@ def sync_target(
 
 
 # --- writes of the console (org admins) ---------------------------------------------------
+
+
+def _synced_models() -> list[type[SyncedMixin]]:
+    return [t.model for t in TARGETS.values() if issubclass(t.model, SyncedMixin)]
 
 
 def _require_manager_of_syncs(viewer: Viewer) -> None:
@@ -418,8 +445,17 @@ def update_connection(
     return SettingsSaved(conn, cleared)
 
 
-def delete_connection(session: Session, viewer: Viewer, connection_id: Any) -> str:
-    """Remove a connection with its runs and cursors; the records it synced are kept."""
+def delete_connection(
+    session: Session, viewer: Viewer, connection_id: Any, *, purge_demo_records: bool = False
+) -> str:
+    """Remove a connection with its runs and cursors; the records it synced are kept, detached.
+
+    Kept rows lose their connection (the foreign key sets connection_id NULL) and keep their
+    source label, so the record pages, charts and exports still show them; no other
+    connection's rows are touched. A demo connection's records are generated, not anyone's
+    data, so `purge_demo_records` deletes them with it (the seeder's demo rows, which no
+    connection brought, stay). Asked of any other connector, it keeps the records.
+    """
     _require_manager_of_syncs(viewer)
     conn = get_connection(session, viewer, connection_id)
     running = session.scalar(
@@ -428,6 +464,9 @@ def delete_connection(session: Session, viewer: Viewer, connection_id: Any) -> s
     if running is not None:
         raise SyncConflict(running, f"Stop the sync in progress (run {running}) before deleting.")
     name = conn.name
+    if purge_demo_records and conn.connector == DEMO_CONNECTOR:
+        for model in _synced_models():
+            session.execute(delete(model).where(model.connection_id == conn.id))
     session.execute(delete(SyncState).where(SyncState.connection_id == conn.id))
     session.execute(delete(SyncRun).where(SyncRun.connection_id == conn.id))
     session.delete(conn)
@@ -552,6 +591,25 @@ def run_detail(session: Session, viewer: Viewer, run_id: Any) -> dict[str, Any]:
     }
 
 
+STREAM_FIGURES = ("total", "processed", "created", "updated", "unchanged", "failed")
+
+
+def _own_figures(run: Any, stream: str) -> dict[str, Any]:
+    """A finished all-streams run's counters for one stream (workers/engine.py records them).
+
+    Runs in progress keep the run's live totals (what the progress poll shows), and runs
+    from before the engine counted per stream have none: the page then says "all streams".
+    """
+    streams = (run.stats or {}).get("streams")
+    if run.stream is not None or run.status not in FINISHED or not isinstance(streams, dict):
+        return {}
+    own = streams.get(stream)
+    own = own if isinstance(own, dict) else {}  # a stream the run never reached: nothing
+    figures = {k: own.get(k) for k in STREAM_FIGURES}
+    figures |= {k: v or 0 for k, v in figures.items() if k != "total"}
+    return figures | {"stream_figures": True}
+
+
 def stream_summary(
     session: Session, viewer: Viewer, connection_id: Any, stream: Any, *, recent: int = 10
 ) -> dict[str, Any]:
@@ -560,7 +618,7 @@ def stream_summary(
     found = stream_of(conn, stream)
     covers = or_(SyncRun.stream == found.name, SyncRun.stream.is_(None))
     latest = session.execute(
-        select(*RUN_COLUMNS)
+        select(*RUN_COLUMNS, SyncRun.stats)
         .where(SyncRun.connection_id == conn.id, covers)
         .order_by(SyncRun.id.desc())
         .limit(1)
@@ -592,7 +650,9 @@ def stream_summary(
             "finished_at": latest.finished_at,
             "started_at": latest.started_at,
             "duration": _duration(latest.started_at, latest.finished_at, utcnow()),
+            "stream_figures": False,
         }
+        latest_dict |= _own_figures(latest, found.name)
     return {
         "connection": conn.id,
         "connection_name": conn.name,
@@ -628,12 +688,9 @@ def stream_columns(model_name: str) -> list[tuple[str, str]]:
 def _records_stmt(session: Session, viewer: Viewer, connection_id: Any, stream: Any, search):
     conn = get_connection(session, viewer, connection_id)
     found = stream_of(conn, stream)
-    target = TARGETS[found.model]
-    model = target.model
+    model = TARGETS[found.model].model
     columns = _columns(model)
-    stmt = select(*columns).where(visible(viewer, model))
-    if target.by_source:
-        stmt = stmt.where(model.source == conn.connector)
+    stmt = select(*columns).where(visible(viewer, model), *_of_connection(conn, found.model))
     texts = [c for c in columns if isinstance(c.type, String | Text) and c.key != "source"]
     found_clause = search_clause(texts, search)
     if found_clause is not None:

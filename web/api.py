@@ -130,20 +130,18 @@ def _paging() -> tuple[int, int]:
 
 @api_route("/sources")
 def sources(viewer: Viewer):
-    from connectors.base import REGISTRY, get_connector
+    from models.sync_views import connection_streams
 
-    get_connector("demo")
     with session_scope() as db:
         items = []
         for conn in connections_for(db, viewer):
-            cls = REGISTRY.get(conn.connector)
             streams = [
                 {
                     "name": s.name,
                     "model": s.model,
-                    "records": records_held(db, conn.org_id, s.model, conn.connector),
+                    "records": records_held(db, conn, s.model),
                 }
-                for s in (cls.streams if cls else ())
+                for s in connection_streams(conn)
             ]
             last, _ = runs_for(db, viewer, connection_id=conn.id, limit=1)
             items.append(
