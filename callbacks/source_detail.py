@@ -21,6 +21,8 @@ from pages._sources_ids import (
     SOURCE_DELETE_CANCEL,
     SOURCE_DELETE_CONFIRM,
     SOURCE_DELETE_MODAL,
+    SOURCE_DELETE_PURGE,
+    SOURCE_DELETE_PURGE_ROW,
     SOURCE_DELETE_TEXT,
     SOURCE_HEADER,
     SOURCE_ID,
@@ -193,19 +195,34 @@ def schedule_text(detail: SourceDetail) -> str:
 
 
 def delete_text(detail: SourceDetail) -> list:
+    """What deleting removes and keeps; other connections' records are never touched."""
     records = sum(row.records for row in detail.streams)
+    removes = html.P(
+        [
+            "Deleting ",
+            html.Strong(detail.name),
+            f" removes the connection, its {detail.runs:,} sync run"
+            f"{'s' if detail.runs != 1 else ''} and its saved cursors.",
+        ]
+    )
+    if detail.demo_data:
+        return [
+            removes,
+            html.P(
+                f"It generated {records:,} demo records (source demo). Tick the box to delete "
+                "them too; otherwise they are kept, detached from any connection, and "
+                "charts, record tables and exports still count them. Demo data seeded "
+                "with the app and other connections' records are not touched.",
+                className="mb-0",
+            ),
+        ]
     return [
+        removes,
         html.P(
-            [
-                "Deleting ",
-                html.Strong(detail.name),
-                f" removes the connection, its {detail.runs:,} sync run"
-                f"{'s' if detail.runs != 1 else ''} and its saved cursors.",
-            ]
-        ),
-        html.P(
-            f"The {records:,} records it synced are kept in the database, marked with their "
-            f"source ({detail.connector}); record tables and exports still show them.",
+            f"The {records:,} records it synced are kept in the database, detached from "
+            f"any connection and still labelled with their source ({detail.connector}); "
+            "charts, record tables and exports still show them. Other connections' records "
+            "are not touched.",
             className="mb-0",
         ),
     ]
@@ -217,7 +234,7 @@ def _not_found(message: str):
         className="empty-state",
         id="source-missing",
     )
-    return None, None, empty, "", "", ""
+    return None, None, empty, "", "", "", {"display": "none"}
 
 
 @callback(
@@ -227,6 +244,7 @@ def _not_found(message: str):
     Output(SOURCE_SCHEDULE_TEXT, "children"),
     Output(SOURCE_SETTINGS, "children"),
     Output(SOURCE_DELETE_TEXT, "children"),
+    Output(SOURCE_DELETE_PURGE_ROW, "style"),
     Input(SOURCE_ID, "data"),
     Input(STARTED, "data"),
     Input(FINISHED, "data"),
@@ -256,6 +274,7 @@ def render(source_id, _started, _finished, _changed):
         schedule_text(detail),
         settings_text(detail),
         delete_text(detail),
+        None if detail.demo_data else {"display": "none"},
     )
 
 
@@ -411,17 +430,18 @@ def toggle_delete(_open, _cancel):
     Output(SOURCE_DELETE_MODAL, "is_open", allow_duplicate=True),
     Input(SOURCE_DELETE_CONFIRM, "n_clicks"),
     State(SOURCE_ID, "data"),
+    State(SOURCE_DELETE_PURGE, "value"),
     prevent_initial_call=True,
 )
-def confirm_delete(clicks, source_id):
-    """Delete the connection, its runs and cursors; the synced records stay."""
+def confirm_delete(clicks, source_id, purge=False):
+    """Delete the connection, runs and cursors; records stay detached unless demo ones go too."""
     viewer = current_viewer()
     viewer.require("org_admin")
     if not clicks:
         return no_update, no_update, no_update
     try:
         with session_scope() as db:
-            delete_connection(db, viewer, source_id)
+            delete_connection(db, viewer, source_id, purge_demo_records=purge is True)
     except (NotFound, SyncConflict) as exc:
         return no_update, _message(str(exc), "danger", id="source-error"), False
     return _link("/sources"), no_update, False

@@ -51,6 +51,15 @@ def export_href(source_id: Any, stream: str, search: str | None = None) -> str:
     return dash.get_relative_path(path) + (f"?{query}" if query else "")
 
 
+def _scope_note(latest: dict[str, Any] | None) -> str:
+    """Whose figures the card shows: an all-streams run gives this stream's share when known."""
+    if latest is None or latest["stream"]:
+        return ""
+    if latest.get("stream_figures"):
+        return " (this stream's part of a sync of all streams)"
+    return " (all streams)"
+
+
 def summary_card(summary: dict[str, Any], *, admin: bool) -> dbc.Card:
     latest = summary["latest"]
     if latest is None:
@@ -89,11 +98,7 @@ def summary_card(summary: dict[str, Any], *, admin: bool) -> dbc.Card:
     return dbc.Card(
         dbc.CardBody(
             [
-                html.H2(
-                    "Latest run"
-                    + (" (all streams)" if latest is not None and not latest["stream"] else ""),
-                    className="h6",
-                ),
+                html.H2("Latest run" + _scope_note(latest), className="h6"),
                 *body,
                 html.Div(links, className="d-flex gap-2 mt-3"),
             ]

@@ -13,6 +13,8 @@ from pages._sources_ids import (
     SOURCE_DELETE_CANCEL,
     SOURCE_DELETE_CONFIRM,
     SOURCE_DELETE_MODAL,
+    SOURCE_DELETE_PURGE,
+    SOURCE_DELETE_PURGE_ROW,
     SOURCE_DELETE_TEXT,
     SOURCE_HEADER,
     SOURCE_ID,
@@ -139,7 +141,22 @@ def _delete_modal() -> dbc.Modal:
     return dbc.Modal(
         [
             dbc.ModalHeader(dbc.ModalTitle("Delete this connection?")),
-            dbc.ModalBody(id=SOURCE_DELETE_TEXT),
+            dbc.ModalBody(
+                [
+                    html.Div(id=SOURCE_DELETE_TEXT),
+                    # Shown for demo connections only (callbacks/source_detail.py).
+                    html.Div(
+                        dbc.Checkbox(
+                            id=SOURCE_DELETE_PURGE,
+                            label="Also delete the demo records it generated",
+                            value=True,
+                        ),
+                        id=SOURCE_DELETE_PURGE_ROW,
+                        className="mt-3",
+                        style={"display": "none"},
+                    ),
+                ]
+            ),
             dbc.ModalFooter(
                 [
                     dbc.Button(

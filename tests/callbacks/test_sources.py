@@ -39,7 +39,7 @@ def signed_client(server, email: str):
 
 def post(client, output: str, outputs, inputs: list[dict], state: list | None = None, changed=None):
     """A raw callback POST (pattern-matching ids included) with the CSRF header, as the browser sends."""
-    return dash_post(client, output, inputs, state=state, changed=changed)
+    return dash_post(client, output, inputs, state=state, changed=changed, outputs=outputs)
 
 
 def outputs_of(key: str):
@@ -286,18 +286,28 @@ def test_source_page_lists_streams_with_records_and_refuses_other_orgs(server, d
     conn = make_connection(db, world.org_a, "demo", name="Demo CRM", settings=FAST)
     run_sync(conn)
     with as_user(server, db, "admin_a@example.com"):
-        header, actions, streams, schedule, settings, delete = render(str(conn.id), None, None, 0)
+        header, actions, streams, schedule, settings, delete, purge = render(
+            str(conn.id), None, None, 0
+        )
     table = texts(streams)
     assert '"stream-row-contacts"' in table and '"stream-row-calls"' in table
     assert "40" in table and "just now" in table and '"sync-open"' in table
     assert "No schedule" in schedule
-    assert "records it synced are kept" in texts(delete)
+    # A demo connection offers to delete the demo records it generated (80: its own only).
+    assert "It generated 80 demo records" in texts(delete) and purge is None
     with as_user(server, db, "admin_b@example.com"):
         missing = texts(render(str(conn.id), None, None, 0))
     assert "Source not found" in missing and "Demo CRM" not in missing
     with as_user(server, db, "manager_a@example.com"):
         managed = texts(render(str(conn.id), None, None, 0))
     assert "Demo CRM" in managed and '"sync-open"' not in managed
+
+
+def delete_state(conn_id: int, purge: bool = False) -> list[dict]:
+    return [
+        {"id": "source-id", "property": "data", "value": str(conn_id)},
+        {"id": "source-delete-purge", "property": "value", "value": purge},
+    ]
 
 
 def test_schedule_stop_and_delete_are_refused_to_managers(server, db, world, dash_app):
@@ -324,7 +334,7 @@ def test_schedule_stop_and_delete_are_refused_to_managers(server, db, world, das
         manager,
         callback_key(dash_app, "..source-location.href"),
         inputs=[{"id": "source-delete-confirm", "property": "n_clicks", "value": 1}],
-        state=[{"id": "source-id", "property": "data", "value": str(conn.id)}],
+        state=delete_state(conn.id),
     )
     assert delete.status_code == 403
     with db.session() as s:
@@ -366,7 +376,7 @@ def test_admin_sets_schedule_and_deletes_keeping_records(server, db, world, dash
         other,
         callback_key(dash_app, "..source-location.href"),
         inputs=[{"id": "source-delete-confirm", "property": "n_clicks", "value": 1}],
-        state=[{"id": "source-id", "property": "data", "value": str(conn.id)}],
+        state=delete_state(conn.id),
     )
     assert forged.status_code == 200 and "No connection" in forged.get_data(as_text=True)
 
@@ -374,13 +384,39 @@ def test_admin_sets_schedule_and_deletes_keeping_records(server, db, world, dash
         admin,
         callback_key(dash_app, "..source-location.href"),
         inputs=[{"id": "source-delete-confirm", "property": "n_clicks", "value": 1}],
-        state=[{"id": "source-id", "property": "data", "value": str(conn.id)}],
+        state=delete_state(conn.id),
     )
     assert deleted.get_json()["response"]["source-location"]["href"] == "/sources"
     with db.session() as s:
         assert s.get(Connection, conn.id) is None
     assert count_rows(db, Contact, world.org_a) == 40  # synced records are kept
     assert runs_count(db) == 0
+
+
+def test_deleting_a_demo_connection_can_purge_its_records_only(server, db, world, dash_app):
+    """The box takes the connection's demo records along; another demo connection's stay."""
+    from models.records import Call, Contact
+    from tests.helpers import count_rows
+
+    doomed = make_connection(db, world.org_a, "demo", name="Demo CRM", settings=FAST)
+    kept = make_connection(db, world.org_a, "demo", name="Demo 2", settings=FAST)
+    run_sync(doomed)
+    run_sync(kept)
+    assert count_rows(db, Contact, world.org_a) == 80
+    admin = signed_client(server, "admin_a@example.com")
+    deleted = call(
+        admin,
+        callback_key(dash_app, "..source-location.href"),
+        inputs=[{"id": "source-delete-confirm", "property": "n_clicks", "value": 1}],
+        state=delete_state(doomed.id, purge=True),
+    )
+    assert deleted.get_json()["response"]["source-location"]["href"] == "/sources"
+    with db.session() as s:
+        assert s.get(Connection, doomed.id) is None
+        owners = {c for (c,) in s.execute(select(Contact.connection_id))}
+        assert owners == {kept.id}
+    assert count_rows(db, Contact, world.org_a) == 40
+    assert count_rows(db, Call, world.org_a) == world.calls_a + 40  # the world's calls stay
 
 
 def test_runs_in_progress_show_one_live_bar_each_on_the_source_page(server, db, world):
