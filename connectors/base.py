@@ -11,14 +11,17 @@ reaches the UI and the server may be one the admin should not be able to read.
 from __future__ import annotations
 
 import email.utils
+import json
 import logging
+import math
 import os
 import random
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from http import HTTPStatus
+from types import MappingProxyType
 from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
@@ -526,13 +529,139 @@ class ReadRequest:
     page_size: int = 100
 
 
-@dataclass
+#: The kinds of setting a connector may declare; each is drawn as one form control.
+FIELD_KINDS = ("text", "secret", "number", "integer", "choice", "date", "json")
+TEXT_LIMIT = 1000
+SECRET_LIMIT = 4096
+JSON_LIMIT = 20_000
+
+
+class DeclarationError(TypeError):
+    """A connector declares something the app cannot honour (raised when connectors load)."""
+
+
+@dataclass(frozen=True)
 class ConfigField:
+    """One setting of a connector, declared once: it draws its form field and checks its value.
+
+    `secret` fields (API keys, passwords) are stored encrypted with the connection's
+    credentials and are never sent back to a browser; every other kind is a plain setting.
+    """
+
     name: str
     label: str
-    secret: bool = False
+    kind: str = "text"
     required: bool = True
     help: str = ""
+    #: choice: the allowed values, or (value, label) pairs
+    choices: tuple = ()
+    #: number / integer: the allowed range
+    minimum: float | None = None
+    maximum: float | None = None
+    placeholder: str = ""
+
+    @property
+    def secret(self) -> bool:
+        return self.kind == "secret"
+
+    @property
+    def options(self) -> list[tuple[str, str]]:
+        """(value, label) of each choice."""
+        return [c if isinstance(c, tuple) else (c, c) for c in self.choices]
+
+    def check(self) -> None:
+        """DeclarationError when the declaration itself cannot be drawn or checked."""
+        if self.kind not in FIELD_KINDS:
+            raise DeclarationError(f"field {self.name!r} has unknown kind {self.kind!r}")
+        if self.kind == "choice" and not self.choices:
+            raise DeclarationError(f"choice field {self.name!r} declares no choices")
+        if not self.name.isidentifier():
+            raise DeclarationError(f"field name {self.name!r} is not an identifier")
+
+    def clean(self, raw: Any) -> Any:
+        """The typed value of what was typed (None: left empty); ValueError says why not."""
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return None
+        if self.kind in ("text", "secret"):
+            text = raw.strip() if isinstance(raw, str) else str(raw)
+            limit = SECRET_LIMIT if self.secret else TEXT_LIMIT
+            if len(text) > limit:
+                raise ValueError(f"{self.label} is too long (at most {limit:,} characters).")
+            if any(not ch.isprintable() for ch in text):
+                # a line break in a secret would be sent as a broken HTTP header
+                raise ValueError(f"{self.label} has a line break or a control character.")
+            return text
+        if self.kind in ("number", "integer"):
+            return self._number(raw)
+        if self.kind == "choice":
+            value = str(raw)
+            allowed = [v for v, _label in self.options]
+            if value not in allowed:
+                raise ValueError(f"{self.label} must be one of: {', '.join(allowed)}.")
+            return value
+        if self.kind == "date":
+            try:
+                return date.fromisoformat(str(raw).strip()[:10]).isoformat()
+            except ValueError:
+                raise ValueError(f"{self.label} must be a date (YYYY-MM-DD).") from None
+        # json: an object such as a column mapping
+        if isinstance(raw, dict):
+            return raw
+        text = str(raw)
+        if len(text) > JSON_LIMIT:
+            raise ValueError(f"{self.label} is too long (at most {JSON_LIMIT:,} characters).")
+        try:
+            value = json.loads(text)
+        except ValueError:
+            raise ValueError(f'{self.label} must be a JSON object like {{"a": "b"}}.') from None
+        if not isinstance(value, dict):
+            raise ValueError(f'{self.label} must be a JSON object like {{"a": "b"}}.')
+        return value
+
+    def _number(self, raw: Any) -> int | float:
+        word = "a whole number" if self.kind == "integer" else "a number"
+        if isinstance(raw, bool):
+            raise ValueError(f"{self.label} must be {word}.")
+        try:
+            number = float(raw)
+        except (TypeError, ValueError):
+            raise ValueError(f"{self.label} must be {word}.") from None
+        if not math.isfinite(number) or (self.kind == "integer" and not number.is_integer()):
+            raise ValueError(f"{self.label} must be {word}.")
+        if self.minimum is not None and number < self.minimum:
+            raise ValueError(f"{self.label} must be at least {self.minimum:g}.")
+        if self.maximum is not None and number > self.maximum:
+            raise ValueError(f"{self.label} must be at most {self.maximum:g}.")
+        return int(number) if self.kind == "integer" or number.is_integer() else number
+
+    def shown(self, value: Any) -> Any:
+        """A saved (non-secret) value as its form control holds it."""
+        if value is None:
+            return None if self.kind in ("number", "integer") else ""
+        if self.kind == "json":
+            return (
+                json.dumps(value, indent=1, ensure_ascii=False)
+                if isinstance(value, dict)
+                else str(value)
+            )
+        return value
+
+
+@dataclass
+class CleanConfig:
+    """A form's values checked against a connector's fields.
+
+    `settings` holds every non-secret field that has a value, `credentials` every secret
+    that was typed (an empty secret keeps the saved one), `errors` a message per field.
+    """
+
+    settings: dict[str, Any] = field(default_factory=dict)
+    credentials: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
 
 
 class Connector:
@@ -546,9 +675,11 @@ class Connector:
     max_page_size: ClassVar[int] = 100
     streams: ClassVar[tuple[Stream, ...]] = ()
     config_fields: ClassVar[tuple[ConfigField, ...]] = (
-        ConfigField("token", "API token", secret=True),
+        ConfigField("token", "API token", "secret"),
     )
     docs: ClassVar[str] = ""
+    #: The connection reads a file the admin uploads (the form shows an upload box).
+    uploads_file: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -601,6 +732,44 @@ class Connector:
                 "settings (changing the address clears saved credentials)."
             )
 
+    @classmethod
+    def clean_config(
+        cls, values: Mapping[str, Any], *, saved_secrets: Collection[str] = ()
+    ) -> CleanConfig:
+        """Check a form's values against `config_fields`: typed settings, secrets, errors.
+
+        A required secret may be left empty when one is already saved (`saved_secrets`);
+        names the connector does not declare are ignored.
+        """
+        result = CleanConfig()
+        for spec in cls.config_fields:
+            try:
+                value = spec.clean(values.get(spec.name))
+            except ValueError as exc:
+                result.errors[spec.name] = str(exc)
+                continue
+            if value is None:
+                if spec.required and not (spec.secret and spec.name in saved_secrets):
+                    verb = "Enter" if spec.kind != "choice" else "Choose"
+                    result.errors[spec.name] = f"{verb} the {spec.label}."
+                continue
+            if spec.secret:
+                result.credentials[spec.name] = value
+            else:
+                result.settings[spec.name] = value
+        return result
+
+    @classmethod
+    def merged_settings(cls, saved: Mapping[str, Any], cleaned: Mapping[str, Any]) -> dict:
+        """Saved settings with every declared field replaced by the form's (an empty one removed).
+
+        Settings no field declares (set with `syncboard connect --setting`, or the uploaded
+        file's path) are kept as they were.
+        """
+        declared = {f.name for f in cls.config_fields if not f.secret}
+        kept = {k: v for k, v in saved.items() if k not in declared}
+        return kept | dict(cleaned)
+
     # vendor specifics --------------------------------------------------------------------
     def auth_headers(self) -> dict[str, str]:
         token = self.credentials.get("token")
@@ -640,19 +809,56 @@ REGISTRY: dict[str, type[Connector]] = {}
 
 
 def register(cls: type[Connector]) -> type[Connector]:
-    """Class decorator: make a connector available by its key."""
+    """Class decorator: make a connector available by its key (its declarations checked)."""
+    check_declarations(cls)
+    if cls.key in REGISTRY and REGISTRY[cls.key] is not cls:
+        raise DeclarationError(f"two connectors use the key {cls.key!r}")
     REGISTRY[cls.key] = cls
     return cls
 
 
-def get_connector(key: str) -> type[Connector]:
-    import connectors  # noqa: F401  (imports every connector module so they register)
-
+def check_declarations(cls: type[Connector]) -> None:
+    """DeclarationError naming the connector when its fields or streams make no sense."""
+    where = f"{cls.__module__}.{cls.__qualname__}"
+    names = [f.name for f in cls.config_fields]
+    if len(set(names)) != len(names):
+        raise DeclarationError(f"{where}: a config field name is declared twice: {names}")
     try:
-        return REGISTRY[key]
+        for spec in cls.config_fields:
+            spec.check()
+    except DeclarationError as exc:
+        raise DeclarationError(f"{where}: {exc}") from None
+    streams = [s.name for s in cls.streams]
+    if len(set(streams)) != len(streams):
+        raise DeclarationError(f"{where}: a stream name is declared twice: {streams}")
+
+
+def check_targets(classes: Iterable[type[Connector]], writable: Collection[str]) -> None:
+    """DeclarationError unless every stream lands in a table the sync engine can write."""
+    for cls in classes:
+        for stream in cls.streams:
+            if stream.model not in writable:
+                raise DeclarationError(
+                    f"{cls.__module__}.{cls.__qualname__}: stream {stream.name!r} targets "
+                    f"model {stream.model!r}, which the sync engine cannot write "
+                    f"(it writes: {', '.join(sorted(writable))})"
+                )
+
+
+def registry() -> Mapping[str, type[Connector]]:
+    """Every connector by key. The connectors package imports and checks them all, once."""
+    import connectors  # noqa: F401  (the package's import registers every connector module)
+
+    return MappingProxyType(REGISTRY)
+
+
+def get_connector(key: str) -> type[Connector]:
+    known = registry()
+    try:
+        return known[key]
     except KeyError as exc:
         raise ConnectorError(
-            f"unknown connector {key!r}; known: {', '.join(sorted(REGISTRY))}"
+            f"unknown connector {key!r}; known: {', '.join(sorted(known))}"
         ) from exc
 
 

@@ -109,7 +109,7 @@ class CallRailConnector(Connector):
         ),
     )
     config_fields = (
-        ConfigField("token", "API key", secret=True, help="Settings → Integrations → API Keys"),
+        ConfigField("token", "API key", "secret", help="Settings → Integrations → API Keys"),
         ConfigField(
             "account_id",
             "Account ID",

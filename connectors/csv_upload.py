@@ -24,9 +24,10 @@ import zipfile
 from pathlib import Path
 from typing import BinaryIO
 
-from connectors.base import ConnectorError, register
+from connectors.base import ConfigField, ConnectorError, register
 from connectors.tabular import (
     MAX_ROWS,
+    TABLE_FIELDS,
     Table,
     TabularConnector,
     numbered_rows,
@@ -51,11 +52,18 @@ class CsvUploadConnector(TabularConnector):
     key = "csv"
     label = "CSV / Excel upload"
     icon = "file-earmark-spreadsheet"
-    docs = (
-        "Upload a .csv (UTF-8, comma or semicolon) or .xlsx file with a header row. Settings: "
-        "model (contacts, calls, cases or tickets), mapping {our column: your header}, "
-        "id_column, sheet (xlsx), delimiter, encoding, date_format (e.g. %d/%m/%Y %H:%M)."
+    uploads_file = True
+    config_fields = (
+        *TABLE_FIELDS,
+        ConfigField("sheet", "Worksheet (.xlsx)", required=False, help="Default: the first one."),
+        ConfigField(
+            "delimiter", "Delimiter (CSV)", required=False, help="Default: told from the file."
+        ),
+        ConfigField(
+            "encoding", "Encoding (CSV)", required=False, placeholder="utf-8", help="e.g. cp1252"
+        ),
     )
+    docs = "Upload a .csv (UTF-8, comma or semicolon) or .xlsx file with a header row."
 
     def source_name(self) -> str:
         return Path(str(self.settings.get("path") or "the file")).name

@@ -75,10 +75,28 @@ class DemoConnector(Connector):
             description="Inbound and outbound calls over the last 30 days",
         ),
     )
-    config_fields = ()
-    docs = (
-        "Generates data locally; settings: records (default 2000), delay_ms per page (default 50)."
+    config_fields = (
+        ConfigField(
+            "records",
+            "Records per stream",
+            "integer",
+            required=False,
+            minimum=1,
+            maximum=1_000_000,
+            placeholder="2000",
+        ),
+        ConfigField(
+            "delay_ms",
+            "Delay per page (ms)",
+            "number",
+            required=False,
+            minimum=0,
+            maximum=60_000,
+            placeholder="50",
+            help="Slows each page down, to watch a run progress.",
+        ),
     )
+    docs = "Generates contacts and calls locally, with no network."
 
     @property
     def size(self) -> int:
@@ -162,6 +180,3 @@ class DemoConnector(Connector):
             "phone_number_id": ctx.phone_number_id(raw.get("to"), label="Demo line"),
             "_cursor": started,
         }
-
-
-__all__ = ["ConfigField", "DemoConnector"]

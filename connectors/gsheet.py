@@ -32,8 +32,22 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
-from connectors.base import AuthError, ConnectorError, HttpError, UnreachableError, register
-from connectors.tabular import Table, TabularConnector, numbered_rows, sniff_dialect, unique_headers
+from connectors.base import (
+    AuthError,
+    ConfigField,
+    ConnectorError,
+    HttpError,
+    UnreachableError,
+    register,
+)
+from connectors.tabular import (
+    TABLE_FIELDS,
+    Table,
+    TabularConnector,
+    numbered_rows,
+    sniff_dialect,
+    unique_headers,
+)
 
 SHEET_PATH = re.compile(r"^(?P<prefix>.*/spreadsheets/d/(?P<pub>e/)?[A-Za-z0-9_-]+)/(?P<view>\w+)")
 PUBLISH_HOW = (
@@ -90,10 +104,16 @@ class GoogleSheetConnector(TabularConnector):
     key = "gsheet"
     label = "Google Sheet"
     icon = "google"
+    config_fields = (
+        *TABLE_FIELDS,
+        ConfigField(
+            "gid", "Sheet gid", required=False, help="The tab to read when the link names none."
+        ),
+        ConfigField("delimiter", "Delimiter", required=False, help="Default: told from the sheet."),
+    )
     docs = (
         "Paste the sheet's 'Publish to web' CSV link (…/pub?output=csv) or its "
-        "…/export?format=csv&gid=N link as the URL. Settings: model (contacts, calls, cases or "
-        "tickets), mapping {our column: your header}, id_column, gid, date_format."
+        "…/export?format=csv&gid=N link as the URL."
     )
 
     def __init__(self, **kwargs):

@@ -188,14 +188,14 @@ class MightyCallConnector(Connector):
         ConfigField(
             "token",
             "API key",
-            secret=True,
+            "secret",
             help="MightyCall > Settings > API. Where there is one field only, "
             "enter API_KEY:USER_KEY.",
         ),
         ConfigField(
             "secret",
             "User key",
-            secret=True,
+            "secret",
             required=False,
             help="The user key (client secret) shown next to the API key.",
         ),

@@ -130,7 +130,7 @@ class MyNagaConnector(Connector):
         ConfigField(
             "token",
             "API token",
-            secret=True,
+            "secret",
             help="MyNaga admin console > Integrations > API tokens (reports scope).",
         ),
     )

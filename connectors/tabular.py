@@ -498,11 +498,45 @@ class Table:
 # --- the connector base both table connectors share ---------------------------------------
 
 
+#: The settings both table connectors share (each adds its own after these).
+TABLE_FIELDS = (
+    ConfigField(
+        "model",
+        "Load the rows as",
+        "choice",
+        required=False,
+        choices=tuple((m, m.capitalize()) for m in MODELS),
+        help="Leave empty to tell from the header row.",
+    ),
+    ConfigField(
+        "mapping",
+        "Column mapping",
+        "json",
+        required=False,
+        placeholder='{"started_at": "Start time"}',
+        help="Our column → your header; by default headers match our column names.",
+    ),
+    ConfigField(
+        "id_column",
+        "ID column",
+        required=False,
+        help="The header of the column that identifies a row (default: id).",
+    ),
+    ConfigField(
+        "date_format",
+        "Date format",
+        required=False,
+        placeholder="%d/%m/%Y %H:%M",
+        help="How dates typed as text are read (strftime codes); ISO 8601 always works.",
+    ),
+)
+
+
 class TabularConnector(Connector):
     """One stream per model; `settings["model"]` says which one this table fills."""
 
     streams = tuple(Stream(model, model, description=f"Rows loaded as {model}") for model in MODELS)
-    config_fields: ClassVar[tuple[ConfigField, ...]] = ()
+    config_fields: ClassVar[tuple[ConfigField, ...]] = TABLE_FIELDS
 
     def auth_headers(self) -> dict[str, str]:
         return {}
