@@ -1,26 +1,45 @@
 """HubSpot CRM v3: contacts, companies and deals.
 
-Follows HubSpot's documented CRM v3 objects API:
+Follows HubSpot's published OpenAPI descriptions (github.com/HubSpot/
+HubSpot-public-api-spec-collection, PublicApiSpecs/CRM/{Contacts,Companies,Deals}/Rollouts/
+424/v3/*.json) and its CRM search guide (developers.hubspot.com/docs/api/crm/search):
 - auth: a private app access token, `Authorization: Bearer <token>`;
-- full reads: `GET /crm/v3/objects/{type}?limit=100&properties=...&after=<cursor>`, paged by
-  `paging.next.after` (envelope `{"results": [...], "paging": {"next": {"after": "..."}}}`);
-- incremental reads: `POST /crm/v3/objects/{type}/search` with a `GTE` filter on the
-  last-modified property (`lastmodifieddate` for contacts, `hs_lastmodifieddate` for
-  companies and deals, epoch milliseconds), sorted ascending, `limit` ≤ 100 and `after`;
-  the response carries `total`. Search stops at 10,000 results per query, so past that
-  the query restarts from the last modification date seen;
-- records: `{"id", "properties": {...}, "createdAt", "updatedAt", "archived"}`;
-- errors: 401 `INVALID_AUTHENTICATION`, 429 with `policyName` (secondly/daily limits).
+- full reads: `GET /crm/v3/objects/{type}?limit=100&properties=a,b&archived=false&after=<cursor>`
+  (a list page holds at most 100), paged by `paging.next.after`
+  (CollectionResponseSimplePublicObjectWithAssociationsForwardPaging);
+- incremental reads: `POST /crm/v3/objects/{type}/search` with a PublicObjectSearchRequest,
+  whose required fields are all sent: `filterGroups` (one `GTE` filter on the modification
+  property — `lastmodifieddate` for contacts, `hs_lastmodifieddate` for companies and deals —
+  in epoch milliseconds), `sorts` (declared as an array of strings: the property name, which
+  sorts ascending), `properties`, `limit` (the spec allows up to 200) and `after` (`"0"` for
+  the first page, as HubSpot's SDK examples send it, then `paging.next.after`). The answer
+  (CollectionResponseWithTotalSimplePublicObject) carries `total`;
+- cursors are opaque strings (the spec's example is `NTI1Cg%3D%3D`): they are passed back
+  as received, never parsed or counted;
+- the 10,000-result ceiling: a search cannot page past its first 10,000 results (HubSpot
+  answers 400). Before the next page would cross it, the search starts again with the
+  window narrowed to `modified >= the newest modification seen`; the records at exactly
+  that moment that were already handed over are skipped by id. Should more than 10,000
+  records share one modification time, that moment is read on its own, ordered and
+  narrowed by `hs_object_id`, and the search goes on after it;
+- records: SimplePublicObject `{id, properties, createdAt, updatedAt, archived}`; records
+  flagged `archived: true` (deleted in HubSpot) are skipped, never stored;
+- errors: 401 `INVALID_AUTHENTICATION`; 429 `{errorType: "RATE_LIMIT", policyName}` (secondly
+  and daily limits; search allows a few requests per second) is retried with backoff by the
+  shared client (developers.hubspot.com/docs/api/usage-details).
 `test_connection` reads one contact: `GET /crm/v3/objects/contacts?limit=1`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from connectors.base import (
+    ConfigField,
     Connector,
+    ConnectorError,
     MappingContext,
     Page,
     ReadRequest,
@@ -32,7 +51,10 @@ from connectors.base import (
     register,
 )
 
-SEARCH_LIMIT = 10_000
+SEARCH_CEILING = 10_000
+LIST_LIMIT = 100
+SEARCH_LIMIT = 200
+FIRST_PAGE = "0"
 PROPERTIES = {
     "contacts": [
         "firstname",
@@ -54,7 +76,40 @@ MODIFIED = {
 
 
 def _after(body: dict) -> str | None:
-    return ((body or {}).get("paging") or {}).get("next", {}).get("after")
+    after = (((body or {}).get("paging") or {}).get("next") or {}).get("after")
+    return str(after) if after not in (None, "") else None
+
+
+def _active(records: list[dict]) -> list[dict]:
+    """Records HubSpot has not archived (malformed ones pass, for the mapper to report)."""
+    return [r for r in records if not (isinstance(r, dict) and r.get("archived") is True)]
+
+
+def _filter(name: str, operator: str, value: int) -> dict:
+    return {"propertyName": name, "operator": operator, "value": str(value)}
+
+
+@dataclass
+class _Window:
+    """What one search query handed over: the newest modification and the ids at it."""
+
+    floor: int
+    newest: int = 0
+    at_newest: set[str] = field(default_factory=set)
+    last_id: int | None = None
+
+    def __post_init__(self) -> None:
+        self.newest = max(self.newest, self.floor)
+
+    def saw(self, record_id: str, modified: int | None) -> None:
+        if record_id.isdigit():
+            self.last_id = max(self.last_id or 0, int(record_id))
+        if modified is None:
+            return
+        if modified > self.newest:
+            self.newest, self.at_newest = modified, {record_id}
+        elif modified == self.newest:
+            self.at_newest.add(record_id)
 
 
 @register
@@ -63,12 +118,21 @@ class HubSpotConnector(Connector):
     label = "HubSpot"
     icon = "people"
     default_base_url = "https://api.hubapi.com"
+    max_page_size = LIST_LIMIT
     streams = (
         Stream("contacts", "contacts", cursor_field="updatedAt", description="CRM contacts"),
         Stream("companies", "companies", cursor_field="updatedAt", description="CRM companies"),
         Stream("deals", "deals", cursor_field="updatedAt", description="CRM deals"),
     )
-    docs = "Private app token with crm.objects.contacts/companies/deals.read scopes."
+    config_fields = (
+        ConfigField(
+            "token",
+            "Private app access token",
+            "secret",
+            help="HubSpot → Settings → Integrations → Private apps (pat-…).",
+        ),
+    )
+    docs = "A private app token with the crm.objects.contacts/companies/deals.read scopes."
 
     def test_connection(self) -> str:
         body = self.client.get_json("/crm/v3/objects/contacts", {"limit": 1})
@@ -78,68 +142,118 @@ class HubSpotConnector(Connector):
 
     def read(self, request: ReadRequest) -> Iterator[Page]:
         kind = request.stream.name
-        limit = max(1, min(request.page_size, 100))
         if request.since is None:
-            params = {"limit": limit, "properties": ",".join(PROPERTIES[kind]), "archived": "false"}
-            yield from cursor_pages(
+            params = {
+                "limit": max(1, min(request.page_size, LIST_LIMIT)),
+                "properties": ",".join(PROPERTIES[kind]),
+                "archived": "false",
+            }
+            for page in cursor_pages(
                 self.client,
                 f"/crm/v3/objects/{kind}",
                 params,
                 records_key="results",
                 next_cursor=_after,
-            )
+            ):
+                yield Page(_active(page.records), page.total)
             return
-        yield from self._search(kind, request.since, limit)
+        yield from self._search(kind, request.since, max(1, min(request.page_size, SEARCH_LIMIT)))
+
+    # incremental: search by modification, narrowing the window at the ceiling ----------------
+    def _ceiling(self) -> int:
+        try:
+            return max(int(self.settings.get("search_limit", SEARCH_CEILING)), 1)
+        except (TypeError, ValueError) as exc:
+            raise ConnectorError("search_limit must be a whole number") from exc
 
     def _search(self, kind: str, since: datetime, limit: int) -> Iterator[Page]:
-        """Search sorted by modification; restart from the last date seen at the 10k ceiling."""
-        floor_ms = int(since.timestamp() * 1000)
-        seen_total: int | None = None
+        """Every record modified at or after `since`, each once, past the 10,000-result ceiling."""
+        prop = MODIFIED[kind]
+        floor = int(since.timestamp() * 1000)
+        handed: set[str] = set()  # ids modified exactly at `floor` that were already handed over
+        operator = "GTE"
+        total: list[int | None] = [None]
         while True:
-            body = {
-                "filterGroups": [
-                    {
-                        "filters": [
-                            {
-                                "propertyName": MODIFIED[kind],
-                                "operator": "GTE",
-                                "value": str(floor_ms),
-                            }
-                        ]
-                    }
-                ],
-                "sorts": [{"propertyName": MODIFIED[kind], "direction": "ASCENDING"}],
-                "properties": PROPERTIES[kind],
-                "limit": limit,
-            }
-            after = 0
-            last_ms = floor_ms
-            while True:
-                if after:
-                    body["after"] = str(after)
-                answer = self.client.post_json(f"/crm/v3/objects/{kind}/search", body)
-                self.stats.pages += 1
-                results = answer.get("results") or []
-                if seen_total is None:
-                    seen_total = answer.get("total")
-                yield Page(results, seen_total)
-                for record in results:
-                    stamp = (record.get("properties") or {}).get(MODIFIED[kind]) or record.get(
-                        "updatedAt"
-                    )
-                    try:
-                        last_ms = max(last_ms, int(parse_time(stamp).timestamp() * 1000))
-                    except RecordError:
-                        continue
-                nxt = _after(answer)
-                if not nxt:
-                    return
-                after = int(nxt)
-                if after + limit > int(self.settings.get("search_limit", SEARCH_LIMIT)):
-                    break
-            if last_ms == floor_ms:
+            window = _Window(floor)
+            finished = yield from self._query(
+                kind, [_filter(prop, operator, floor)], prop, limit, handed, window, total
+            )
+            if finished:
                 return
-            floor_ms = last_ms
+            if window.newest > floor:
+                floor, handed, operator = window.newest, window.at_newest, "GTE"
+                continue
+            # More records than the ceiling share the modification time `floor`: read that
+            # moment by id, then go on strictly after it.
+            yield from self._same_moment(kind, floor, limit, window.at_newest, total)
+            handed, operator = set(), "GT"
+
+    def _same_moment(
+        self, kind: str, moment: int, limit: int, handed: set[str], total: list
+    ) -> Iterator[Page]:
+        prop = MODIFIED[kind]
+        after_id = 0
+        while True:
+            window = _Window(moment)
+            filters = [_filter(prop, "EQ", moment), _filter("hs_object_id", "GT", after_id)]
+            finished = yield from self._query(
+                kind, filters, "hs_object_id", limit, handed, window, total
+            )
+            if finished:
+                return
+            if window.last_id is None or window.last_id <= after_id:
+                raise ConnectorError(
+                    f"HubSpot's search of {kind} made no progress past record {after_id}"
+                )
+            after_id = window.last_id
+
+    def _query(
+        self,
+        kind: str,
+        filters: list[dict],
+        sort: str,
+        limit: int,
+        handed: set[str],
+        window: _Window,
+        total: list,
+    ):
+        """Page one search; True when it ended, False when the next page would pass the ceiling."""
+        prop = MODIFIED[kind]
+        ceiling = self._ceiling()
+        body = {
+            "filterGroups": [{"filters": filters}],
+            "sorts": [sort],
+            "properties": PROPERTIES[kind],
+            "limit": min(limit, ceiling),
+            "after": FIRST_PAGE,
+        }
+        received = 0
+        while True:
+            answer = self.client.post_json(f"/crm/v3/objects/{kind}/search", body)
+            self.stats.pages += 1
+            if not isinstance(answer, dict):
+                raise ConnectorError(f"{self.client.host} answered the search with no JSON object")
+            results = answer.get("results") or []
+            if not isinstance(results, list):
+                raise ConnectorError("expected a list under 'results'")
+            if total[0] is None and isinstance(answer.get("total"), int):
+                total[0] = answer["total"]
+            fresh = []
+            for record in results:
+                record_id = str(record.get("id")) if isinstance(record, dict) else ""
+                modified = _modified_ms(record, prop)
+                window.saw(record_id, modified)
+                if record_id in handed and modified == window.floor:
+                    continue  # handed over by the previous window, at the moment this one starts
+                fresh.append(record)
+            yield Page(_active(fresh), total[0])
+            received += len(results)
+            cursor = _after(answer)
+            if not cursor or not results:
+                return True
+            if received + body["limit"] > ceiling:
+                return False
+            body["after"] = cursor
 
     def map_record(self, stream: Stream, raw: dict, ctx: MappingContext) -> dict:
         props = raw.get("properties")
@@ -183,3 +297,14 @@ class HubSpotConnector(Connector):
             "amount": amount,
             "close_date": optional_time(props.get("closedate"), field_name="closedate"),
         }
+
+
+def _modified_ms(record, prop: str) -> int | None:
+    """A search result's modification time in epoch milliseconds (None when unreadable)."""
+    if not isinstance(record, dict):
+        return None
+    stamp = (record.get("properties") or {}).get(prop) or record.get("updatedAt")
+    try:
+        return int(parse_time(stamp).timestamp() * 1000)
+    except RecordError:
+        return None

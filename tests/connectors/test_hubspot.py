@@ -13,6 +13,9 @@ from tests.fakes.hubspot import FakeHubSpot
 from tests.helpers import count_rows, make_connection, make_org, run_sync
 
 
+QUICK = {"retry_backoff": 0.01}
+
+
 @pytest.fixture
 def hubspot():
     fake = FakeHubSpot(contacts=350).start()
@@ -89,9 +92,131 @@ def test_search_restarts_at_the_ceiling(db, hubspot):
     hubspot.search_ceiling = 100
     run = run_sync(conn, "contacts", since="2023-12-31")
     assert run.status == "success", run.error
-    assert run.processed >= 350
+    # the record at each restart's boundary is served again and skipped by id
+    assert (run.processed, run.created) == (350, 350)
     assert count_rows(db, Contact, org) == 350
-    assert sum(1 for r in hubspot.log if r.path.endswith("/search") and "after" not in r.body) >= 4
+    searches = [r for r in hubspot.log if r.path.endswith("/search")]
+    assert sum(1 for r in searches if r.body["after"] == "0") >= 4
+    assert hubspot.rejected == []
+
+
+def test_incremental_sync_across_the_10k_ceiling_lands_every_record_once(db):
+    """12,600 records modified in groups of 7 that share a millisecond: a search window
+    ends inside such a group, and the next one starts at that moment again."""
+    hubspot = FakeHubSpot(contacts=12_600).start()
+    try:
+        org = make_org(db)
+        conn = make_connection(
+            db, org, "hubspot", base_url=hubspot.url, token="pat-good", settings=QUICK
+        )
+        since = hubspot.clock
+        ids = [r["id"] for r in hubspot.objects["contacts"]]
+        hubspot.touch("contacts", ids, per_tick=7, lifecyclestage="customer")
+        hubspot.log.clear()
+        run = run_sync(conn, "contacts", since=since.isoformat(), batch_size=1000)
+        assert run.status == "success", run.error
+        assert (run.processed, run.created, run.failed) == (12_600, 12_600, 0)
+        assert count_rows(db, Contact, org) == 12_600
+        assert hubspot.rejected == []
+        bodies = [r.body for r in hubspot.log]
+        restarts = [b for b in bodies if b["after"] == "0"]
+        assert len(restarts) == 2  # one window of 10,000, then the rest
+        floors = [int(b["filterGroups"][0]["filters"][0]["value"]) for b in restarts]
+        assert floors[1] > floors[0]
+        # every cursor went back exactly as HubSpot issued it
+        assert all(not b["after"].isdigit() for b in bodies if b["after"] != "0")
+    finally:
+        hubspot.stop()
+
+
+def test_more_records_than_the_ceiling_at_one_moment_are_read_by_id(db, hubspot):
+    org = make_org(db)
+    conn = make_connection(
+        db,
+        org,
+        "hubspot",
+        base_url=hubspot.url,
+        token="pat-good",
+        settings=QUICK | {"search_limit": 50},
+    )
+    hubspot.search_ceiling = 50
+    since = hubspot.clock
+    ids = [r["id"] for r in hubspot.objects["contacts"]]
+    hubspot.touch("contacts", ids, per_tick=120)  # 120, 120 and 110 records per millisecond
+    run = run_sync(conn, "contacts", since=since.isoformat())
+    assert run.status == "success", run.error
+    assert (run.processed, run.created) == (350, 350)
+    assert hubspot.rejected == []
+    sorts = {tuple(r.body["sorts"]) for r in hubspot.log if r.path.endswith("/search")}
+    assert sorts == {("lastmodifieddate",), ("hs_object_id",)}
+
+
+def test_archived_records_are_skipped(db, hubspot, setup):
+    org, conn = setup
+    hubspot.archived_in_search = True
+    run_sync(conn, "contacts")
+    hubspot.archive("contacts", "1005")
+    hubspot.modify("contacts", "1006", phone="+15550001111")
+    run = run_sync(conn, "contacts")
+    assert run.status == "success", run.error
+    assert run.updated == 1 and run.failed == 0
+    # a full read asks for active records only; an archived one never lands
+    hubspot.archive("contacts", "1007")
+    other = make_org(db, "Other")
+    fresh = make_connection(db, other, "hubspot", base_url=hubspot.url, token="pat-good")
+    full = run_sync(fresh, "contacts")
+    assert full.created == 348 and count_rows(db, Contact, other) == 348
+    assert all(r.query.get("archived") == "false" for r in hubspot.log if r.method == "GET")
+
+
+def test_the_fake_refuses_what_the_published_spec_does_not_allow(hubspot):
+    """What the connector used to send, and the spec's limits, are answered 400 like HubSpot."""
+    import requests
+
+    auth = {"Authorization": "Bearer pat-good"}
+    search = f"{hubspot.url}/crm/v3/objects/contacts/search"
+    old_body = {
+        "filterGroups": [
+            {"filters": [{"propertyName": "lastmodifieddate", "operator": "GTE", "value": "0"}]}
+        ],
+        "sorts": [{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}],
+        "properties": ["email"],
+        "limit": 100,
+    }
+    answer = requests.post(search, json=old_body, headers=auth, timeout=5)
+    assert answer.status_code == 400
+    assert set(answer.json()) == {"status", "message", "correlationId", "category"}
+    assert answer.json()["category"] == "VALIDATION_ERROR"
+    assert "after" in answer.json()["message"]
+    spec_body = old_body | {"after": "0", "sorts": ["lastmodifieddate"]}
+    first = requests.post(search, json=spec_body, headers=auth, timeout=5).json()
+    cursor = first["paging"]["next"]["after"]
+    assert first["total"] == 350 and not cursor.isdigit()
+    for bad in (
+        spec_body | {"after": "100"},  # an offset is not a cursor
+        spec_body | {"limit": 201},
+        spec_body | {"sorts": [{"propertyName": "email"}]},
+        spec_body | {"after": cursor, "sorts": ["email"]},  # another query's cursor
+    ):
+        assert requests.post(search, json=bad, headers=auth, timeout=5).status_code == 400
+    assert requests.post(search, json=spec_body | {"after": cursor}, headers=auth, timeout=5).ok
+    listing = f"{hubspot.url}/crm/v3/objects/contacts"
+    assert requests.get(listing, params={"limit": 101}, headers=auth, timeout=5).status_code == 400
+    hubspot.search_ceiling = 200
+    page = requests.post(search, json=spec_body | {"limit": 200}, headers=auth, timeout=5).json()
+    beyond = spec_body | {"limit": 200, "after": page["paging"]["next"]["after"]}
+    refused = requests.post(search, json=beyond, headers=auth, timeout=5)
+    assert refused.status_code == 400 and "limited to 200" in refused.json()["message"]
+    assert len(hubspot.rejected) == 7
+
+
+def test_rate_limits_answered_with_hubspots_body_are_waited_out(db, hubspot, setup):
+    org, conn = setup
+    hubspot.rate_limit_next(3)
+    run = run_sync(conn, "contacts")
+    assert run.status == "success"
+    assert run.stats["retries"] == 3
+    assert count_rows(db, Contact, org) == 350
 
 
 def test_dry_run_writes_nothing(db, hubspot, setup):
