@@ -152,11 +152,11 @@ def _org_or_fail(db, ref: str):
 
 
 def cmd_connectors(_args) -> int:
-    from connectors.base import REGISTRY, get_connector
+    from connectors.base import registry
 
-    get_connector("demo")
-    for key in sorted(REGISTRY):
-        cls = REGISTRY[key]
+    connectors = registry()
+    for key in sorted(connectors):
+        cls = connectors[key]
         print(f"{key:<12} {cls.label}")
         for stream in cls.streams:
             cursor = f" (incremental on {stream.cursor_field})" if stream.cursor_field else ""
