@@ -329,3 +329,68 @@ def test_delete_keeps_synced_records_and_removes_runs_and_cursors(db, world):
         )
         assert kept == 60
         assert s.scalar(select(func.count(Call.id)).where(Call.source == "demo")) == 60
+        # Kept, detached: no connection keeps them in sync, the one that brought them is known.
+        owners = s.execute(select(Contact.connection_id, Contact.origin_connection_id)).all()
+        assert set(owners) == {(None, demo.id)}
+
+
+def test_a_demo_connection_counts_lists_and_purges_only_what_it_synced(db):
+    """Seeded demo rows share the source "demo" but no connection brought them."""
+    from models.demo_data import seed_demo
+
+    seeded = seed_demo(db.engine, orgs=1, calls=120, cases=5, contacts=30, seed=3)
+    org = seeded.org_ids[0]
+    email = next(e for e, role in seeded.users if role == "org_admin")
+    with db.session() as s:
+        admin = build_viewer(s, s.scalar(select(User).where(User.email == email)), org)
+    demo = make_connection(db, org, "demo", name="Demo", settings=FAST)
+    run_sync(demo)
+    with db.session() as s:
+        streams = {row.name: row.records for row in source_detail(s, admin, demo.id).streams}
+        assert streams == {"contacts": 60, "calls": 60}
+        page = stream_records(s, admin, demo.id, "calls", page_size=100)
+        assert page.total == 60 and all(r["external_id"].startswith("demo-") for r in page.rows)
+        assert len(list(export_rows(s, admin, demo.id, "calls"))) == 60
+        assert s.scalar(select(func.count(Call.id)).where(Call.org_id == org)) == 180
+        delete_connection(s, admin, demo.id, purge_demo_records=True)
+        s.commit()
+    with db.session() as s:
+        assert s.scalar(select(func.count(Call.id)).where(Call.org_id == org)) == 120
+        assert s.scalar(select(func.count(Contact.id)).where(Contact.org_id == org)) == 30
+
+
+def test_a_stream_page_shows_its_own_share_of_an_all_streams_run(db, world):
+    demo = make_connection(db, world.org_a, "demo", name="Demo", settings=FAST)
+    run = run_sync(demo)
+    assert (run.stream, run.processed, run.created) == (None, 120, 120)
+    admin = viewer_for(db, world, "admin_a")
+    with db.session() as s:
+        latest = stream_summary(s, admin, demo.id, "calls")["latest"]
+        assert (latest["id"], latest["stream"], latest["stream_figures"]) == (run.id, None, True)
+        assert (latest["total"], latest["processed"], latest["created"]) == (60, 60, 60)
+        # A run from before per-stream counting keeps its totals (the page says "all streams").
+        s.get(SyncRun, run.id).stats = {}
+        s.commit()
+        latest = stream_summary(s, admin, demo.id, "calls")["latest"]
+        assert (latest["processed"], latest["stream_figures"]) == (120, False)
+
+
+def test_a_table_connection_lists_only_the_stream_it_loads(db, world):
+    calls = make_connection(
+        db,
+        world.org_a,
+        "csv",
+        name="Calls file",
+        settings={"path": "uploads/calls.csv", "model": "calls"},
+    )
+    guessed = make_connection(
+        db, world.org_a, "csv", name="Any file", settings={"path": "uploads/any.csv"}
+    )
+    admin = viewer_for(db, world, "admin_a")
+    with db.session() as s:
+        assert [row.name for row in source_detail(s, admin, calls.id).streams] == ["calls"]
+        assert source_cards(s, admin, "Calls file")[0].streams == 1
+        with pytest.raises(NotFound):
+            stream_records(s, admin, calls.id, "contacts")
+        every = [row.name for row in source_detail(s, admin, guessed.id).streams]
+        assert every == ["contacts", "calls", "cases", "tickets"]
