@@ -1,31 +1,49 @@
 """CallRail API v3: call logs and the tracking numbers they ring on.
 
-Follows CallRail's documented REST API v3 (https://apidocs.callrail.com/):
-- base `https://api.callrail.com/v3`; auth `Authorization: Token token="<API key>"`; every
-  resource lives under an account, `/a/{account_id}/...json` (the account id `ACC…`, or its
-  numeric id, comes from the connection's settings as `account_id`);
-- paging by page number: `page` (from 1) and `per_page` (at most 250); each index answers
-  `{"page", "per_page", "total_pages", "total_records", "<resource>": [...]}`;
+Follows CallRail's published API v3 reference (https://apidocs.callrail.com/: "Getting
+Started", "Pagination", "Rate Limiting", "Calls", "Trackers") and its support article
+"Relative pagination" (support.callrail.com/hc/en-us/articles/14788180744973):
+- base `https://api.callrail.com/v3`; auth `Authorization: Token token="<API key>"` (a key is
+  a user's: it sees what that user sees); every resource lives under an account,
+  `/a/{account_id}/...json` (the account id `ACC…`, or its numeric id, is the connection's
+  `account_id` setting);
+- offset pagination, the default for every index: `page` (from 1) and `per_page` (default
+  100, at most 250), answering `{"page", "per_page", "total_pages", "total_records",
+  "<resource>": [...]}`;
+- relative pagination, for the calls index only and recommended there for speed:
+  `relative_pagination=true&per_page=N` answers `{"calls": [...], "has_next_page",
+  "next_page"}`, `next_page` being the URL of the next page (`offset` counts pages from 0).
+  CallRail asks not to mix the two styles over one dataset;
 - calls: `GET /a/{account_id}/calls.json?sort=start_time&order=asc&start_date=<ISO 8601>`
   (records `id`, `answered`, `voicemail`, `direction` inbound/outbound,
   `customer_phone_number`, `tracking_phone_number`, `business_phone_number`, `start_time` in
   the company's time zone with its offset, `duration` in seconds or null, `recording` URL or
   null, `agent_email`, `customer_name`), plus `fields=agent_email,source_name` to ask for
   the optional fields we use;
+- retention: call records are kept 25 months; a date range reaching further back (even
+  `all_time`) is refused with an error asking to revise it (changelog, April 13, 2023);
 - trackers: `GET /a/{account_id}/trackers.json` (`id`, `name`, `status` active/disabled,
   `tracking_numbers` [...]);
 - accounts: `GET /a.json`; companies: `GET /a/{account_id}/companies.json`;
+- rate limits: 1,000 requests an hour and 10,000 a day per account; over them every
+  endpoint answers 429, with no Retry-After or rate-limit headers, so the shared client backs
+  off on its own schedule; the calls cursor moves after every batch, so a run stopped by the
+  limit is continued by the next one;
 - errors: 401 `HTTP Token: Access denied.`, 404 for an account the key cannot see,
   400 `{"error": "..."}` for bad parameters, 429 when over the rate limit.
 
 Decisions, and why:
+- Calls are read with relative pagination sorted by `start_time` ascending: new calls land
+  after the last page, so nothing shifts under the pages being read. Trackers, accounts and
+  companies only have offset pagination.
 - Calls have no modification time to filter on, only `start_time`, yet CallRail fills a
   call in after it starts (duration, recording, answered, agent). An incremental read
   therefore asks from the stored cursor minus `lookback_hours` (default 24); unchanged calls
   re-read in that window are counted unchanged. Changes older than that need `--full`.
 - The calls index does not default to all time (a recent window is reported), so a full
-  read always sends `start_date`: the `start_date` setting, default 2011-01-01 (before
-  CallRail existed, so: everything).
+  read always sends `start_date`: the `start_date` setting, or else the oldest day CallRail
+  still keeps (25 months ago, plus a day's margin). A date outside the retention window is
+  refused by CallRail; the run says so in those words.
 - `start_time` carries the company's UTC offset, which changes with daylight saving time;
   it is stored, and used as the cursor, in UTC so cursors compare in time order.
 - A tracker holds one number (source tracker) or a pool of them (session tracker):
@@ -40,6 +58,7 @@ Decisions, and why:
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -48,6 +67,7 @@ from connectors.base import (
     ConfigField,
     Connector,
     ConnectorError,
+    HttpError,
     MappingContext,
     Page,
     ReadRequest,
@@ -60,7 +80,8 @@ from connectors.base import (
 )
 
 MAX_PER_PAGE = 250
-DEFAULT_START = "2011-01-01"
+#: CallRail keeps call records this many months; older date ranges are refused.
+RETENTION_MONTHS = 25
 DEFAULT_LOOKBACK_HOURS = 24.0
 CALL_FIELDS = "agent_email,source_name"
 ACCOUNT_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
@@ -68,6 +89,15 @@ ACCOUNT_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def retention_start(now: datetime) -> datetime:
+    """The oldest day CallRail still keeps calls for: 25 months back, plus a day's margin."""
+    months = now.year * 12 + now.month - 1 - RETENTION_MONTHS
+    year, month = divmod(months, 12)
+    day = min(now.day, calendar.monthrange(year, month + 1)[1])
+    start = datetime(year, month + 1, day, tzinfo=UTC)
+    return start + timedelta(days=1)
 
 
 def _total_pages(body: dict) -> int | None:
@@ -109,18 +139,37 @@ class CallRailConnector(Connector):
         ),
     )
     config_fields = (
-        ConfigField("token", "API key", "secret", help="Settings → Integrations → API Keys"),
+        ConfigField(
+            "token",
+            "API key",
+            "secret",
+            help="CallRail → Settings → Integrations → API Keys (a key sees what its user sees).",
+        ),
         ConfigField(
             "account_id",
             "Account ID",
-            help="ACC… (or the numeric id) of the account to read",
+            help="ACC… (or the numeric id) of the account to read.",
+        ),
+        ConfigField(
+            "lookback_hours",
+            "Re-read recent calls (hours)",
+            "number",
+            required=False,
+            minimum=0,
+            maximum=24 * 31,
+            placeholder="24",
+            help="Calls CallRail may still be filling in (duration, recording) are read again.",
+        ),
+        ConfigField(
+            "start_date",
+            "Read calls from",
+            "date",
+            required=False,
+            help="Where a full read starts; default and earliest: 25 months ago, "
+            "as long as CallRail keeps calls.",
         ),
     )
-    docs = (
-        "A CallRail API v3 key and the account id (settings: account_id). Optional settings: "
-        "lookback_hours (default 24) re-reads recent calls that CallRail may still be filling "
-        "in; start_date (default 2011-01-01) bounds a full read."
-    )
+    docs = "A CallRail API v3 key and the id of the account to read."
 
     def auth_headers(self) -> dict[str, str]:
         token = self.credentials.get("token")
@@ -146,7 +195,9 @@ class CallRailConnector(Connector):
         return timedelta(hours=hours)
 
     def _full_start(self) -> datetime:
-        value = self.settings.get("start_date") or DEFAULT_START
+        value = self.settings.get("start_date")
+        if not value:
+            return retention_start(datetime.now(UTC))
         try:
             return parse_time(value, field_name="start_date")
         except RecordError as exc:
@@ -196,22 +247,39 @@ class CallRailConnector(Connector):
                 return
 
     def _calls(self, account: str, since: datetime | None, per_page: int) -> Iterator[Page]:
+        """Calls from a start date, oldest first, by relative pagination (next_page links)."""
         start = since - self._lookback() if since is not None else self._full_start()
-        params = {
+        url: str | None = f"a/{account}/calls.json"
+        params: dict | None = {
+            "relative_pagination": "true",
+            "per_page": per_page,
             "sort": "start_time",
             "order": "asc",
             "start_date": _iso(start),
             "fields": CALL_FIELDS,
         }
-        yield from page_number_pages(
-            self.client,
-            f"a/{account}/calls.json",
-            params,
-            records_key="calls",
-            per_page=per_page,
-            total_pages=_total_pages,
-            total=_total_records,
-        )
+        followed: set[str] = set()
+        while url:
+            try:
+                body = self.client.get_json(url, params)
+            except HttpError as exc:
+                if exc.status in (400, 422):
+                    raise ConnectorError(
+                        f"CallRail refused the calls query from {_iso(start)[:10]} "
+                        f"(HTTP {exc.status}): it keeps calls for {RETENTION_MONTHS} months, "
+                        "so start_date must be more recent than that"
+                    ) from exc
+                raise
+            self.client.stats.pages += 1
+            calls = body.get("calls") if isinstance(body, dict) else None
+            if not isinstance(calls, list):
+                raise ConnectorError(f"{self.client.host} answered calls.json without a calls list")
+            yield Page(calls)
+            nxt = body.get("next_page") if body.get("has_next_page") else None
+            if not calls or not isinstance(nxt, str) or nxt in followed:
+                return
+            followed.add(nxt)
+            url, params = nxt, None
 
     def _trackers(self, account: str, per_page: int) -> Iterator[Page]:
         for page in page_number_pages(

@@ -17,7 +17,8 @@ from tests.conftest import free_port
 from tests.fakes.callrail import ACCOUNT_ID, NUMERIC_ID, FakeCallRail, call_id, tracker_id
 from tests.helpers import count_rows, make_connection, make_org, run_sync
 
-SETTINGS = {"account_id": ACCOUNT_ID, "retry_backoff": 0.01}
+#: The fake's calls are from March 2024; a full read starts where the settings say.
+SETTINGS = {"account_id": ACCOUNT_ID, "retry_backoff": 0.01, "start_date": "2024-03-01"}
 
 
 @pytest.fixture
@@ -68,19 +69,22 @@ def test_full_sync_maps_every_call(db, callrail, setup):
         0,
         0,
     )
-    assert run.total == 350
+    assert run.total is None  # relative pagination tells no totals
     assert run.stats["pages"] == 4 and run.stats["requests"] == 4
     first = call_requests(callrail)[0]
     assert first.path == f"/v3/a/{ACCOUNT_ID}/calls.json"
     assert first.headers["authorization"] == 'Token token="cr-good-key"'
-    assert {k: first.query[k] for k in ("sort", "order", "start_date", "per_page", "page")} == {
+    assert first.query == {
+        "relative_pagination": "true",
         "sort": "start_time",
         "order": "asc",
-        "start_date": "2011-01-01T00:00:00Z",
+        "start_date": "2024-03-01T00:00:00Z",
         "per_page": "100",
-        "page": "1",
+        "fields": "agent_email,source_name",
     }
-    assert [r.query["page"] for r in call_requests(callrail)] == ["1", "2", "3", "4"]
+    # the rest follow next_page as CallRail wrote it, never a page number
+    assert [r.query.get("offset") for r in call_requests(callrail)] == [None, "1", "2", "3"]
+    assert all("page" not in r.query for r in call_requests(callrail))
     assert count_rows(db, Call, org) == 350
     with db.session() as s:
         answered = call_row(s, 0)  # inbound, answered by dana on the Google Ads number
@@ -245,8 +249,8 @@ def test_paging_with_small_pages(db, callrail, setup):
     org, conn = setup
     run = run_sync(conn, "calls", batch_size=40)
     assert (run.status, run.created) == ("success", 350)
-    pages = [(r.query["page"], r.query["per_page"]) for r in call_requests(callrail)]
-    assert pages == [(str(n), "40") for n in range(1, 10)]
+    pages = [(r.query.get("offset", "0"), r.query["per_page"]) for r in call_requests(callrail)]
+    assert pages == [(str(n), "40") for n in range(9)]
     assert run.stats["pages"] == 9
     assert count_rows(db, Call, org) == 350
 
@@ -255,12 +259,11 @@ def test_per_page_is_capped_at_250(callrail):
     connector = CallRailConnector(
         base_url=callrail.url + "/v3",
         credentials={"token": "cr-good-key"},
-        settings={"account_id": ACCOUNT_ID},
+        settings={"account_id": ACCOUNT_ID, "start_date": "2024-03-01"},
     )
     pages = list(connector.read(ReadRequest(CallRailConnector.stream("calls"), page_size=1000)))
     assert [len(p.records) for p in pages] == [250, 100]
     assert [r.query["per_page"] for r in callrail.log] == ["250", "250"]
-    assert pages[0].total == 350
 
 
 def test_without_a_start_date_the_api_would_answer_30_days_only(callrail):
@@ -270,6 +273,68 @@ def test_without_a_start_date_the_api_would_answer_30_days_only(callrail):
     )
     body = connector.client.get_json(f"a/{ACCOUNT_ID}/calls.json", {"per_page": 10})
     assert (body["total_records"], body["calls"]) == (0, [])
+
+
+def test_a_full_read_starts_within_the_25_months_callrail_keeps(db):
+    """The old default, 2011-01-01, is refused by CallRail's retention window."""
+    now = datetime.now(UTC)
+    fake = FakeCallRail(calls=5, now=now).start()
+    try:
+        org = make_org(db)
+        settings = {k: v for k, v in SETTINGS.items() if k != "start_date"}
+        conn = make_connection(
+            db, org, "callrail", base_url=fake.url + "/v3", token="cr-good-key", settings=settings
+        )
+        run = run_sync(conn, "calls")
+        assert run.status == "success", run.error
+        start = datetime.fromisoformat(call_requests(fake)[0].query["start_date"])
+        assert now - timedelta(days=25 * 31) < start < now - timedelta(days=24 * 30)
+        old = make_connection(
+            db,
+            org,
+            "callrail",
+            name="Since the beginning",
+            base_url=fake.url + "/v3",
+            token="cr-good-key",
+            settings=SETTINGS | {"start_date": "2011-01-01"},
+        )
+        refused = run_sync(old, "calls")
+        assert refused.status == "failed"
+        assert refused.error == (
+            "CallRail refused the calls query from 2011-01-01 (HTTP 400): it keeps calls for "
+            "25 months, so start_date must be more recent than that"
+        )
+    finally:
+        fake.stop()
+
+
+def test_the_fake_keeps_relative_and_offset_pagination_apart(callrail):
+    import requests
+
+    url = f"{callrail.url}/v3/a/{ACCOUNT_ID}/calls.json"
+    auth = {"Authorization": 'Token token="cr-good-key"'}
+    base = {"start_date": "2024-03-01", "per_page": 100}
+    mixed = requests.get(
+        url, params=base | {"relative_pagination": "true", "page": 2}, headers=auth
+    )
+    assert mixed.status_code == 400 and "error" in mixed.json()
+    assert requests.get(url, params=base | {"offset": 1}, headers=auth).status_code == 400
+    paged = requests.get(url, params=base, headers=auth).json()
+    assert (paged["page"], paged["total_pages"], paged["total_records"]) == (1, 4, 350)
+    relative = requests.get(url, params=base | {"relative_pagination": "true"}, headers=auth)
+    body = relative.json()
+    assert body["has_next_page"] is True and "offset=1" in body["next_page"]
+    assert "total_records" not in body
+
+
+def test_429_without_retry_after_is_backed_off(db, callrail, setup):
+    """CallRail sends no Retry-After: the client backs off on its own schedule and goes on."""
+    org, conn = setup
+    callrail.rate_limit_next(3)
+    run = run_sync(conn, "calls", batch_size=100)
+    assert run.status == "success"
+    assert run.stats["retries"] == 3
+    assert count_rows(db, Call, org) == 350
 
 
 def test_dry_run_writes_nothing(db, callrail, setup):
@@ -287,7 +352,7 @@ def test_max_records_stops_reading_and_resumes(db, callrail, setup):
     run = run_sync(conn, "calls", max_records=120, batch_size=50)
     assert (run.status, run.processed, run.created) == ("success", 120, 120)
     assert count_rows(db, Call, org) == 120
-    assert [r.query["page"] for r in call_requests(callrail)] == ["1", "2", "3"]
+    assert [r.query.get("offset") for r in call_requests(callrail)] == [None, "1", "2"]
     rest = run_sync(conn, "calls", batch_size=100)
     # the cursor stopped at call 119; the lookback reaches back to the first call
     assert (rest.created, rest.unchanged) == (230, 120)

@@ -1,19 +1,28 @@
 """A fake CallRail API v3: accounts, companies, trackers and calls under `/v3/a/{account}/`.
 
-It follows the documented protocol: `Authorization: Token token="KEY"`, page/per_page
-paging (per_page at most 250) with the `{"page", "per_page", "total_pages",
-"total_records", "<resource>": [...]}` envelope, `sort`/`order` and `start_date`/`end_date`
-filters on calls, optional call fields only when asked for with `fields`, call start
-times in the company's time zone (America/New_York, so the offset changes at DST),
-400 `{"error": ...}` for bad parameters, 404 for an unknown account, and Rails' plain-text
-401 for a bad key. Without a date filter the calls index answers the last 30 days only.
+It follows CallRail's published reference (apidocs.callrail.com: Getting Started,
+Pagination, Rate Limiting, Calls, Trackers; support article "Relative pagination"):
+`Authorization: Token token="KEY"`; offset pagination with page/per_page (per_page at most
+250) and the `{"page", "per_page", "total_pages", "total_records", "<resource>": [...]}`
+envelope on every index; relative pagination on the calls index only
+(`relative_pagination=true`, `offset` counting pages from 0, answering `has_next_page` and a
+`next_page` URL, and refusing a `page` mixed in); `sort`/`order` and `start_date`/`end_date`
+filters on calls, refused before the 25 months CallRail keeps calls; optional call fields
+only when asked for with `fields`; call start times in the company's time zone
+(America/New_York, so the offset changes at DST); 400 `{"error": ...}` for bad parameters,
+404 for an unknown account, Rails' plain-text 401 for a bad key, and 429 with no
+Retry-After (CallRail sends none) from `rate_limit_next`. Without a date filter the calls
+index answers the last 30 days only. The fake's "today" is `now` (default 2024-05-15, two
+months after its calls).
 """
 
 from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, timedelta, timezone
+from urllib.parse import urlencode
 
+from connectors.callrail import retention_start
 from tests.fakes.base import FakeApi, Request, Response
 
 ACCOUNT_ID = "ACC8154748ae6bd4e278a7cddd38a662f4f"
@@ -23,6 +32,7 @@ EPOCH = datetime(2024, 3, 9, 5, 0, tzinfo=UTC)
 DST_START = datetime(2024, 3, 10, 7, 0, tzinfo=UTC)
 STEP = timedelta(minutes=10)
 DEFAULT_WINDOW = timedelta(days=30)
+TODAY = datetime(2024, 5, 15, 12, 0, tzinfo=UTC)
 OPTIONAL_CALL_FIELDS = ("source_name", "company_name", "tracker_id")
 CALL_SORTS = ("start_time", "duration", "customer_name", "customer_phone_number", "source_name")
 AGENTS = ("dana@example.com", "eli@example.com", "nobody@elsewhere.example")
@@ -47,7 +57,8 @@ class FakeCallRail(FakeApi):
         super().__init__()
         self.token = token
         self.account_id = ACCOUNT_ID
-        self.now = now or datetime.now(UTC)
+        self.now = now or TODAY
+        self.rate_limited = 0
         self.accounts = [
             {
                 "id": ACCOUNT_ID,
@@ -163,7 +174,17 @@ class FakeCallRail(FakeApi):
             },
         )
 
+    def rate_limit_next(self, count: int) -> None:
+        """The next `count` requests answer 429, without Retry-After, as CallRail does."""
+        with self.lock:
+            self.rate_limited += count
+
     def handle(self, request: Request) -> Response:
+        with self.lock:
+            limited = self.rate_limited > 0
+            self.rate_limited -= 1 if limited else 0
+        if limited:
+            return Response(429, {"error": "Too many requests"})
         self.require_auth(request, f'Token token="{self.token}"')
         if request.method != "GET":
             return Response(405, {"error": "Method not allowed"})
@@ -218,6 +239,15 @@ class FakeCallRail(FakeApi):
             end = _date_param(query.get("end_date"), end=True)
         except ValueError as exc:
             return Response(400, {"error": str(exc)})
+        oldest = retention_start(self.now) - timedelta(days=1)
+        if start is not None and start < oldest:
+            return Response(
+                400,
+                {
+                    "error": "Communication records are retained for 25 months. "
+                    "Please revise your date range."
+                },
+            )
         if start is None and end is None:
             start = self.now - DEFAULT_WINDOW
         rows = [
@@ -237,7 +267,37 @@ class FakeCallRail(FakeApi):
             {k: v for k, v in r.items() if k not in OPTIONAL_CALL_FIELDS or k in wanted}
             for _when, r in rows
         ]
+        relative = query.get("relative_pagination", "false")
+        if relative not in ("true", "false"):
+            return Response(400, {"error": "relative_pagination must be true or false"})
+        if relative == "true":
+            return self._relative(query, served)
+        if "offset" in query:
+            return Response(400, {"error": "offset requires relative_pagination"})
         return self._index(query, served, "calls")
+
+    def _relative(self, query: dict, calls: list[dict]) -> Response:
+        """Relative pagination: pages counted by `offset` from 0, linked by `next_page`."""
+        if "page" in query:
+            return Response(400, {"error": "Do not mix page with relative pagination"})
+        try:
+            offset = int(query.get("offset", 0))
+            per_page = int(query.get("per_page", 100))
+        except ValueError:
+            return Response(400, {"error": "offset and per_page must be integers"})
+        if offset < 0 or not 1 <= per_page <= 250:
+            return Response(400, {"error": "per_page must be between 1 and 250"})
+        chunk = calls[offset * per_page : (offset + 1) * per_page]
+        more = (offset + 1) * per_page < len(calls)
+        link = None
+        if more:
+            link = f"{self.url}/v3/a/{self.account_id}/calls.json?" + urlencode(
+                query | {"offset": offset + 1}
+            )
+        return Response(
+            200,
+            {"per_page": per_page, "has_next_page": more, "next_page": link, "calls": chunk},
+        )
 
 
 def _date_param(value: str | None, *, end: bool = False) -> datetime | None:
