@@ -1,15 +1,32 @@
 """MightyCall v4: business phone numbers, calls, contacts and voicemails.
 
-Follows MightyCall's public REST API v4 (https://api.mightycall.com/v4/doc; contact-centre
-accounts use the same API on https://ccapi.mightycall.com/v4 — set it as the base URL):
-- auth: `POST /auth/token`, form-encoded `grant_type=client_credentials`,
-  `client_id=<API key>`, `client_secret=<user key>` answers
-  `{"access_token": "...", "expires_in": 86400, "token_type": "bearer"}`; every other
-  request sends `Authorization: Bearer <access_token>` and `x-api-key: <API key>`.
-  The token is fetched lazily on the first request, renewed shortly before `expires_in`
-  runs out, and once more when a request answers 401 (a token revoked mid-run).
-  Credentials: `token` is the API key and `secret` the user key; where only one field
-  exists, `token` takes `API_KEY:USER_KEY` (split at the first colon);
+What MightyCall publishes: the support pages "MightyCall API Documentation"
+(support.mightycall.com/mightycall-api-documentation), "Authentication via API"
+(support.mightycall.com/authentication-via-api, Call Center accounts) and "Authentication
+via API (Classic)" (support.mightycall.com/authentication-via-api-mc), the reference at
+https://api.mightycall.com/v4/doc, and the older v3 reference (api.mightycall.com/api/doc),
+whose rules still hold: every method but Ping needs both the API key and the auth token.
+
+- where: the documentation page and the Call Center guide authenticate at
+  `https://ccapi.mightycall.com/v4/auth/token`; the Classic guide, for accounts on the
+  older MightyCall product, at `https://api.mightycall.com/v4/auth/token`. The default base
+  URL is therefore `https://ccapi.mightycall.com/v4`, the host of the current documentation
+  and of Call Center accounts; a Classic account sets `https://api.mightycall.com/v4` as the
+  connection's base URL. Every other path below is relative to the same base. The support
+  pages confirm the hosts, the token exchange and the 24-hour lifetime; the data endpoints
+  below follow the v4 reference as this connector was first written against it (the
+  support pages list the same capabilities: calls, voicemails, business numbers, contacts);
+- auth: `POST /auth/token` with header `x-api-key: <API key>` and a form-encoded body
+  `grant_type=client_credentials`, `client_id=<API key>`, `client_secret=<User key>` (Classic
+  accounts may use the user's extension instead) answers `{"access_token": "...",
+  "expires_in": 86400, "token_type": "bearer", "refresh_token": "..."}`: a bearer token valid
+  24 hours. Every other request sends `Authorization: Bearer <access_token>` and
+  `x-api-key: <API key>`. The token is fetched lazily on the first request, renewed shortly
+  before `expires_in` runs out (by asking again with the keys, which the guides allow as
+  "refreshed or reissued"), and once more when a request answers 401 (a token revoked
+  mid-run). The API key and the User key are two secret settings, `token` and `secret`,
+  both stored encrypted; a connection saved before they were two fields may still hold
+  `API_KEY:USER_KEY` in `token`, which is split at the first colon;
 - envelope: `{"data": {...}, "isSuccess": true}`; the records live under `data.<name>`;
   `isSuccess: false` carries `error.message`;
 - `GET /api/phonenumbers` → `data.phoneNumbers` (`id`, `number`, `name`/`label`), one page;
@@ -158,7 +175,9 @@ class MightyCallConnector(Connector):
     key = "mightycall"
     label = "MightyCall"
     icon = "telephone"
-    default_base_url = "https://api.mightycall.com/v4"
+    #: Call Center accounts and the current documentation; Classic accounts use
+    #: https://api.mightycall.com/v4 (see the module docstring).
+    default_base_url = "https://ccapi.mightycall.com/v4"
     streams = (
         Stream(
             "phone_numbers",
@@ -189,26 +208,36 @@ class MightyCallConnector(Connector):
             "token",
             "API key",
             "secret",
-            help="MightyCall > Settings > API. Where there is one field only, "
-            "enter API_KEY:USER_KEY.",
+            help="MightyCall → Integrations → API (managers and administrators).",
         ),
         ConfigField(
             "secret",
             "User key",
             "secret",
+            help="Shown next to the API key for users it is turned on for; "
+            "Classic accounts may enter the user's extension.",
+        ),
+        ConfigField(
+            "lookback_minutes",
+            "Re-read recent calls (minutes)",
+            "number",
             required=False,
-            help="The user key (client secret) shown next to the API key.",
+            minimum=0,
+            maximum=7 * 24 * 60,
+            placeholder="60",
+            help="Calls still ringing or being recorded at one sync are read again at the next.",
         ),
     )
     docs = (
-        "API key and user key from MightyCall's API settings (token = API_KEY:USER_KEY when "
-        "only one field is available). Settings: lookback_minutes (default 60) re-reads recent "
-        "calls on incremental syncs."
+        "The API key and a User key from MightyCall's API settings. Call Center accounts use "
+        "the default address; Classic accounts set https://api.mightycall.com/v4."
     )
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.api_key, self.user_key = split_credentials(self.credentials)
+        # a connection saved as one API_KEY:USER_KEY box holds both keys in `token`
+        self.credentials.update(token=self.api_key, secret=self.user_key)
         if self.api_key:
             self.client.session.headers["x-api-key"] = self.api_key
         self._token: str | None = None
@@ -224,7 +253,8 @@ class MightyCallConnector(Connector):
             return
         if not self.api_key or not self.user_key:
             raise AuthError(
-                "MightyCall needs the API key and the user key: enter them as API_KEY:USER_KEY"
+                "MightyCall needs the API key and the User key: enter both in the "
+                "connection's settings"
             )
         self.client.session.headers.pop("Authorization", None)
         body = self.client.post_form(

@@ -13,9 +13,30 @@ from models.orgs import Organization, PhoneNumber
 from models.records import Call, Contact
 from tests.conftest import free_port
 from tests.fakes.mightycall import FakeMightyCall, iso
-from tests.helpers import count_rows, make_connection, make_org, run_sync
+from tests.helpers import count_rows, make_org, run_sync
 
-TOKEN = "mc-api-key:mc-user-key"
+KEYS = {"token": "mc-api-key", "secret": "mc-user-key"}
+#: How a connection saved before the keys were two fields holds them.
+LEGACY_TOKEN = "mc-api-key:mc-user-key"
+
+
+def connect(db, org, url, credentials=KEYS, *, name="Phones", settings=None):
+    """A saved MightyCall connection with both keys stored encrypted, as the form saves it."""
+    from models.sync_store import create_connection
+
+    with db.session() as s:
+        conn = create_connection(
+            s,
+            org_id=org,
+            connector="mightycall",
+            name=name,
+            base_url=url,
+            credentials=credentials,
+            settings=settings or {},
+        )
+        s.commit()
+        s.expunge(conn)
+        return conn
 
 
 @pytest.fixture
@@ -28,10 +49,7 @@ def mightycall():
 @pytest.fixture
 def setup(db, mightycall):
     org = make_org(db)
-    conn = make_connection(
-        db, org, "mightycall", base_url=f"{mightycall.url}/v4", token=TOKEN, name="Phones"
-    )
-    return org, conn
+    return org, connect(db, org, f"{mightycall.url}/v4")
 
 
 def _call(db, external_id: str) -> Call:
@@ -307,7 +325,7 @@ def test_429_and_500_storm_is_survived_and_recorded(db, mightycall, setup):
 
 
 def test_a_revoked_access_token_is_renewed_once(mightycall):
-    connector = MightyCallConnector(base_url=f"{mightycall.url}/v4", credentials={"token": TOKEN})
+    connector = MightyCallConnector(base_url=f"{mightycall.url}/v4", credentials=KEYS)
     assert connector.test_connection() == "Connected to MightyCall: 3 phone numbers"
     mightycall.expire_tokens()
     stream = MightyCallConnector.stream("calls")
@@ -360,9 +378,7 @@ def test_malformed_contacts_are_named(db, mightycall, setup):
 
 def test_wrong_key_fails_saying_so(db, mightycall):
     org = make_org(db)
-    conn = make_connection(
-        db, org, "mightycall", base_url=f"{mightycall.url}/v4", token="mc-api-key:wrong"
-    )
+    conn = connect(db, org, f"{mightycall.url}/v4", {"token": "mc-api-key", "secret": "wrong"})
     run = run_sync(conn, "calls")
     assert run.status == "failed"
     assert run.error == "token rejected (401)"
@@ -373,14 +389,7 @@ def test_wrong_key_fails_saying_so(db, mightycall):
 def test_unreachable_api_fails_saying_so(db):
     org = make_org(db)
     quick = {"max_retries": 1, "retry_backoff": 0.01}
-    conn = make_connection(
-        db,
-        org,
-        "mightycall",
-        base_url=f"http://127.0.0.1:{free_port()}/v4",
-        token=TOKEN,
-        settings=quick,
-    )
+    conn = connect(db, org, f"http://127.0.0.1:{free_port()}/v4", settings=quick)
     run = run_sync(conn, "calls")
     assert run.status == "failed"
     assert run.error.startswith("cannot reach 127.0.0.1:")
@@ -390,27 +399,52 @@ def test_unreachable_api_fails_saying_so(db):
 
 def test_test_connection_messages(mightycall):
     url = f"{mightycall.url}/v4"
-    good = MightyCallConnector(base_url=url, credentials={"token": TOKEN})
+    good = MightyCallConnector(base_url=url, credentials=KEYS)
     assert good.test_connection() == "Connected to MightyCall: 3 phone numbers"
-    two_fields = MightyCallConnector(
-        base_url=url, credentials={"token": "mc-api-key", "secret": "mc-user-key"}
-    )
-    assert two_fields.test_connection() == "Connected to MightyCall: 3 phone numbers"
+    saved_as_one_box = MightyCallConnector(base_url=url, credentials={"token": LEGACY_TOKEN})
+    assert saved_as_one_box.test_connection() == "Connected to MightyCall: 3 phone numbers"
     mightycall.phone_numbers = mightycall.phone_numbers[:1]
     assert good.test_connection() == "Connected to MightyCall: 1 phone number"
     with pytest.raises(AuthError, match=r"^token rejected \(401\)$"):
-        MightyCallConnector(
-            base_url=url, credentials={"token": "mc-api-key:nope"}
-        ).test_connection()
-    with pytest.raises(AuthError, match="API_KEY:USER_KEY"):
+        MightyCallConnector(base_url=url, credentials=KEYS | {"secret": "nope"}).test_connection()
+    with pytest.raises(AuthError, match="enter both in the connection's settings"):
         MightyCallConnector(base_url=url, credentials={"token": "mc-api-key"}).test_connection()
     closed = MightyCallConnector(
         base_url=f"http://127.0.0.1:{free_port()}/v4",
-        credentials={"token": TOKEN},
+        credentials=KEYS,
         retry=RetryPolicy(max_retries=0),
     )
     with pytest.raises(UnreachableError, match="connection refused"):
         closed.test_connection()
+
+
+def test_the_token_exchange_follows_mightycalls_authentication_guide(mightycall):
+    """Call Center host by default; x-api-key with the form; two keys, both required."""
+    assert MightyCallConnector.default_base_url == "https://ccapi.mightycall.com/v4"
+    fields = {f.name: f for f in MightyCallConnector.config_fields}
+    assert fields["token"].secret and fields["token"].required
+    assert fields["secret"].secret and fields["secret"].required
+    MightyCallConnector(base_url=f"{mightycall.url}/v4", credentials=KEYS).test_connection()
+    token = mightycall.log[0]
+    assert (token.method, token.path) == ("POST", "/v4/auth/token")
+    assert token.headers["x-api-key"] == "mc-api-key"
+    assert token.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert "authorization" not in token.headers
+    form = dict(pair.split("=", 1) for pair in token.body.decode().split("&"))
+    assert form == {
+        "grant_type": "client_credentials",
+        "client_id": "mc-api-key",
+        "client_secret": "mc-user-key",
+    }
+
+
+def test_a_connection_without_the_user_key_says_which_key_is_missing(db, mightycall):
+    org = make_org(db)
+    conn = connect(db, org, f"{mightycall.url}/v4", {"token": "mc-api-key"})
+    run = run_sync(conn, "calls")
+    assert run.status == "failed"
+    assert run.error.startswith("The User key is missing")
+    assert mightycall.log == []
 
 
 def test_credentials_and_durations_parse():

@@ -1,9 +1,15 @@
 """A fake MightyCall v4 API: client-credentials token, `data` envelopes, skip/pageSize paging.
 
-Serves `/v4/auth/token` (form-encoded, answers access_token/expires_in), and with
-`Authorization: Bearer <issued token>` plus `x-api-key`: `/v4/api/phonenumbers`,
-`/v4/api/calls` (newest first, `startUtc`/`endUtc` filters, `data.total`),
-`/v4/api/contacts` and `/v4/api/journal/requests` (`type`, `from`/`to`, `page`/`pageSize`).
+Follows MightyCall's support pages "Authentication via API" (Call Center, served at
+ccapi.mightycall.com/v4) and "Authentication via API (Classic)" (api.mightycall.com/v4):
+`POST /v4/auth/token` needs the `x-api-key` header and a form-encoded body
+(`grant_type=client_credentials`, `client_id` = the API key, `client_secret` = the User key)
+and answers a 24-hour bearer token (`access_token`, `expires_in: 86400`, `refresh_token`).
+With `Authorization: Bearer <issued token>` plus `x-api-key` it serves
+`/v4/api/phonenumbers`, `/v4/api/calls` (newest first, `startUtc`/`endUtc` filters,
+`data.total`), `/v4/api/contacts` and `/v4/api/journal/requests` (`type`, `from`/`to`,
+`page`/`pageSize`), as connectors/mightycall.py describes them. The same fake stands for
+either host: only the path below `/v4` matters.
 """
 
 from __future__ import annotations
@@ -214,6 +220,8 @@ class FakeMightyCall(FakeApi):
         form = {k: v[-1] for k, v in parse_qs(raw.decode()).items()}
         if form.get("grant_type") != "client_credentials":
             return Response(400, {"error": "unsupported_grant_type"})
+        if request.headers.get("x-api-key") != form.get("client_id"):
+            return Response(400, {"error": "invalid_request", "error_description": "x-api-key"})
         if (
             self.faults.reject_auth
             or form.get("client_id") != self.api_key
@@ -226,7 +234,15 @@ class FakeMightyCall(FakeApi):
         with self.lock:
             self.tokens.add(token)
             self.tokens_issued += 1
-        return Response(200, {"access_token": token, "expires_in": 86400, "token_type": "bearer"})
+        return Response(
+            200,
+            {
+                "access_token": token,
+                "expires_in": 86400,
+                "token_type": "bearer",
+                "refresh_token": secrets.token_hex(16),
+            },
+        )
 
     def _require_token(self, request: Request) -> None:
         bearer = request.headers.get("authorization", "")
