@@ -12,7 +12,6 @@ from tests.conftest import free_port
 from tests.fakes.hubspot import FakeHubSpot
 from tests.helpers import count_rows, make_connection, make_org, run_sync
 
-
 QUICK = {"retry_backoff": 0.01}
 
 
