@@ -60,7 +60,6 @@ def create_dash(server: Flask) -> Dash:
         url_base_pathname=settings.url_prefix,
         title="syncboard",
         update_title=None,
-        suppress_callback_exceptions=True,
         serve_locally=True,
     )
     app.layout = shell

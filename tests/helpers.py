@@ -24,12 +24,14 @@ def dash_post(
     prefix: str = "/",
     state: list | None = None,
     changed: list[str] | None = None,
+    outputs=None,
 ):
     """POST to a Dash callback the way the browser does, CSRF header included.
 
     `output` may leave out the `@hash` Dash adds to allow_duplicate outputs; an input
     of a pattern-matching ALL callback is a list of {"id": {...}, "property", "value"};
-    `changed` names the inputs that triggered it (default: all of them).
+    `changed` names the inputs that triggered it (default: all of them); `outputs` replaces
+    the outputs the renderer would send (pattern-matching outputs carry their ids there).
     """
     token = client.get_cookie("_csrf_token")
     headers = {"X-CSRFToken": token.value} if token else {}
@@ -37,7 +39,7 @@ def dash_post(
     flat = [i for item in inputs for i in (item if isinstance(item, list) else [item])]
     body = {
         "output": output,
-        "outputs": _outputs(output),
+        "outputs": outputs if outputs is not None else _outputs(output),
         "inputs": inputs,
         "state": state or [],
         "changedPropIds": changed
