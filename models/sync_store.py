@@ -184,8 +184,9 @@ def find_connection(session: Session, org_id: int, ref: str | int) -> Connection
     """A connection of `org_id` by id or name (CLI)."""
     ref = str(ref)
     conds = [Connection.name == ref]
-    if ref.isdigit():
-        conds.append(Connection.id == int(ref))
+    connection_id = id_or_none(ref)
+    if connection_id is not None:
+        conds.append(Connection.id == connection_id)
     return session.scalar(select(Connection).where(Connection.org_id == org_id, or_(*conds)))
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from models.base import utcnow
 from models.orgs import ApiToken, Membership, Organization, Role, User
+from models.params import id_or_none
 
 #: argon2-cffi's defaults (RFC 9106 low-memory profile: 64 MiB, 3 passes, 4 lanes).
 PRODUCTION_HASHER = PasswordHasher()
@@ -86,8 +87,9 @@ def find_org(session: Session, ref: str | int) -> Organization | None:
     """An organisation by id, slug or name."""
     ref = str(ref).strip()
     conds = [Organization.slug == ref.lower(), func.lower(Organization.name) == ref.lower()]
-    if ref.isdigit():
-        conds.append(Organization.id == int(ref))
+    org_id = id_or_none(ref)
+    if org_id is not None:
+        conds.append(Organization.id == org_id)
     return session.scalar(select(Organization).where(or_(*conds)).order_by(Organization.id))
 
 

@@ -135,3 +135,13 @@ def test_usage_errors_exit_2(argv):
     with pytest.raises(SystemExit) as exc:
         main(argv)
     assert exc.value.code == 2
+
+
+def test_lookups_by_odd_digits_are_not_found_not_a_crash(db):
+    from models.sync_store import find_connection
+    from models.users import find_org
+
+    with db.session() as s:
+        for ref in ("²", "99999999999999999999999", "-1", "0"):
+            assert find_org(s, ref) is None
+            assert find_connection(s, 1, ref) is None
