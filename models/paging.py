@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, FromClause, Select, SQLColumnExpression, func, or_, select
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from models.params import offset_fits
 
 MAX_PAGE_SIZE = 500
+
+# A column to search, sort or key on: a Core column or label, or an ORM attribute
+# (`Call.started_at`), which is not a ColumnElement but has the same operators.
+ColumnExpr: TypeAlias = SQLColumnExpression[Any]
 
 
 @dataclass(frozen=True)
@@ -25,7 +29,7 @@ class TablePage:
         return max((self.total + self.page_size - 1) // self.page_size, 1)
 
 
-def search_clause(columns: list[ColumnElement], text: str | None) -> ColumnElement[bool] | None:
+def search_clause(columns: list[ColumnExpr], text: str | None) -> ColumnElement[bool] | None:
     """Case-insensitive "contains" over the given text columns; None when there is nothing to find."""
     text = (text or "").strip()
     if not text:
@@ -34,7 +38,9 @@ def search_clause(columns: list[ColumnElement], text: str | None) -> ColumnEleme
     return or_(*(func.lower(col).like(pattern.lower(), escape="\\") for col in columns))
 
 
-def sort_order(column: ColumnElement, descending: bool = False, main=None) -> ColumnElement:
+def sort_order(
+    column: ColumnExpr, descending: bool = False, main: FromClause | None = None
+) -> ColumnElement[Any]:
     """ORDER BY `column` with empty values last either way (PostgreSQL and SQLite disagree
     on where NULLs go). A NOT NULL column of the `main` table (not outer-joined) is left
     bare, so an index on it can still give the order."""
@@ -44,15 +50,16 @@ def sort_order(column: ColumnElement, descending: bool = False, main=None) -> Co
 
 
 def page_order(
-    sortable: dict[str, ColumnElement],
+    sortable: dict[str, ColumnExpr],
     sort: str | None,
     descending: bool,
-    default_sort: ColumnElement | None,
-    tiebreak: ColumnElement | None,
-) -> list[ColumnElement]:
+    default_sort: ColumnExpr | None,
+    tiebreak: ColumnExpr | None,
+) -> list[ColumnElement[Any]]:
     """ORDER BY of a table view: the whitelisted column asked for (else `default_sort`,
     newest first), then `tiebreak`; a paged table and its CSV export share it."""
     order = sortable.get(sort or "")
+    ordering: list[ColumnElement[Any]]
     if order is None:
         ordering = [default_sort.desc()] if default_sort is not None else []
         descending = True
@@ -65,16 +72,16 @@ def page_order(
 
 def fetch_page(
     session: Session,
-    stmt: Select,
+    stmt: Select[Any],
     *,
-    sortable: dict[str, ColumnElement],
+    sortable: dict[str, ColumnExpr],
     sort: str | None = None,
     descending: bool = False,
-    default_sort: ColumnElement | None = None,
+    default_sort: ColumnExpr | None = None,
     page: int = 0,
     page_size: int = 25,
-    tiebreak: ColumnElement | None = None,
-    key: ColumnElement | None = None,
+    tiebreak: ColumnExpr | None = None,
+    key: QueryableAttribute[Any] | None = None,
     offset: int | None = None,
 ) -> TablePage:
     """One page of `stmt` (already filtered and scoped) and the total count of its rows.
