@@ -11,7 +11,7 @@ from dash import ALL, Input, Output, State, callback, ctx, html, no_update
 from callbacks.sources import test_result
 from models.db import session_scope
 from models.params import int_or_none
-from models.sync_store import NotFound, SyncConflict, get_connection, set_schedule
+from models.sync_store import NotFound, SyncConflict, set_schedule
 from models.sync_views import SourceDetail, delete_connection, source_detail, update_connection
 from pages._sources_ids import (
     SOURCE_ACTIONS,
@@ -343,14 +343,13 @@ def change_settings(_save, _off, _settings, source_id, minutes, base_url, token,
                     )
                     return _message(text, "warning", id="source-saved"), bump, ""
                 return _message(text, id="source-saved"), bump, ""
-            conn = get_connection(db, viewer, source_id)
             if trigger == SOURCE_SCHEDULE_OFF:
-                set_schedule(db, conn, None)
+                conn = set_schedule(db, viewer, source_id, None)
                 return _message(f"Schedule of {conn.name} disabled.", id="source-saved"), bump, ""
             value = _minutes(minutes)
             if value is None:
                 raise ValueError("Enter every how many minutes to sync, or disable the schedule.")
-            set_schedule(db, conn, value)
+            conn = set_schedule(db, viewer, source_id, value)
             return (
                 _message(f"{conn.name} syncs every {value} minutes.", id="source-saved"),
                 bump,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy import ColumnElement, String, cast, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from models.orgs import Membership, Organization, PhoneAssignment, PhoneNumber, Role, User
@@ -19,6 +19,24 @@ from models.records import Call, Sms
 
 PLATFORM_ADMIN = "platform_admin"
 ROLE_RANK = {PLATFORM_ADMIN: 4, Role.ORG_ADMIN.value: 3, Role.MANAGER.value: 2, Role.AGENT.value: 1}
+
+#: What each role may do: the one map every write checks (through `Viewer.may`/`require_to`).
+MANAGE_SYNCS = "manage_syncs"  # connections, schedules, runs, cancels, uploads
+MANAGE_TEAM = "manage_team"  # members, numbers, invitations
+SEE_ORG = "see_org"  # the whole organisation's data: reports, exports, team
+WORK_RECORDS = "work_records"  # cases and tickets
+PERMISSIONS: dict[str, frozenset[str]] = {
+    PLATFORM_ADMIN: frozenset({MANAGE_SYNCS, MANAGE_TEAM, SEE_ORG, WORK_RECORDS}),
+    Role.ORG_ADMIN.value: frozenset({MANAGE_SYNCS, MANAGE_TEAM, SEE_ORG, WORK_RECORDS}),
+    Role.MANAGER.value: frozenset({SEE_ORG, WORK_RECORDS}),
+    Role.AGENT.value: frozenset({WORK_RECORDS}),
+}
+DENIED = {
+    MANAGE_SYNCS: "Only org admins can configure and run syncs.",
+    MANAGE_TEAM: "Only org admins can manage the team.",
+    SEE_ORG: "Only managers and admins can see the whole organisation's data.",
+    WORK_RECORDS: "You do not have permission to do that.",
+}
 
 
 class AccessDenied(PermissionError):
@@ -39,9 +57,20 @@ class Viewer:
     def at_least(self, role: str) -> bool:
         return self.role is not None and ROLE_RANK[self.role] >= ROLE_RANK[role]
 
+    def may(self, permission: str) -> bool:
+        """Whether the viewer's role in their organisation grants `permission` (PERMISSIONS)."""
+        if self.org_id is None or self.role is None:
+            return False
+        return permission in PERMISSIONS.get(self.role, frozenset())
+
+    def require_to(self, permission: str) -> None:
+        """AccessDenied unless the viewer may do `permission`."""
+        if not self.may(permission):
+            raise AccessDenied(DENIED.get(permission, "You do not have permission to do that."))
+
     @property
     def can_manage_syncs(self) -> bool:
-        return self.at_least(Role.ORG_ADMIN.value)
+        return self.may(MANAGE_SYNCS)
 
     def require(self, role: str) -> None:
         if self.org_id is None or not self.at_least(role):
@@ -62,6 +91,22 @@ def orgs_for(session: Session, user: User) -> list[tuple[int, str, str]]:
         .order_by(Organization.name)
     )
     return [(oid, name, Role(role).value) for oid, name, role in rows]
+
+
+def org_by_ref(session: Session, user: User, ref: str) -> int | None:
+    """The id of one of the user's organisations named by id, slug or name (one query), else None."""
+    ref = (ref or "").strip()
+    wanted = or_(
+        Organization.slug == ref,
+        func.lower(Organization.name) == ref.lower(),
+        cast(Organization.id, String) == ref,
+    )
+    stmt = select(Organization.id).where(wanted).order_by(Organization.id).limit(1)
+    if not user.is_platform_admin:
+        stmt = stmt.join(Membership, Membership.org_id == Organization.id).where(
+            Membership.user_id == user.id
+        )
+    return session.scalar(stmt)
 
 
 def build_viewer(session: Session, user: User, wanted_org_id: int | None) -> Viewer:

@@ -38,7 +38,7 @@ from models.records import (
     Ticket,
     case_tags,
 )
-from models.scope import AccessDenied, Viewer
+from models.scope import MANAGE_SYNCS, Viewer, visible
 from models.sync import ACTIVE, Connection, ConnectionCheck, RunStatus, SyncRun, SyncState
 from models.sync_options import SyncOptions
 from settings import get_settings
@@ -159,12 +159,11 @@ def purge_stale_checks(session: Session, *, older_than: timedelta = CHECK_TTL) -
 # --- connections --------------------------------------------------------------------------
 
 
-def connections_for(session: Session, viewer: Viewer) -> list[Connection]:
-    if viewer.org_id is None:
-        return []
+def connections_visible(session: Session, viewer: Viewer) -> list[Connection]:
+    """The connections of the viewer's organisation, by name."""
     return list(
         session.scalars(
-            select(Connection).where(Connection.org_id == viewer.org_id).order_by(Connection.name)
+            select(Connection).where(visible(viewer, Connection)).order_by(Connection.name)
         )
     )
 
@@ -174,8 +173,10 @@ def get_connection(session: Session, viewer: Viewer, connection_id: int | str) -
     cid = id_or_none(connection_id)  # 1.5, True or 2**64 cannot be an id: not found
     if cid is None:
         raise NotFound(f"No connection {connection_id!r}.")
-    conn = session.get(Connection, cid)
-    if conn is None or conn.org_id != viewer.org_id:
+    conn = session.scalar(
+        select(Connection).where(Connection.id == cid, visible(viewer, Connection))
+    )
+    if conn is None:
         raise NotFound(f"No connection {connection_id} in this organisation.")
     return conn
 
@@ -228,12 +229,19 @@ def create_connection(
     return conn
 
 
-def set_schedule(session: Session, conn: Connection, minutes: int | None) -> None:
+def set_schedule(
+    session: Session, viewer: Viewer, connection_id: int | str, minutes: int | None
+) -> Connection:
+    """Sync the connection every `minutes` (None: never on a schedule); org admins only."""
+    viewer.require_to(MANAGE_SYNCS)
     if minutes is not None and not 1 <= minutes <= 7 * 24 * 60:
         raise ValueError("The schedule must be between 1 minute and 7 days.")
+    conn = get_connection(session, viewer, connection_id)
     conn.schedule_minutes = minutes
     conn.schedule_enabled = minutes is not None
     conn.next_run_at = utcnow() + timedelta(minutes=minutes) if minutes else None
+    session.flush()
+    return conn
 
 
 # --- runs ---------------------------------------------------------------------------------
@@ -292,8 +300,7 @@ def _already(conn: Connection, run: SyncRun | None) -> str:
     return f"A sync of {what} is already {state} (run {run.id if run else '?'})."
 
 
-def runs_for(
-    session: Session,
+def run_clauses(
     viewer: Viewer,
     *,
     connection_id: int | None = None,
@@ -301,13 +308,9 @@ def runs_for(
     status: str | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[list[SyncRun], int]:
-    """A page of the viewer's organisation's runs, newest first, and the total count."""
-    if viewer.org_id is None:
-        return [], 0
-    clauses = [SyncRun.org_id == viewer.org_id]
+) -> list:
+    """The WHERE clauses of a filtered list of the viewer's runs (the page's and the API's)."""
+    clauses = [visible(viewer, SyncRun)]
     if connection_id is not None:
         clauses.append(SyncRun.connection_id == connection_id)
     if stream:
@@ -318,6 +321,21 @@ def runs_for(
         clauses.append(SyncRun.created_at >= start)
     if end is not None:
         clauses.append(SyncRun.created_at < end)
+    return clauses
+
+
+def runs_visible(
+    session: Session,
+    viewer: Viewer,
+    *,
+    connection_id: int | None = None,
+    stream: str | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[SyncRun], int]:
+    """A page of the viewer's organisation's runs, newest first, and the total count."""
+    clauses = run_clauses(viewer, connection_id=connection_id, stream=stream, status=status)
     total = session.scalar(select(func.count(SyncRun.id)).where(*clauses)) or 0
     rows = session.scalars(
         select(SyncRun).where(*clauses).order_by(SyncRun.id.desc()).limit(limit).offset(offset)
@@ -325,12 +343,27 @@ def runs_for(
     return list(rows), total
 
 
+def latest_runs(session: Session, viewer: Viewer, connection_ids: list[int]) -> dict[int, SyncRun]:
+    """{connection id: its newest run} for the viewer's connections, in one query."""
+    if not connection_ids:
+        return {}
+    newest = (
+        select(func.max(SyncRun.id))
+        .where(visible(viewer, SyncRun), SyncRun.connection_id.in_(connection_ids))
+        .group_by(SyncRun.connection_id)
+    )
+    return {
+        run.connection_id: run
+        for run in session.scalars(select(SyncRun).where(SyncRun.id.in_(newest)))
+    }
+
+
 def get_run(session: Session, viewer: Viewer, run_id: int | str) -> SyncRun:
     rid = id_or_none(run_id)
     if rid is None:
         raise NotFound(f"No sync run {run_id!r}.")
-    run = session.get(SyncRun, rid)
-    if run is None or run.org_id != viewer.org_id:
+    run = session.scalar(select(SyncRun).where(SyncRun.id == rid, visible(viewer, SyncRun)))
+    if run is None:
         raise NotFound(f"No sync run {run_id} in this organisation.")
     return run
 
@@ -362,8 +395,7 @@ def cancel_requested(session: Session, run_id: int) -> bool:
 
 def request_cancel(session: Session, viewer: Viewer, run_id: int | str) -> SyncRun:
     """Queued runs end now; running runs stop at their next batch boundary."""
-    if not viewer.can_manage_syncs:
-        raise AccessDenied("Only org admins can stop syncs.")
+    viewer.require_to(MANAGE_SYNCS)
     run = get_run(session, viewer, run_id)
     if run.status == RunStatus.QUEUED.value:
         run.status = RunStatus.CANCELLED.value
@@ -740,13 +772,6 @@ def refresh_statistics(session: Session, table: str) -> None:
     """ANALYZE a table that just went from empty to full, so key lookups use its index."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text(f'ANALYZE "{TARGETS[table].model.__tablename__}"'))
-
-
-def records_held(session: Session, conn: Connection, table: str) -> int:
-    """How many rows of `table` the connection keeps in sync (phone numbers: the org's)."""
-    target = TARGETS[table]
-    clauses = _key_scope(target.model, target, conn.org_id, conn.connector, conn.id)
-    return session.scalar(select(func.count()).select_from(target.model).where(*clauses)) or 0
 
 
 # --- lookups for mappers ------------------------------------------------------------------

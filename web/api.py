@@ -17,16 +17,16 @@ from werkzeug.routing import Map, Rule
 
 from models.db import session_scope
 from models.params import MAX_ID, MAX_OFFSET, ParamError, parse_int
-from models.scope import AccessDenied, Viewer, build_viewer, orgs_for
+from models.scope import AccessDenied, Viewer, build_viewer, org_by_ref
 from models.sync import SyncRun
 from models.sync_options import OptionsError
 from models.sync_store import (
     NotFound,
     SyncConflict,
-    connections_for,
+    connections_visible,
     get_run,
-    records_held,
-    runs_for,
+    latest_runs,
+    runs_visible,
 )
 from models.users import user_for_token
 from web.edges import API_ROOT, is_api_path, json_body
@@ -59,22 +59,13 @@ def _viewer() -> Viewer:
         wanted = request.args.get("org")
         org_id = None
         if wanted:
-            for oid, name, _role in orgs_for(db, user):
-                if str(oid) == wanted or name.lower() == wanted.lower() or _slug(db, oid) == wanted:
-                    org_id = oid
-                    break
-            else:
+            org_id = org_by_ref(db, user, wanted)
+            if org_id is None:
                 raise ApiError(403, f"You are not a member of organisation {wanted!r}.")
         viewer = build_viewer(db, user, org_id)
     if viewer.org_id is None:
         raise ApiError(403, "Your account belongs to no organisation.")
     return viewer
-
-
-def _slug(db, org_id: int) -> str:
-    from models.orgs import Organization
-
-    return db.get(Organization, org_id).slug
 
 
 def api_route(rule: str, **options):
@@ -130,20 +121,23 @@ def _paging() -> tuple[int, int]:
 
 @api_route("/sources")
 def sources(viewer: Viewer):
-    from models.sync_views import connection_streams
+    """The viewer's connections, each stream counted as the sources page counts it."""
+    from models.sync_views import connection_streams, records_visible
 
     with session_scope() as db:
+        conns = connections_visible(db, viewer)
+        last = latest_runs(db, viewer, [c.id for c in conns])
         items = []
-        for conn in connections_for(db, viewer):
+        for conn in conns:
             streams = [
                 {
                     "name": s.name,
                     "model": s.model,
-                    "records": records_held(db, conn, s.model),
+                    "records": records_visible(db, viewer, s.model, conn),
                 }
                 for s in connection_streams(conn)
             ]
-            last, _ = runs_for(db, viewer, connection_id=conn.id, limit=1)
+            run = last.get(conn.id)
             items.append(
                 {
                     "id": conn.id,
@@ -152,7 +146,7 @@ def sources(viewer: Viewer):
                     "base_url": conn.base_url,
                     "schedule_minutes": conn.schedule_minutes if conn.schedule_enabled else None,
                     "streams": streams,
-                    "last_run": run_json(last[0]) if last else None,
+                    "last_run": run_json(run) if run else None,
                 }
             )
     return jsonify(sources=items)
@@ -163,7 +157,7 @@ def list_syncs(viewer: Viewer):
     connection = _int_arg("connection", low=1)
     limit, offset = _paging()
     with session_scope() as db:
-        runs, total = runs_for(
+        runs, total = runs_visible(
             db,
             viewer,
             connection_id=connection,

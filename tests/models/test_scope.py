@@ -109,3 +109,26 @@ def test_roles_rank(db, world):
     else:
         raise AssertionError("an agent passed a manager check")
     admin.require("org_admin")
+
+
+def test_schedule_writes_read_the_permission_map(db, world):
+    import pytest
+
+    from models.scope import MANAGE_SYNCS, PERMISSIONS
+    from models.sync_store import NotFound, set_schedule
+    from tests.helpers import make_connection
+
+    conn = make_connection(db, world.org_a, "demo")
+    assert {role for role, may in PERMISSIONS.items() if MANAGE_SYNCS in may} == {
+        "platform_admin",
+        "org_admin",
+    }
+    for key in ("manager_a", "agent_a1"):
+        with db.session() as s, pytest.raises(AccessDenied):
+            set_schedule(s, viewer_for(db, world, key), conn.id, 30)
+    with db.session() as s, pytest.raises(NotFound):
+        set_schedule(s, viewer_for(db, world, "admin_b"), conn.id, 30)
+    for key, org in (("admin_a", None), ("platform", world.org_a)):
+        with db.session() as s:
+            saved = set_schedule(s, viewer_for(db, world, key, org), conn.id, 30)
+            assert (saved.schedule_minutes, saved.schedule_enabled) == (30, True)

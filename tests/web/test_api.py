@@ -184,3 +184,26 @@ def test_calls_as_json_and_csv(client, db, world, tokens):
     assert csv.status_code == 200 and csv.mimetype == "text/csv"
     lines = csv.get_data(as_text=True).strip().splitlines()
     assert len(lines) == 1 + 6
+
+
+def test_sources_count_what_the_viewer_sees(client, db, world, tokens):
+    """An agent's call count is of their numbers' calls, as on the sources page (was the org's)."""
+    from sqlalchemy import update
+
+    from models.records import Call
+
+    conn = make_connection(db, world.org_a, "demo", name="Phones")
+    with db.session() as s:
+        s.execute(update(Call).where(Call.org_id == world.org_a).values(connection_id=conn.id))
+        s.commit()
+
+    def calls_of(key):
+        body = call(client, "get", "/sources", tokens[key]).get_json()
+        (source,) = body["sources"]
+        return {s["name"]: s["records"] for s in source["streams"]}["calls"]
+
+    assert calls_of("admin_a") == world.calls_a == 9
+    assert calls_of("manager_a") == 9
+    assert calls_of("agent_a1") == 4
+    assert calls_of("agent_a2") == 5
+    assert call(client, "get", "/sources", tokens["admin_b"]).get_json()["sources"] == []
