@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 
 from models.kpis import call_filters
 from models.orgs import Organization, PhoneNumber, User
-from models.paging import TablePage, fetch_page, page_order, search_clause
+from models.paging import (
+    ColumnExpr,
+    TablePage,
+    contains_clause,
+    fetch_page,
+    page_order,
+    search_clause,
+)
 from models.params import ParamError, first, parse_date, parse_int
 from models.records import CALL_STATUSES, DIRECTIONS, Call, Contact, Sms
 from models.scope import Viewer, visible
@@ -34,7 +41,7 @@ CONTACT_NAME = func.nullif(  # NULL, not "", without a contact: sorts last, like
 )
 
 # Column ids of the calls table → the SQL they sort on (nothing else can reach ORDER BY).
-CALL_SORTABLE: dict[str, ColumnElement] = {
+CALL_SORTABLE: dict[str, ColumnExpr] = {
     "time": Call.started_at,
     "number": PhoneNumber.label,
     "direction": Call.direction,
@@ -45,7 +52,7 @@ CALL_SORTABLE: dict[str, ColumnElement] = {
     "duration": Call.duration_seconds,
     "agent": AGENT_NAME,
 }
-SMS_SORTABLE: dict[str, ColumnElement] = {
+SMS_SORTABLE: dict[str, ColumnExpr] = {
     "time": Sms.sent_at,
     "number": PhoneNumber.label,
     "direction": Sms.direction,
@@ -154,10 +161,8 @@ class CallFilters:
 
     def range_label(self, today: date) -> str:
         """`2026-01-01-to-2026-01-31` for file names."""
-        if self.start is None and self.end is None:
-            return "all-dates"
         if self.start is None:
-            return f"until-{self.end.isoformat()}"
+            return f"until-{self.end.isoformat()}" if self.end else "all-dates"
         return f"{self.start.isoformat()}-to-{(self.end or today).isoformat()}"
 
 
@@ -171,19 +176,20 @@ def _call_search(viewer: Viewer, text: str) -> ColumnElement[bool] | None:
     ids, so the search reads only `calls` columns the page index holds, not the joins.
     The lookups only narrow calls that are already scoped to the viewer.
     """
-    if search_clause([Call.from_number], text) is None:
+    text = text.strip()
+    if not text:
         return None
     numbers = select(PhoneNumber.id).where(
         PhoneNumber.org_id == viewer.org_id,
-        search_clause([PhoneNumber.number, PhoneNumber.label], text),
+        contains_clause([PhoneNumber.number, PhoneNumber.label], text),
     )
-    agents = select(User.id).where(search_clause([User.name, User.email], text))
+    agents = select(User.id).where(contains_clause([User.name, User.email], text))
     contacts = select(Contact.id).where(
         Contact.org_id == viewer.org_id,
-        search_clause([Contact.first_name, Contact.last_name], text),
+        contains_clause([Contact.first_name, Contact.last_name], text),
     )
     return or_(
-        search_clause([Call.from_number, Call.to_number], text),
+        contains_clause([Call.from_number, Call.to_number], text),
         Call.phone_number_id.in_(numbers),
         Call.agent_id.in_(agents),
         Call.contact_id.in_(contacts),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -32,8 +33,11 @@ class TablePage:
 def search_clause(columns: list[ColumnExpr], text: str | None) -> ColumnElement[bool] | None:
     """Case-insensitive "contains" over the given text columns; None when there is nothing to find."""
     text = (text or "").strip()
-    if not text:
-        return None
+    return contains_clause(columns, text) if text else None
+
+
+def contains_clause(columns: list[ColumnExpr], text: str) -> ColumnElement[bool]:
+    """`search_clause` for text already known to be non-blank, so never None."""
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     return or_(*(func.lower(col).like(pattern.lower(), escape="\\") for col in columns))
 
@@ -50,7 +54,7 @@ def sort_order(
 
 
 def page_order(
-    sortable: dict[str, ColumnExpr],
+    sortable: Mapping[str, ColumnExpr],
     sort: str | None,
     descending: bool,
     default_sort: ColumnExpr | None,
@@ -74,7 +78,7 @@ def fetch_page(
     session: Session,
     stmt: Select[Any],
     *,
-    sortable: dict[str, ColumnExpr],
+    sortable: Mapping[str, ColumnExpr],
     sort: str | None = None,
     descending: bool = False,
     default_sort: ColumnExpr | None = None,
