@@ -12,6 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -391,8 +392,8 @@ def seed_demo(
         case_ids = load.read_ids(Case.__table__, org_ids)
         for o in orgs_:
             external, history, tag_rows = extras.pop(o.id)
-            mine = case_ids[case_ids["org_id"] == o.id].set_index("external_id")["id"]
-            id_of = mine.reindex(external).to_numpy(np.int64)
+            by_external = case_ids[case_ids["org_id"] == o.id].set_index("external_id")["id"]
+            id_of = by_external.reindex(external).to_numpy(np.int64)
             history.insert(0, "case_id", id_of[history.pop("case_index").to_numpy()])
             tag_rows.insert(0, "case_id", id_of[tag_rows.pop("case_index").to_numpy()])
             load.bulk(CaseStatusChange.__table__, history)
@@ -459,11 +460,11 @@ class _Loader:
         if "synced_at" in table.c and "synced_at" not in frame:
             frame = frame.assign(synced_at=pd.Timestamp(self.now))
         if not self.postgres:
-            parts = [
+            records = [
                 part.astype(object).where(part.notna(), None).to_dict("records")
                 for part in _chunks(frame, SQLITE_CHUNK)
             ]
-            return _Batch(table, len(frame), None, parts)
+            return _Batch(table, len(frame), None, records)
         # In CSV an unquoted empty field is NULL; FORCE_NOT_NULL keeps "" for text columns
         # that cannot be NULL anyway.
         frame = frame.apply(_iso_if_time)
@@ -486,7 +487,10 @@ class _Loader:
             for records in batch.parts:
                 self.conn.execute(batch.table.insert(), records)
             return
-        cursor = self.conn.connection.driver_connection.cursor()
+        driver = self.conn.connection.driver_connection
+        if driver is None:  # only after the connection was invalidated
+            raise RuntimeError("the database connection was lost during the load")
+        cursor = driver.cursor()
         with cursor.copy(batch.copy_sql) as copy:
             for text_ in batch.parts:
                 copy.write(text_)
@@ -571,7 +575,7 @@ def _create_org(
         ("manager" if i == 1 else f"manager{i}", Role.MANAGER) for i in range(1, n_managers + 1)
     ]
     people += [(f"agent{i}", Role.AGENT) for i in range(1, n_agents + 1)]
-    user_rows = [
+    user_rows: list[dict[str, Any]] = [
         {
             "email": f"{local}@{slug}.example",
             "name": _person(rng),
@@ -699,9 +703,7 @@ def _weekday(secs: np.ndarray) -> np.ndarray:
 
 def _utc(secs: np.ndarray, missing: np.ndarray | None = None) -> pd.Series:
     out = pd.Series(pd.to_datetime(secs, unit="s", utc=True))
-    if missing is not None:
-        out[missing] = pd.NaT
-    return out
+    return out if missing is None else out.mask(missing)
 
 
 def _nullable(values: np.ndarray, missing: np.ndarray) -> pd.Series:
@@ -747,7 +749,8 @@ def _contacts(org: _Org, n: int, now_s: int, seed: int) -> pd.DataFrame:
             "last_name": last,
             "email": email,
             "phone": _phones(n, rng),
-            "company": np.where(has_company, company, None),
+            # numpy's stubs take no None here; where() broadcasts it as an object scalar.
+            "company": np.where(has_company, company, None),  # type: ignore[call-overload]
             "lifecycle_stage": rng.choice(LIFECYCLE, n, p=LIFECYCLE_P),
             "created_at": _utc(created),
             "updated_at": _utc(updated),
@@ -904,7 +907,8 @@ def _cases(
             "category": category,
             "office_id": org.office_ids[office],
             "cluster_id": org.office_cluster_ids[office],
-            "reporter_name": np.where(anonymous, None, reporter),
+            # numpy's stubs take no None here; where() broadcasts it as an object scalar.
+            "reporter_name": np.where(anonymous, None, reporter),  # type: ignore[call-overload]
             "reporter_phone": phone,
             "address": [f"{h} {s}, {org.city[0]}" for h, s in zip(house, street, strict=True)],
             "latitude": point[:, 0].round(6),
