@@ -51,12 +51,10 @@ def cmd_create_user(args) -> int:
 
 
 def cmd_create_token(args) -> int:
-    from sqlalchemy import select
-
-    from models.orgs import User
+    from models.users import user_by_email
 
     with session_scope() as db:
-        user = db.scalar(select(User).where(User.email == args.email.strip().lower()))
+        user = user_by_email(db, args.email)
         if user is None:
             raise AccountError(f"No user with the email {args.email}.")
         print(create_token(db, user, args.name or "cli").token)
@@ -204,9 +202,8 @@ def _bar(done: int, total: int | None, width: int = 30) -> str:
 def cmd_sync(args) -> int:
     import threading
 
-    from models.sync import SyncRun
     from models.sync_options import OptionsError, parse_options
-    from models.sync_store import SyncConflict, find_connection
+    from models.sync_store import SyncConflict, find_connection, load_run
     from workers import queue
     from workers.engine import run_safely
     from workers.service import create_run, enqueue
@@ -250,7 +247,7 @@ def cmd_sync(args) -> int:
     shown = ""
     while True:
         with session_scope() as db:
-            row = db.get(SyncRun, run.id)
+            row = load_run(db, run.id)
             status, processed, total = row.status, row.processed, row.total
             summary = (
                 row.created,

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from settings import get_settings
@@ -84,6 +84,12 @@ def session_scope() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def ping() -> None:
+    """Raise unless the database answers a trivial query (the health check)."""
+    with get_engine().connect() as conn:
+        conn.execute(text("SELECT 1"))
 
 
 def _after_fork_in_child() -> None:

@@ -181,6 +181,39 @@ def get_connection(session: Session, viewer: Viewer, connection_id: int | str) -
     return conn
 
 
+def load_connection(session: Session, connection_id: int) -> Connection | None:
+    """A connection by id, for jobs (which take ids and run with no viewer)."""
+    return session.get(Connection, connection_id)
+
+
+def due_connection_ids(session: Session) -> list[int]:
+    """Connections whose scheduled sync is due now."""
+    return list(
+        session.scalars(
+            select(Connection.id).where(
+                Connection.schedule_enabled.is_(True),
+                Connection.schedule_minutes.is_not(None),
+                Connection.next_run_at <= utcnow(),
+            )
+        )
+    )
+
+
+def claim_schedule_slot(session: Session, connection_id: int) -> Connection | None:
+    """Move next_run_at forward iff nobody else did (compare-and-set); the winner gets the row."""
+    conn = session.get(Connection, connection_id)
+    if conn is None or conn.next_run_at is None or conn.next_run_at > utcnow():
+        return None
+    old = conn.next_run_at
+    following = max(old + timedelta(minutes=conn.schedule_minutes or 0), utcnow())
+    moved = session.execute(
+        update(Connection)
+        .where(Connection.id == connection_id, Connection.next_run_at == old)
+        .values(next_run_at=following)
+    ).rowcount
+    return conn if moved == 1 else None
+
+
 def find_connection(session: Session, org_id: int, ref: str | int) -> Connection | None:
     """A connection of `org_id` by id or name (CLI)."""
     ref = str(ref)
@@ -365,6 +398,19 @@ def get_run(session: Session, viewer: Viewer, run_id: int | str) -> SyncRun:
     run = session.scalar(select(SyncRun).where(SyncRun.id == rid, visible(viewer, SyncRun)))
     if run is None:
         raise NotFound(f"No sync run {run_id} in this organisation.")
+    return run
+
+
+def load_run(session: Session, run_id: int) -> SyncRun | None:
+    """A run by id, for jobs and the CLI's progress bar (no viewer: they were given the id)."""
+    return session.get(SyncRun, run_id)
+
+
+def set_job_id(session: Session, run_id: int, job_id: str | None) -> SyncRun | None:
+    """Record which job runs the run, unless the worker already did (claim_run)."""
+    run = session.get(SyncRun, run_id)
+    if run is not None and run.job_id is None:
+        run.job_id = job_id
     return run
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
@@ -292,6 +293,13 @@ def accept_invitation(
     else:
         if session.scalar(select(User.id).where(User.email == invitation.email)) is not None:
             raise AccountError(CANNOT_CREATE)
-        user = create_user(session, invitation.email, password, name=name)
-    add_membership(session, user, session.get(Organization, invitation.org_id), invitation.role)
+        try:
+            user = create_user(session, invitation.email, password, name=name)
+        except IntegrityError as exc:  # a parallel accept created the account first
+            raise AccountError(CANNOT_CREATE) from exc
+    try:
+        add_membership(session, user, session.get(Organization, invitation.org_id), invitation.role)
+        session.flush()
+    except IntegrityError as exc:
+        raise AccountError(CANNOT_CREATE) from exc
     return user

@@ -83,6 +83,14 @@ def revoke_sessions(session: Session, user_id: int) -> None:
         user.session_version += 1
 
 
+def get_user(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == (email or "").strip().lower()))
+
+
 def find_org(session: Session, ref: str | int) -> Organization | None:
     """An organisation by id, slug or name."""
     ref = str(ref).strip()

@@ -7,9 +7,8 @@ limits fall back to this process); 503 when the database is down.
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
-from sqlalchemy import text
 
-from models.db import get_engine
+from models.db import ping
 from settings import get_settings
 from web.auth import limiter_state
 
@@ -42,8 +41,7 @@ def healthz():
             body["status"] = "degraded"
     body["limiter"] = limiter_state()
     try:
-        with get_engine().connect() as conn:
-            conn.execute(text("SELECT 1"))
+        ping()
     except Exception:
         body.update(status="error", db="unreachable")
         return jsonify(body), 503

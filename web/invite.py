@@ -14,11 +14,10 @@ from urllib.parse import quote
 from flask import Blueprint, redirect, render_template_string, request, session
 from flask_login import current_user, login_user
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
-from sqlalchemy.exc import IntegrityError
 from wtforms.validators import ValidationError
 
 from models.db import session_scope
-from models.team import CANNOT_CREATE, accept_invitation, invitation_summary
+from models.team import accept_invitation, invitation_summary
 from models.users import AccountError
 from settings import get_settings
 from web.auth import TOO_MANY, limiter, prefixed, signed_in_user
@@ -124,13 +123,9 @@ def accept(token: str):
                 name=str(request.form.get("name", ""))[:200],
                 user_id=current_user.id if joining else None,
             )
-            db.flush()
         except AccountError as exc:
             db.rollback()
             return _render(token, str(exc), 422)
-        except IntegrityError:
-            db.rollback()
-            return _render(token, CANNOT_CREATE, 422)
         signed = signed_in_user(user)
     if not joining:
         session.clear()

@@ -8,7 +8,7 @@ from email.message import EmailMessage
 from urllib.parse import unquote, urlparse
 
 from models.db import session_scope
-from models.orgs import OutboxMail
+from models.outbox import keep_in_outbox
 from settings import get_settings
 
 log = logging.getLogger("syncboard.mail")
@@ -40,6 +40,6 @@ def send_mail(to: str, subject: str, body: str) -> str:
         except (OSError, smtplib.SMTPException) as exc:
             log.warning("could not send mail to %s (%s); kept in the outbox", to, exc)
     with session_scope() as db:
-        db.add(OutboxMail(to_address=to, subject=subject, body=body))
+        keep_in_outbox(db, to, subject, body)
     log.info("mail to %s kept in the outbox: %s", to, subject)
     return "outbox"

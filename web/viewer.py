@@ -6,8 +6,8 @@ from flask import g, has_request_context, session
 from flask_login import current_user
 
 from models.db import session_scope
-from models.orgs import User
 from models.scope import AccessDenied, Viewer, build_viewer, orgs_for
+from models.users import get_user
 
 ORG_KEY = "org_id"
 
@@ -20,7 +20,7 @@ def current_viewer() -> Viewer:
     if cached is not None:
         return cached
     with session_scope() as db:
-        user = db.get(User, current_user.id)
+        user = get_user(db, current_user.id)
         if user is None:
             raise AccessDenied("Sign in required.")
         viewer = build_viewer(db, user, session.get(ORG_KEY))
@@ -31,7 +31,7 @@ def current_viewer() -> Viewer:
 def my_orgs() -> list[tuple[int, str, str]]:
     """(id, name, role) of the organisations the signed-in user may switch to."""
     with session_scope() as db:
-        user = db.get(User, current_user.id)
+        user = get_user(db, current_user.id)
         return orgs_for(db, user) if user else []
 
 

@@ -39,6 +39,8 @@ from models.sync_store import (
     fail_run,
     finish_run,
     get_cursor,
+    load_connection,
+    load_run,
     refresh_statistics,
     save_progress,
     set_cursor,
@@ -101,10 +103,10 @@ def execute_run(run_id: int, *, job_id: str | None = None) -> str:
     factory = session_factory()
     with factory() as session:
         if not claim_run(session, run_id, job_id):
-            run = session.get(SyncRun, run_id)
+            run = load_run(session, run_id)
             return run.status if run else "missing"
-        run = session.get(SyncRun, run_id)
-        conn = session.get(Connection, run.connection_id)
+        run = load_run(session, run_id)
+        conn = load_connection(session, run.connection_id)
         options = parse_options(run.options)
         stream_name = run.stream
     heartbeat = _Heartbeat(run_id)

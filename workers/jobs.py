@@ -27,11 +27,10 @@ def inline_sync_job(run_id: int) -> str:
 
 def check_saved_connection_job(connection_id: int) -> tuple[bool, str]:
     """(ok, message): test a saved connection, its credentials decrypted here, in the worker."""
-    from models.sync import Connection
-    from models.sync_store import decrypt_credentials
+    from models.sync_store import decrypt_credentials, load_connection
 
     with session_factory()() as session:
-        conn = session.get(Connection, connection_id)
+        conn = load_connection(session, connection_id)
         if conn is None:
             return False, "This connection no longer exists."
         try:

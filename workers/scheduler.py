@@ -9,15 +9,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import timedelta
 
-from sqlalchemy import select, update
-
-from models.base import utcnow
 from models.db import session_scope
 from models.sync import Connection
 from models.sync_options import SyncOptions
-from models.sync_store import SyncConflict, purge_stale_checks, reap_stale_runs
+from models.sync_store import (
+    SyncConflict,
+    claim_schedule_slot,
+    due_connection_ids,
+    purge_stale_checks,
+    reap_stale_runs,
+)
 from models.tickets import mark_sla_breaches
 from workers import queue
 
@@ -27,33 +29,15 @@ TICK_SECONDS = 10.0
 
 def due_connections() -> list[int]:
     with session_scope() as db:
-        return list(
-            db.scalars(
-                select(Connection.id).where(
-                    Connection.schedule_enabled.is_(True),
-                    Connection.schedule_minutes.is_not(None),
-                    Connection.next_run_at <= utcnow(),
-                )
-            )
-        )
+        return due_connection_ids(db)
 
 
 def claim_slot(connection_id: int) -> Connection | None:
     """Move next_run_at forward iff nobody else did; the winner queues the run."""
     with session_scope() as db:
-        conn = db.get(Connection, connection_id)
-        if conn is None or conn.next_run_at is None or conn.next_run_at > utcnow():
-            return None
-        old = conn.next_run_at
-        following = max(old + timedelta(minutes=conn.schedule_minutes), utcnow())
-        moved = db.execute(
-            update(Connection)
-            .where(Connection.id == connection_id, Connection.next_run_at == old)
-            .values(next_run_at=following)
-        ).rowcount
-        if moved != 1:
-            return None
-        db.expunge(conn)
+        conn = claim_schedule_slot(db, connection_id)
+        if conn is not None:
+            db.expunge(conn)
         return conn
 
 

@@ -13,12 +13,15 @@ from models.scope import AccessDenied, Viewer
 from models.sync import Connection, SyncRun
 from models.sync_options import SyncOptions, parse_options
 from models.sync_store import (
+    NotFound,
     create_check,
     discard_check,
     fail_run,
     get_connection,
+    load_connection,
     request_cancel,
     request_run,
+    set_job_id,
 )
 from workers import queue
 from workers.jobs import (
@@ -55,11 +58,8 @@ def enqueue(run: SyncRun) -> SyncRun:
             fail_run(db, run.id, str(exc))
         raise
     with session_scope() as db:
-        stored = db.get(SyncRun, run.id)
-        if stored.job_id is None:
-            stored.job_id = job_id
-        run = stored
-    return run
+        stored = set_job_id(db, run.id, job_id)
+    return stored or run
 
 
 def create_run(
@@ -71,7 +71,9 @@ def create_run(
 ) -> SyncRun:
     check_stream(connection.connector, stream)
     with session_scope() as db:
-        conn = db.get(Connection, connection.id)
+        conn = load_connection(db, connection.id)
+        if conn is None:
+            raise NotFound(f"No connection {connection.id}.")
         return request_run(
             db, conn, stream=stream, options=options, trigger=trigger, user_id=user_id
         )
