@@ -266,7 +266,7 @@ class HttpClient:
     def _headers_for(self, url: str, headers: dict[str, str]) -> dict[str, str | None]:
         """Credentials go to the base URL's origin only; elsewhere the plain headers are sent."""
         if origin(url) == self.origin:
-            return headers
+            return dict[str, str | None](headers)
         hidden: dict[str, str | None] = {
             name: None for name in self.session.headers if name.lower() not in PLAIN_HEADERS
         }

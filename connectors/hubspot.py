@@ -32,9 +32,10 @@ HubSpot-public-api-spec-collection, PublicApiSpecs/CRM/{Contacts,Companies,Deals
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from connectors.base import (
     ConfigField,
@@ -189,7 +190,7 @@ class HubSpotConnector(Connector):
             handed, operator = set(), "GT"
 
     def _same_moment(
-        self, kind: str, moment: int, limit: int, handed: set[str], total: list
+        self, kind: str, moment: int, limit: int, handed: set[str], total: list[int | None]
     ) -> Iterator[Page]:
         prop = MODIFIED[kind]
         after_id = 0
@@ -215,16 +216,17 @@ class HubSpotConnector(Connector):
         limit: int,
         handed: set[str],
         window: _Window,
-        total: list,
-    ):
+        total: list[int | None],
+    ) -> Generator[Page, None, bool]:
         """Page one search; True when it ended, False when the next page would pass the ceiling."""
         prop = MODIFIED[kind]
         ceiling = self._ceiling()
-        body = {
+        page_limit = min(limit, ceiling)
+        body: dict[str, Any] = {
             "filterGroups": [{"filters": filters}],
             "sorts": [sort],
             "properties": PROPERTIES[kind],
-            "limit": min(limit, ceiling),
+            "limit": page_limit,
             "after": FIRST_PAGE,
         }
         received = 0
@@ -251,7 +253,7 @@ class HubSpotConnector(Connector):
             cursor = _after(answer)
             if not cursor or not results:
                 return True
-            if received + body["limit"] > ceiling:
+            if received + page_limit > ceiling:
                 return False
             body["after"] = cursor
 
