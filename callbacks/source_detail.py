@@ -8,11 +8,25 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, html, no_update
 
-from callbacks.sources import test_result
+from callbacks.sources import (
+    empty_values,
+    field_errors,
+    field_ids_of,
+    field_values,
+    group_keys,
+    test_result,
+    unchanged,
+)
 from models.db import session_scope
 from models.params import int_or_none
 from models.sync_store import NotFound, SyncConflict, set_schedule
-from models.sync_views import SourceDetail, delete_connection, source_detail, update_connection
+from models.sync_views import (
+    SourceDetail,
+    connector_class,
+    delete_connection,
+    source_detail,
+    update_connection,
+)
 from pages._sources_ids import (
     SOURCE_ACTIONS,
     SOURCE_BASE_URL,
@@ -24,6 +38,9 @@ from pages._sources_ids import (
     SOURCE_DELETE_PURGE,
     SOURCE_DELETE_PURGE_ROW,
     SOURCE_DELETE_TEXT,
+    SOURCE_FIELD,
+    SOURCE_FIELD_FEEDBACK,
+    SOURCE_FIELDS,
     SOURCE_HEADER,
     SOURCE_ID,
     SOURCE_LOCATION,
@@ -38,9 +55,8 @@ from pages._sources_ids import (
     SOURCE_STREAMS,
     SOURCE_TEST,
     SOURCE_TEST_RESULT,
-    SOURCE_TOKEN,
-    SOURCE_TOKEN_ROW,
 )
+from pages._sources_view import HIDDEN, NEW_SECRET, SAVED_SECRET
 from pages._sync_modal import (
     FINISHED,
     STARTED,
@@ -166,15 +182,19 @@ def stream_table(detail: SourceDetail, *, admin: bool) -> Any:
 
 
 def settings_text(detail: SourceDetail) -> html.Dl:
-    if detail.needs_token:
-        token = "•••• saved" if detail.token_saved else "not set"
-    else:
-        token = "not needed"
+    """The connection's settings as a list: secrets only as saved or not, never their values."""
     base = detail.base_url or (
         f"default ({detail.default_base_url})" if detail.default_base_url else "not needed"
     )
     items = [("Connector", f"{detail.label} ({detail.connector})"), ("Base URL", base)]
-    items.append(("Token", token))
+    cls = connector_class(detail.connector)
+    for spec in cls.config_fields if cls else ():
+        if spec.secret:
+            value = "•••• saved" if spec.name in detail.secrets_saved else "not set"
+        else:
+            shown = detail.settings.get(spec.name)
+            value = "default" if shown in (None, "", {}) else _short(spec.shown(shown))
+        items.append((spec.label, value))
     return html.Dl(
         [
             part
@@ -184,6 +204,11 @@ def settings_text(detail: SourceDetail) -> html.Dl:
         + ([html.P(detail.docs, className="text-muted mb-0")] if detail.docs else []),
         className="settings-list mb-0",
     )
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def schedule_text(detail: SourceDetail) -> str:
@@ -282,24 +307,44 @@ def render(source_id, _started, _finished, _changed):
     Output(SOURCE_SCHEDULE_MINUTES, "value"),
     Output(SOURCE_BASE_URL, "value"),
     Output(SOURCE_BASE_URL, "placeholder"),
-    Output(SOURCE_TOKEN_ROW, "style"),
+    Output({"type": SOURCE_FIELDS, "connector": ALL}, "style"),
+    Output({"type": SOURCE_FIELD, "connector": ALL, "name": ALL}, "value"),
+    Output({"type": SOURCE_FIELD, "connector": ALL, "name": ALL}, "placeholder"),
     Input(SOURCE_ID, "data"),
     Input(SOURCE_CHANGED, "data"),
 )
 def fill_editors(source_id, _changed):
-    """The editable values (never the token: that stays in the database)."""
+    """The editable values; a secret's box stays empty, a placeholder saying it is saved."""
     viewer = current_viewer()
-    hidden = {"display": "none"}
-    if not viewer.can_manage_syncs:
-        return None, "", "", hidden
-    try:
-        with session_scope() as db:
-            detail = source_detail(db, viewer, source_id)
-    except NotFound:
-        return None, "", "", hidden
+    groups = group_keys(3)
+    ids = field_ids_of(SOURCE_FIELD, 4, state=False)
+    detail = None
+    if viewer.can_manage_syncs:
+        try:
+            with session_scope() as db:
+                detail = source_detail(db, viewer, source_id)
+        except NotFound:
+            detail = None
+    if detail is None:
+        return None, "", "", [HIDDEN for _g in groups], empty_values(ids), [None for _i in ids]
+    cls = connector_class(detail.connector)
+    specs = {f.name: f for f in cls.config_fields} if cls else {}
+    values, placeholders = [], []
+    for cid in ids:
+        spec = specs.get(cid.get("name")) if cid.get("connector") == detail.connector else None
+        if spec is None:
+            values.append(None)
+            placeholders.append(None)
+        elif spec.secret:
+            values.append("")  # a saved secret never travels back to the browser
+            placeholders.append(SAVED_SECRET if spec.name in detail.secrets_saved else NEW_SECRET)
+        else:
+            values.append(spec.shown(detail.settings.get(spec.name)))
+            placeholders.append(spec.placeholder or None)
     minutes = detail.schedule_minutes if detail.schedule_enabled else None
     placeholder = detail.default_base_url or "Not needed"
-    return minutes, detail.base_url, placeholder, None if detail.needs_token else hidden
+    shown = [None if g == detail.connector else HIDDEN for g in groups]
+    return minutes, detail.base_url, placeholder, shown, values, placeholders
 
 
 def _message(text: str, color: str = "success", **kwargs) -> dbc.Alert:
@@ -309,54 +354,77 @@ def _message(text: str, color: str = "success", **kwargs) -> dbc.Alert:
 @callback(
     Output(SOURCE_MESSAGE, "children"),
     Output(SOURCE_CHANGED, "data"),
-    Output(SOURCE_TOKEN, "value"),
+    Output({"type": SOURCE_FIELD, "connector": ALL, "name": ALL}, "invalid"),
+    Output({"type": SOURCE_FIELD_FEEDBACK, "connector": ALL, "name": ALL}, "children"),
     Input(SOURCE_SCHEDULE_SAVE, "n_clicks"),
     Input(SOURCE_SCHEDULE_OFF, "n_clicks"),
     Input(SOURCE_SETTINGS_SAVE, "n_clicks"),
     State(SOURCE_ID, "data"),
     State(SOURCE_SCHEDULE_MINUTES, "value"),
     State(SOURCE_BASE_URL, "value"),
-    State(SOURCE_TOKEN, "value"),
+    State({"type": SOURCE_FIELD, "connector": ALL, "name": ALL}, "value"),
     State(SOURCE_CHANGED, "data"),
     prevent_initial_call=True,
 )
-def change_settings(_save, _off, _settings, source_id, minutes, base_url, token, changed):
-    """Schedule on/off and connection settings (org admins); the token is cleared after saving."""
+def change_settings(_save, _off, _settings, source_id, minutes, base_url, values, changed):
+    """Schedule on/off and connection settings (org admins); each bad setting says why."""
     viewer = current_viewer()
     viewer.require("org_admin")
     trigger = ctx.triggered_id
+    keep = unchanged(field_ids_of(SOURCE_FIELD, 2, state=False))
     if not ctx.triggered or not ctx.triggered[0].get("value"):
-        return no_update, no_update, no_update
+        return no_update, no_update, keep, keep
     bump = (int_or_none(changed) or 0) + 1  # a forged counter starts again
     try:
         with session_scope() as db:
             if trigger == SOURCE_SETTINGS_SAVE:
-                saved = update_connection(
-                    db, viewer, source_id, base_url=str(base_url or ""), token=str(token or "")
-                )
-                text = f"Settings of {saved.connection.name} saved" + (
-                    "; the new token is stored encrypted." if token else "."
-                )
-                if saved.credentials_cleared:
-                    text += (
-                        " Credentials cleared because the address changed — enter the token again."
-                    )
-                    return _message(text, "warning", id="source-saved"), bump, ""
-                return _message(text, id="source-saved"), bump, ""
+                return _save_settings(db, viewer, source_id, base_url, values, bump)
             if trigger == SOURCE_SCHEDULE_OFF:
                 conn = set_schedule(db, viewer, source_id, None)
-                return _message(f"Schedule of {conn.name} disabled.", id="source-saved"), bump, ""
+                text = f"Schedule of {conn.name} disabled."
+                return _message(text, id="source-saved"), bump, keep, keep
             value = _minutes(minutes)
             if value is None:
                 raise ValueError("Enter every how many minutes to sync, or disable the schedule.")
             conn = set_schedule(db, viewer, source_id, value)
-            return (
-                _message(f"{conn.name} syncs every {value} minutes.", id="source-saved"),
-                bump,
-                "",
-            )
+            text = f"{conn.name} syncs every {value} minutes."
+            return _message(text, id="source-saved"), bump, keep, keep
     except (ValueError, NotFound) as exc:
-        return _message(str(exc), "danger", id="source-error"), no_update, no_update
+        return _message(str(exc), "danger", id="source-error"), no_update, keep, keep
+
+
+def _save_settings(db, viewer, source_id, base_url, values, bump):
+    """Check the form against the connector's fields, then save; errors go under their fields."""
+    detail = source_detail(db, viewer, source_id)
+    cls = connector_class(detail.connector)
+    ids = field_ids_of(SOURCE_FIELD, 2, state=False)
+    if cls is None:
+        raise ValueError(f"The connector {detail.connector!r} is not installed.")
+    typed = field_values(values or [], cls, 3, kind=SOURCE_FIELD)
+    clean = cls.clean_config(typed, saved_secrets=set(detail.secrets_saved))
+    invalid, messages = field_errors(cls, clean.errors, ids)
+    if not clean.ok:
+        text = "Nothing was saved: check the highlighted settings."
+        return _message(text, "danger", id="source-error"), no_update, invalid, messages
+    saved = update_connection(
+        db,
+        viewer,
+        source_id,
+        base_url=str(base_url or ""),
+        credentials=clean.credentials,
+        settings=clean.settings,
+    )
+    labels = [f.label for f in cls.config_fields if f.name in clean.credentials]
+    text = f"Settings of {saved.connection.name} saved"
+    if labels:
+        verb = "is" if len(labels) == 1 else "are"
+        text += f"; the new {' and '.join(labels)} {verb} stored encrypted."
+    else:
+        text += "."
+    if saved.credentials_cleared:
+        text += " Credentials cleared because the address changed — enter the token again."
+        return _message(text, "warning", id="source-saved"), bump, invalid, messages
+    return _message(text, id="source-saved"), bump, invalid, messages
 
 
 def _minutes(value: Any) -> int | None:

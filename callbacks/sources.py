@@ -8,39 +8,41 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, html, no_update
+from dash import ALL, Input, Output, State, callback, ctx, html, no_update
+from dash.exceptions import MissingCallbackContextException
 
+from connectors.base import CleanConfig, Connector
 from models.db import session_scope
 from models.scope import Viewer
-from models.sync_views import SourceCard, add_connection, connector_class, source_cards
+from models.sync_views import SourceCard, add_connection, catalog, connector_class, source_cards
 from pages._sources_ids import (
     ADD_BASE_URL,
     ADD_CANCEL,
     ADD_CONNECTOR,
     ADD_DOCS,
     ADD_ERROR,
+    ADD_FIELD,
+    ADD_FIELD_FEEDBACK,
+    ADD_FIELDS,
     ADD_FILE,
     ADD_FILE_NOTE,
     ADD_FILE_PATH,
     ADD_FILE_ROW,
     ADD_MODAL,
-    ADD_MODEL,
     ADD_NAME,
     ADD_NAME_FEEDBACK,
     ADD_OPEN,
     ADD_SAVE,
     ADD_SAVED,
     ADD_SCHEDULE,
-    ADD_SETTINGS,
     ADD_TEST,
     ADD_TEST_RESULT,
-    ADD_TOKEN,
-    ADD_TOKEN_ROW,
     SOURCES_GRID,
     SOURCES_MESSAGE,
     SOURCES_REFRESH,
     SOURCES_SEARCH,
 )
+from pages._sources_view import HIDDEN, empty_value, field_ids
 from pages._sync_modal import (
     FINISHED,
     STARTED,
@@ -154,49 +156,91 @@ def render_cards(search, _refresh, _started, _finished, _saved):
 
 @callback(
     Output(ADD_BASE_URL, "placeholder"),
-    Output(ADD_TOKEN_ROW, "style"),
     Output(ADD_DOCS, "children"),
     Output(ADD_FILE_ROW, "style"),
+    Output({"type": ADD_FIELDS, "connector": ALL}, "style"),
     Input(ADD_CONNECTOR, "value"),
 )
 def describe_connector(key):
-    hidden = {"display": "none"}
+    """The chosen connector's address hint, docs, upload box and settings fields."""
     cls = connector_class(str(key or ""))
+    shown = cls.key if cls is not None else None
+    groups = [None if group == shown else HIDDEN for group in group_keys(3)]
     if cls is None:
-        return "", hidden, "Choose a connector.", hidden
-    needs_token = any(f.secret for f in cls.config_fields)
+        return "", "Choose a connector.", HIDDEN, groups
     placeholder = cls.default_base_url or "Not needed"
-    return (
-        placeholder,
-        None if needs_token else hidden,
-        cls.docs,
-        None if cls.key == "csv" else hidden,
-    )
+    return placeholder, cls.docs, None if cls.uploads_file else HIDDEN, groups
 
 
-def parse_settings(text: Any) -> dict[str, str]:
-    """KEY=VALUE lines from the settings box; ValueError names the line that is not one."""
-    settings: dict[str, str] = {}
-    for number, line in enumerate(str(text or "").splitlines(), start=1):
-        if not line.strip():
-            continue
-        key, sep, value = line.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"Settings line {number} is not KEY=VALUE: {line.strip()[:60]!r}")
-        settings[key.strip()[:100]] = value.strip()[:1000]
-    return settings
+def group_keys(position: int) -> list[str]:
+    """The connector keys of the field groups an ALL output matched, in Dash's order."""
+    try:
+        return [item["id"]["connector"] for item in ctx.outputs_list[position]]
+    except (MissingCallbackContextException, IndexError, KeyError, TypeError):
+        return [cls.key for cls in catalog()]
 
 
-def _settings_for(
-    viewer: Viewer, connector: Any, text: Any, path: Any, model: Any
+def field_ids_of(kind: str, position: int, *, state: bool) -> list[dict]:
+    """The field ids an ALL state or output matched (layout order when called as a function)."""
+    try:
+        matched = (ctx.states_list if state else ctx.outputs_list)[position]
+        return [item["id"] for item in matched]
+    except (MissingCallbackContextException, IndexError, KeyError, TypeError):
+        return list(field_ids(kind, catalog()))
+
+
+def field_values(
+    values: Any, cls: type[Connector], position: int, kind: str = ADD_FIELD
 ) -> dict[str, Any]:
-    settings: dict[str, Any] = parse_settings(text)
-    if connector == "csv":
+    """{setting: value} of the chosen connector from an ALL state's list of values.
+
+    Tests may pass a plain {name: value} dict; values beyond the matched ids are ignored.
+    """
+    if isinstance(values, dict):
+        return {str(k): v for k, v in values.items()}
+    ids = field_ids_of(kind, position, state=True)
+    found: dict[str, Any] = {}
+    for cid, value in zip(ids, values if isinstance(values, list) else [], strict=False):
+        if isinstance(cid, dict) and cid.get("connector") == cls.key:
+            found[str(cid.get("name"))] = value
+    return found
+
+
+def _config(viewer: Viewer, cls: type[Connector], values: dict[str, Any], path: Any) -> CleanConfig:
+    """The form's settings checked against the connector's fields (and its uploaded file)."""
+    clean = cls.clean_config(values)
+    if cls.uploads_file:
         if not path:
             raise ValueError("Upload the file to load first.")
-        settings["path"] = check_upload_path(viewer, str(path))
-        settings["model"] = model if model in ("calls", "contacts", "cases", "tickets") else "calls"
-    return settings
+        clean.settings["path"] = check_upload_path(viewer, str(path))
+    return clean
+
+
+def field_errors(
+    cls: type[Connector] | None, errors: dict[str, str], ids: list[dict]
+) -> tuple[list[bool], list[str]]:
+    """(invalid, message) for each field id: the chosen connector's errors, none elsewhere."""
+    invalid, messages = [], []
+    for cid in ids:
+        mine = cls is not None and isinstance(cid, dict) and cid.get("connector") == cls.key
+        message = errors.get(str(cid.get("name"))) if mine else None
+        invalid.append(bool(message))
+        messages.append(message or "")
+    return invalid, messages
+
+
+def unchanged(ids: list[dict]) -> list:
+    """"No change" for every field of a wildcard output."""
+    return [no_update for _cid in ids]
+
+
+def empty_values(ids: list[dict]) -> list:
+    """What each field holds before anything is typed (for clearing a form)."""
+    specs = {(c.key, f.name): f for c in catalog() for f in c.config_fields}
+    return [
+        empty_value(specs[key]) if (key := (cid.get("connector"), cid.get("name"))) in specs else ""
+        for cid in ids
+    ]
 
 
 @callback(
@@ -269,84 +313,99 @@ def test_result(ok: bool, message: str) -> dbc.Alert:
     Input(ADD_TEST, "n_clicks"),
     State(ADD_CONNECTOR, "value"),
     State(ADD_BASE_URL, "value"),
-    State(ADD_TOKEN, "value"),
-    State(ADD_SETTINGS, "value"),
+    State({"type": ADD_FIELD, "connector": ALL, "name": ALL}, "value"),
     State(ADD_FILE_PATH, "data"),
-    State(ADD_MODEL, "value"),
     prevent_initial_call=True,
 )
-def test_new_connection(
-    clicks, connector, base_url, token, settings_text=None, path=None, model=None
-):
+def test_new_connection(clicks, connector, base_url, values=None, path=None):
     """Ask the connector (on the job backend) whether these settings work; admins only."""
     viewer = _admin()
     if not clicks:
         return no_update
+    cls = connector_class(str(connector or ""))
+    if cls is None:
+        ok, message = check_connection(viewer, str(connector or ""), "", {}, {})
+        return test_result(ok, message)
     try:
-        settings = _settings_for(viewer, connector, settings_text, path, model)
+        clean = _config(viewer, cls, field_values(values or [], cls, 2), path)
     except (ValueError, UploadError) as exc:
         return test_result(False, str(exc))
+    if not clean.ok:
+        return test_result(False, "Check the settings first: " + " ".join(clean.errors.values()))
     ok, message = check_connection(
-        viewer,
-        str(connector or ""),
-        str(base_url or "").strip(),
-        {"token": str(token)} if token else {},
-        settings,
+        viewer, cls.key, str(base_url or "").strip(), clean.credentials, clean.settings
     )
     return test_result(ok, message)
 
 
 @callback(
     Output(ADD_SAVED, "data"),
-    Output(ADD_TOKEN, "value"),
     Output(ADD_NAME, "value"),
     Output(ADD_NAME, "invalid"),
     Output(ADD_NAME_FEEDBACK, "children"),
     Output(ADD_ERROR, "children"),
     Output(SOURCES_MESSAGE, "children"),
     Output(ADD_TEST_RESULT, "children", allow_duplicate=True),
+    Output({"type": ADD_FIELD, "connector": ALL, "name": ALL}, "value"),
+    Output({"type": ADD_FIELD, "connector": ALL, "name": ALL}, "invalid"),
+    Output({"type": ADD_FIELD_FEEDBACK, "connector": ALL, "name": ALL}, "children"),
     Input(ADD_SAVE, "n_clicks"),
     State(ADD_CONNECTOR, "value"),
     State(ADD_NAME, "value"),
     State(ADD_BASE_URL, "value"),
-    State(ADD_TOKEN, "value"),
     State(ADD_SCHEDULE, "value"),
-    State(ADD_SETTINGS, "value"),
+    State({"type": ADD_FIELD, "connector": ALL, "name": ALL}, "value"),
     State(ADD_FILE_PATH, "data"),
-    State(ADD_MODEL, "value"),
     prevent_initial_call=True,
 )
-def save_connection(
-    clicks, connector, name, base_url, token, schedule, settings_text=None, path=None, model=None
-):
-    """Create the connection; the token goes into the database and never back to the browser."""
+def save_connection(clicks, connector, name, base_url, schedule, values=None, path=None):
+    """Create the connection; secrets are stored encrypted and never sent back to the browser.
+
+    Each setting's problem is shown under its field; typed values are never echoed back.
+    """
     viewer = _admin()
+    ids = field_ids_of(ADD_FIELD, 7, state=False)
+    keep = unchanged(ids)  # a wildcard output takes one value per field, even "no change"
     if not clicks:
-        return (no_update,) * 8
+        return (no_update,) * 7 + (keep, keep, keep)
+    cls = connector_class(str(connector or ""))
     name = str(name or "").strip()
-    if not name:
-        return (*(no_update,) * 3, True, "A connection needs a name.", None, *(no_update,) * 2)
+    errors: dict[str, str] = {}
     try:
         minutes = _schedule(schedule)
-        settings = _settings_for(viewer, connector, settings_text, path, model)
+        if cls is None:
+            raise ValueError("Choose a connector.")
+        clean = _config(viewer, cls, field_values(values or [], cls, 4), path)
+        errors = clean.errors
+        if not name or errors:
+            invalid, messages = field_errors(cls, errors, ids)
+            note = "" if name else "A connection needs a name."
+            alert = _alert("Check the highlighted settings.") if errors else None
+            return (no_update, no_update, not name, note, alert, no_update, no_update) + (
+                keep,
+                invalid,
+                messages,
+            )
         with session_scope() as db:
             conn = add_connection(
                 db,
                 viewer,
-                connector=str(connector or ""),
+                connector=cls.key,
                 name=name,
                 base_url=str(base_url or ""),
-                token=str(token or ""),
+                credentials=clean.credentials,
                 schedule_minutes=minutes,
-                settings=settings,
+                settings=clean.settings,
             )
             saved = {"id": conn.id, "name": conn.name}
     except (ValueError, UploadError) as exc:
         text = str(exc)
+        invalid, messages = field_errors(cls, errors, ids)
         if "name" in text.lower():
-            return no_update, no_update, no_update, True, text, None, no_update, no_update
-        alert = dbc.Alert(text, color="danger", className="py-2 mb-0", id="sources-add-alert")
-        return no_update, no_update, no_update, False, "", alert, no_update, no_update
+            head = (no_update, no_update, True, text, None, no_update, no_update)
+        else:
+            head = (no_update, no_update, False, "", _alert(text), no_update, no_update)
+        return head + (keep, invalid, messages)
     added = dbc.Alert(
         [
             f"Connection {saved['name']} added. ",
@@ -357,4 +416,9 @@ def save_connection(
         className="py-2",
         id="sources-added",
     )
-    return saved, "", "", False, "", None, added, None
+    invalid, messages = field_errors(None, {}, ids)
+    return (saved, "", False, "", None, added, None) + (empty_values(ids), invalid, messages)
+
+
+def _alert(text: str) -> dbc.Alert:
+    return dbc.Alert(text, color="danger", className="py-2 mb-0", id="sources-add-alert")

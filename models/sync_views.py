@@ -288,6 +288,10 @@ class SourceDetail:
     active: list[dict[str, Any]]
     #: Its records are generated demo data, which deleting the connection may purge.
     demo_data: bool = False
+    #: Names of the secret settings that are saved (never their values).
+    secrets_saved: tuple[str, ...] = ()
+    #: The connection's plain (non-secret) settings, for its settings form.
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 def source_detail(session: Session, viewer: Viewer, connection_id: Any) -> SourceDetail:
@@ -333,7 +337,17 @@ def source_detail(session: Session, viewer: Viewer, connection_id: Any) -> Sourc
         runs=runs or 0,
         active=active,
         demo_data=conn.connector == DEMO_CONNECTOR,
+        secrets_saved=_saved_secret_names(conn),
+        settings=dict(conn.settings or {}),
     )
+
+
+def _saved_secret_names(conn: Connection) -> tuple[str, ...]:
+    """Which secrets a connection holds, by name; unreadable ones count as not saved."""
+    try:
+        return tuple(sorted(decrypt_credentials(conn.credentials_encrypted)))
+    except ValueError:
+        return ()
 
 
 def stream_of(conn: Connection, stream: Any) -> Stream:
@@ -381,8 +395,13 @@ def add_connection(
     token: str = "",
     schedule_minutes: int | None = None,
     settings: dict[str, Any] | None = None,
+    credentials: dict[str, str] | None = None,
 ) -> Connection:
-    """A new connection of the viewer's org; ValueError says what is wrong, in words."""
+    """A new connection of the viewer's org; ValueError says what is wrong, in words.
+
+    `credentials` are the connector's secret settings (all stored encrypted); `token` is
+    the one named token, kept for callers that have only that.
+    """
     _require_manager_of_syncs(viewer)
     if connector_class(connector or "") is None:
         raise ValueError("Choose a connector.")
@@ -394,7 +413,7 @@ def add_connection(
         connector=connector,
         name=name,
         base_url=base_url,
-        credentials={"token": token} if token else {},
+        credentials=dict(credentials or {}) | ({"token": token} if token else {}),
         settings=settings or {},
         schedule_minutes=schedule_minutes,
         created_by_id=viewer.user_id,
@@ -416,31 +435,38 @@ def update_connection(
     *,
     base_url: str | None = None,
     token: str | None = None,
+    credentials: dict[str, str] | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> SettingsSaved:
-    """Change the base URL and/or replace the token (an empty token keeps the saved one).
+    """Change the base URL, replace secrets (an empty one keeps the saved one), set settings.
 
     Credentials belong to the address they were entered for: when the origin (scheme,
     host, port) of the base URL changes, every saved secret is dropped unless a new token
     comes with the same save, so a token is never sent to a host nobody typed it for.
+    `settings` replaces the connector's declared plain settings; undeclared ones are kept.
     """
     _require_manager_of_syncs(viewer)
     conn = get_connection(session, viewer, connection_id)
+    typed = dict(credentials or {}) | ({"token": token} if token else {})
     cleared = False
     if base_url is not None:
         new_url = base_url.strip()[:500]
         cls = connector_class(conn.connector)
         default = cls.default_base_url if cls else ""
         if origin(new_url or default) != origin(conn.base_url or default):
-            cleared = bool(conn.credentials_encrypted) and not token
+            cleared = bool(conn.credentials_encrypted) and not typed
             conn.credentials_encrypted = ""
         conn.base_url = new_url
-    if token:
+    if typed:
         try:
-            credentials = decrypt_credentials(conn.credentials_encrypted)
+            saved = decrypt_credentials(conn.credentials_encrypted)
         except ValueError:
-            credentials = {}
-        credentials["token"] = token
-        conn.credentials_encrypted = encrypt_credentials(credentials)
+            saved = {}
+        conn.credentials_encrypted = encrypt_credentials(saved | typed)
+    if settings is not None:
+        cls = connector_class(conn.connector)
+        merged = cls.merged_settings(conn.settings or {}, settings) if cls else dict(settings)
+        conn.settings = merged
     session.flush()
     return SettingsSaved(conn, cleared)
 

@@ -11,8 +11,6 @@ ADD_CONNECTOR = "sources-add-connector"
 ADD_NAME = "sources-add-name"
 ADD_NAME_FEEDBACK = "sources-add-name-feedback"
 ADD_BASE_URL = "sources-add-base-url"
-ADD_TOKEN = "sources-add-token"
-ADD_TOKEN_ROW = "sources-add-token-row"
 ADD_SCHEDULE = "sources-add-schedule"
 ADD_DOCS = "sources-add-docs"
 ADD_TEST = "sources-add-test"
@@ -21,12 +19,14 @@ ADD_SAVE = "sources-add-save"
 ADD_CANCEL = "sources-add-cancel"
 ADD_ERROR = "sources-add-error"
 ADD_SAVED = "sources-add-saved"
-ADD_SETTINGS = "sources-add-settings"
+# a connector's declared settings, drawn for every connector, one group shown at a time:
+ADD_FIELDS = "sources-add-fields"  # pattern: {"type": ADD_FIELDS, "connector": key}
+ADD_FIELD = "sources-add-field"  # pattern: {"type": ADD_FIELD, "connector": key, "name": field}
+ADD_FIELD_FEEDBACK = "sources-add-field-feedback"  # same keys as ADD_FIELD
 ADD_FILE_ROW = "sources-add-file-row"
 ADD_FILE = "sources-add-file"
 ADD_FILE_PATH = "sources-add-file-path"
 ADD_FILE_NOTE = "sources-add-file-note"
-ADD_MODEL = "sources-add-model"
 
 # /sources/<id>
 SOURCE_ID = "source-id"
@@ -43,8 +43,9 @@ SOURCE_SCHEDULE_SAVE = "source-schedule-save"
 SOURCE_SCHEDULE_OFF = "source-schedule-off"
 SOURCE_SETTINGS = "source-settings"
 SOURCE_BASE_URL = "source-base-url"
-SOURCE_TOKEN = "source-token"
-SOURCE_TOKEN_ROW = "source-token-row"
+SOURCE_FIELDS = "source-fields"  # pattern: {"type": SOURCE_FIELDS, "connector": key}
+SOURCE_FIELD = "source-field"  # pattern: {"type": SOURCE_FIELD, "connector": key, "name": field}
+SOURCE_FIELD_FEEDBACK = "source-field-feedback"  # same keys as SOURCE_FIELD
 SOURCE_SETTINGS_SAVE = "source-settings-save"
 SOURCE_TEST = "source-test"
 SOURCE_TEST_RESULT = "source-test-result"

@@ -4,6 +4,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from models.sync_views import catalog
 from pages._shell import page_guard, viewer_or_none
 from pages._sources_ids import (
     SOURCE_ACTIONS,
@@ -16,6 +17,9 @@ from pages._sources_ids import (
     SOURCE_DELETE_PURGE,
     SOURCE_DELETE_PURGE_ROW,
     SOURCE_DELETE_TEXT,
+    SOURCE_FIELD,
+    SOURCE_FIELD_FEEDBACK,
+    SOURCE_FIELDS,
     SOURCE_HEADER,
     SOURCE_ID,
     SOURCE_LOCATION,
@@ -30,9 +34,8 @@ from pages._sources_ids import (
     SOURCE_STREAMS,
     SOURCE_TEST,
     SOURCE_TEST_RESULT,
-    SOURCE_TOKEN,
-    SOURCE_TOKEN_ROW,
 )
+from pages._sources_view import connector_fields
 from pages._sync_modal import sync_console
 
 dash.register_page(
@@ -93,20 +96,13 @@ def _settings_card(admin: bool) -> dbc.Card:
         [
             dbc.Label("Base URL", html_for=SOURCE_BASE_URL, className="small mb-1"),
             dbc.Input(id=SOURCE_BASE_URL, type="url", size="sm", maxLength=500, className="mb-2"),
-            html.Div(
-                [
-                    dbc.Label("Replace token", html_for=SOURCE_TOKEN, className="small mb-1"),
-                    dbc.Input(
-                        id=SOURCE_TOKEN,
-                        type="password",
-                        size="sm",
-                        autoComplete="new-password",
-                        placeholder="Leave empty to keep the saved token",
-                        value="",
-                        className="mb-2",
-                    ),
-                ],
-                id=SOURCE_TOKEN_ROW,
+            # Every connector's declared settings; fill_editors shows this connection's.
+            *connector_fields(
+                catalog(),
+                group=SOURCE_FIELDS,
+                field=SOURCE_FIELD,
+                feedback=SOURCE_FIELD_FEEDBACK,
+                small=True,
             ),
             html.Div(
                 [

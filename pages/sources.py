@@ -12,28 +12,28 @@ from pages._sources_ids import (
     ADD_CONNECTOR,
     ADD_DOCS,
     ADD_ERROR,
+    ADD_FIELD,
+    ADD_FIELD_FEEDBACK,
+    ADD_FIELDS,
     ADD_FILE,
     ADD_FILE_NOTE,
     ADD_FILE_PATH,
     ADD_FILE_ROW,
     ADD_MODAL,
-    ADD_MODEL,
     ADD_NAME,
     ADD_NAME_FEEDBACK,
     ADD_OPEN,
     ADD_SAVE,
     ADD_SAVED,
     ADD_SCHEDULE,
-    ADD_SETTINGS,
     ADD_TEST,
     ADD_TEST_RESULT,
-    ADD_TOKEN,
-    ADD_TOKEN_ROW,
     SOURCES_GRID,
     SOURCES_MESSAGE,
     SOURCES_REFRESH,
     SOURCES_SEARCH,
 )
+from pages._sources_view import connector_fields
 from pages._sync_modal import sync_console
 
 dash.register_page(
@@ -42,7 +42,8 @@ dash.register_page(
 
 
 def _add_modal() -> dbc.Modal:
-    choices = [{"label": cls.label, "value": cls.key} for cls in catalog()]
+    connectors = catalog()
+    choices = [{"label": cls.label, "value": cls.key} for cls in connectors]
     return dbc.Modal(
         [
             dbc.ModalHeader(dbc.ModalTitle("Add connection")),
@@ -73,17 +74,6 @@ def _add_modal() -> dbc.Modal:
                     ),
                     html.Div(
                         [
-                            dbc.Label("API token", html_for=ADD_TOKEN),
-                            dbc.Input(
-                                id=ADD_TOKEN, type="password", autoComplete="new-password", value=""
-                            ),
-                            dbc.FormText("Stored encrypted; it is never shown again."),
-                        ],
-                        id=ADD_TOKEN_ROW,
-                        className="mb-3",
-                    ),
-                    html.Div(
-                        [
                             dbc.Label(
                                 "File (.csv or .xlsx, first row = headers)", html_for=ADD_FILE
                             ),
@@ -101,28 +91,14 @@ def _add_modal() -> dbc.Modal:
                             ),
                             html.Div(id=ADD_FILE_NOTE, className="small mt-1"),
                             dcc.Store(id=ADD_FILE_PATH),
-                            dbc.Label("Load the rows as", html_for=ADD_MODEL, className="mt-2"),
-                            dbc.Select(
-                                id=ADD_MODEL,
-                                options=[
-                                    {"label": m.capitalize(), "value": m}
-                                    for m in ("calls", "contacts", "cases", "tickets")
-                                ],
-                                value="calls",
-                            ),
                         ],
                         id=ADD_FILE_ROW,
                         className="mb-3",
                         style={"display": "none"},
                     ),
-                    html.Div(
-                        [
-                            dbc.Label(
-                                "Settings (optional, one KEY=VALUE per line)", html_for=ADD_SETTINGS
-                            ),
-                            dbc.Textarea(id=ADD_SETTINGS, rows=2, placeholder="account_id=ACC123"),
-                        ],
-                        className="mb-3",
+                    # Every connector's declared settings; describe_connector shows one group.
+                    *connector_fields(
+                        connectors, group=ADD_FIELDS, field=ADD_FIELD, feedback=ADD_FIELD_FEEDBACK
                     ),
                     html.Div(
                         [

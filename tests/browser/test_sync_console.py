@@ -109,7 +109,11 @@ def test_admin_adds_tests_and_syncs_a_connection(browser, live_server, app_world
     browser.find_element(By.ID, "sources-add-open").click()
     visible(browser, "#sources-add-name").send_keys("Demo CRM")
     assert Select(browser.find_element(By.ID, "sources-add-connector")).first_selected_option
-    assert not browser.find_element(By.ID, "sources-add-token").is_displayed()  # demo: no token
+    # The demo's own settings are shown, as fields; no connector's secret box is.
+    records = visible(browser, '[id*=\'"connector":"demo","name":"records"\']')
+    assert records.get_attribute("type") == "number"
+    secrets = browser.find_elements(By.CSS_SELECTOR, "#sources-add-modal input[type=password]")
+    assert secrets and not any(box.is_displayed() for box in secrets)
     browser.find_element(By.ID, "sources-add-test").click()
     alert = visible(browser, "#connection-test-alert", 30)
     screenshot(browser, "console-add-connection")
@@ -168,6 +172,30 @@ def test_admin_adds_tests_and_syncs_a_connection(browser, live_server, app_world
     row = visible(browser, "#stream-row-contacts")
     assert "2,000" in row.text and "success" in row.text
     screenshot(browser, "console-source")
+
+
+def test_a_connectors_settings_are_fields_checked_with_messages_beside_them(
+    browser, live_server, app_world
+):
+    sign_in(browser, live_server, "admin_a@example.com")
+    open_sources(browser, live_server)
+    browser.find_element(By.ID, "sources-add-open").click()
+    visible(browser, "#sources-add-name").send_keys("Phones")
+    Select(browser.find_element(By.ID, "sources-add-connector")).select_by_value("mightycall")
+    api_key = visible(browser, '[id*=\'"connector":"mightycall","name":"token"\']')
+    user_key = browser.find_element(
+        By.CSS_SELECTOR, '[id*=\'"connector":"mightycall","name":"secret"\']'
+    )
+    assert api_key.get_attribute("type") == user_key.get_attribute("type") == "password"
+    api_key.send_keys("mc-api-key")
+    browser.find_element(By.ID, "sources-add-save").click()
+    feedback = visible(
+        browser, '.invalid-feedback[id*=\'"connector":"mightycall","name":"secret"\']'
+    )
+    assert feedback.text == "Enter the User key."
+    assert "is-invalid" in user_key.get_attribute("class")
+    assert "is-invalid" not in api_key.get_attribute("class")
+    screenshot(browser, "console-settings-invalid")
 
 
 def test_an_idle_sources_page_sends_no_callbacks(browser, live_server, app_world, sqlite_db):

@@ -51,7 +51,59 @@ def outputs_of(key: str):
 
 def call(client, key: str, inputs: list[dict], state: list | None = None):
     """POST a callback through tests.helpers.dash_post, as the browser does."""
-    return dash_post(client, key, inputs, state=state)
+    outputs = pattern_outputs(key) if '["ALL"]' in key else None
+    return dash_post(client, key, inputs, state=state, outputs=outputs)
+
+
+# --- the connector settings forms: every connector's fields, drawn in catalog order ---------
+
+
+def field_state(kind: str = "sources-add-field", values: dict | None = None) -> list[dict]:
+    """The ALL state of every settings field as the browser sends it; values by "key.name"."""
+    from models.sync_views import catalog
+    from pages._sources_view import empty_value
+
+    values = values or {}
+    return [
+        {
+            "id": {"type": kind, "connector": cls.key, "name": spec.name},
+            "property": "value",
+            "value": values.get(f"{cls.key}.{spec.name}", empty_value(spec)),
+        }
+        for cls in catalog()
+        for spec in cls.config_fields
+    ]
+
+
+def pattern_outputs(key: str) -> list:
+    """The `outputs` the renderer sends for a key, each ALL part expanded to the layout's ids."""
+    from models.sync_views import catalog
+
+    parts = key[2:-2].split("...") if key.startswith("..") else [key]
+    outs = []
+    for part in parts:
+        cid, prop = part.rsplit(".", 1)
+        cid = cid.split("@")[0]
+        if not cid.startswith("{"):
+            outs.append({"id": cid, "property": prop})
+            continue
+        kind = json.loads(cid)["type"]
+        if "name" in json.loads(cid):
+            ids = [
+                {"type": kind, "connector": cls.key, "name": spec.name}
+                for cls in catalog()
+                for spec in cls.config_fields
+            ]
+        else:
+            ids = [{"type": kind, "connector": cls.key} for cls in catalog()]
+        outs.append([{"id": i, "property": prop} for i in ids])
+    return outs if key.startswith("..") else outs[0]
+
+
+def field_out(out: dict, kind: str, connector: str, name: str) -> dict:
+    """One field's entry in a callback's response."""
+    cid = {"type": kind, "connector": connector, "name": name}
+    return out[json.dumps(cid, sort_keys=True, separators=(",", ":"))]
 
 
 def page_layout(client, path: str, search: str = ""):
@@ -138,16 +190,27 @@ def test_cards_over_http_show_health_after_a_sync(server, db, world):
 
 # --- adding a connection --------------------------------------------------------------------
 
-ADD_STATE = [
-    {"id": "sources-add-connector", "property": "value", "value": "hubspot"},
-    {"id": "sources-add-name", "property": "value", "value": "Sales"},
-    {"id": "sources-add-base-url", "property": "value", "value": ""},
-    {"id": "sources-add-token", "property": "value", "value": SECRET},
-    {"id": "sources-add-schedule", "property": "value", "value": 30},
-    {"id": "sources-add-settings", "property": "value", "value": ""},
-    {"id": "sources-add-file-path", "property": "data", "value": None},
-    {"id": "sources-add-model", "property": "value", "value": "calls"},
-]
+
+def add_state(connector="hubspot", name="Sales", base_url="", schedule=30, path=None, **fields):
+    """The save callback's state; fields by "connector.field" (dots as "__" in keywords)."""
+    values = {k.replace("__", "."): v for k, v in fields.items()}
+    return [
+        {"id": "sources-add-connector", "property": "value", "value": connector},
+        {"id": "sources-add-name", "property": "value", "value": name},
+        {"id": "sources-add-base-url", "property": "value", "value": base_url},
+        {"id": "sources-add-schedule", "property": "value", "value": schedule},
+        field_state("sources-add-field", values),
+        {"id": "sources-add-file-path", "property": "data", "value": path},
+    ]
+
+
+def check_state(connector="hubspot", base_url="", path=None, **fields):
+    """The Test callback's state (no name, no schedule)."""
+    state = add_state(connector, base_url=base_url, path=path, **fields)
+    return [state[0], state[2], state[4], state[5]]
+
+
+ADD_STATE = add_state(hubspot__token=SECRET)
 
 
 def save(client, dash_app, state=ADD_STATE):
@@ -166,7 +229,7 @@ def test_admin_adds_a_connection_and_the_token_never_comes_back(server, db, worl
     body = response.get_data(as_text=True)
     assert SECRET not in body
     out = response.get_json()["response"]
-    assert out["sources-add-token"]["value"] == ""  # the field is cleared
+    assert field_out(out, "sources-add-field", "hubspot", "token")["value"] == ""  # cleared
     assert out["sources-add-saved"]["data"]["name"] == "Sales"
     with db.session() as s:
         conn = s.scalar(select(Connection).where(Connection.name == "Sales"))
@@ -222,14 +285,11 @@ def test_duplicate_and_missing_names_are_explained_inline(server, db, world, das
     out = save(client, dash_app).get_json()["response"]
     assert out["sources-add-name"]["invalid"] is True
     assert "already has a connection named" in out["sources-add-name-feedback"]["children"]
-    assert "sources-add-token" not in out  # the typed token is not echoed back
-    blank = [dict(item) for item in ADD_STATE]
-    blank[1]["value"] = "   "
-    out = save(client, dash_app, blank).get_json()["response"]
+    assert SECRET not in json.dumps(out)  # the typed token is not echoed back
+    out = save(client, dash_app, add_state(name="   ", hubspot__token=SECRET)).get_json()
+    out = out["response"]
     assert out["sources-add-name-feedback"]["children"] == "A connection needs a name."
-    bad = [dict(item) for item in ADD_STATE]
-    bad[1]["value"] = "Support"
-    bad[4]["value"] = 0
+    bad = add_state(name="Support", schedule=0, hubspot__token=SECRET)
     out = save(client, dash_app, bad).get_json()["response"]
     assert "between 1 minute and 7 days" in json.dumps(out["sources-add-error"])
 
@@ -242,7 +302,7 @@ def test_managers_and_agents_cannot_add_or_test(server, db, world, dash_app):
             client,
             callback_key(dash_app, "sources-add-test-result.children"),
             inputs=[{"id": "sources-add-test", "property": "n_clicks", "value": 1}],
-            state=ADD_STATE[:1] + ADD_STATE[2:4] + ADD_STATE[5:],
+            state=check_state(hubspot__token=SECRET),
         )
         assert tested.status_code == 403
     with db.session() as s:
@@ -254,27 +314,158 @@ def test_test_connection_shows_the_connectors_message(server, db, world, dash_ap
 
     client = signed_client(server, "admin_a@example.com")
     key = callback_key(dash_app, "sources-add-test-result.children")
-    state = [
-        {"id": "sources-add-connector", "property": "value", "value": "demo"},
-        {"id": "sources-add-base-url", "property": "value", "value": ""},
-        {"id": "sources-add-token", "property": "value", "value": ""},
-        *ADD_STATE[5:],
-    ]
     response = call(
         client,
         key,
         inputs=[{"id": "sources-add-test", "property": "n_clicks", "value": 1}],
-        state=state,
+        state=check_state("demo", demo__records=300),
     )
     alert = json.dumps(response.get_json()["response"])
-    assert "Demo data is ready: 2,000 records per stream." in alert and "success" in alert
+    assert "Demo data is ready: 300 records per stream." in alert and "success" in alert
     with as_user(server, db, "admin_a@example.com"):
-        failed = texts(test_new_connection(1, "nope", "", SECRET))
+        failed = texts(test_new_connection(1, "nope", "", {"token": SECRET}))
+        unchecked = texts(test_new_connection(1, "demo", "", {"records": "many"}))
     assert "unknown connector" in failed and "danger" in failed and SECRET not in failed
-    placeholder, token_style, _docs, file_style = describe_connector("hubspot")
-    assert placeholder == "https://api.hubapi.com" and token_style is None
-    assert file_style == {"display": "none"} and describe_connector("csv")[3] is None
-    assert describe_connector("demo")[1] == {"display": "none"}
+    assert "Records per stream must be a whole number." in unchecked
+    placeholder, _docs, file_style, groups = describe_connector("hubspot")
+    assert placeholder == "https://api.hubapi.com" and file_style == {"display": "none"}
+    from models.sync_views import catalog
+
+    shown = [cls.key for cls, style in zip(catalog(), groups, strict=True) if style is None]
+    assert shown == ["hubspot"]
+    assert describe_connector("csv")[2] is None  # an uploading connector shows the upload box
+    assert all(style == {"display": "none"} for style in describe_connector("nope")[3])
+
+
+def test_each_setting_is_checked_on_the_server_with_its_message_under_it(
+    server, db, world, dash_app
+):
+    client = signed_client(server, "admin_a@example.com")
+    missing = save(client, dash_app, add_state(name="No key")).get_json()["response"]
+    token = field_out(missing, "sources-add-field", "hubspot", "token")
+    assert token["invalid"] is True
+    message = field_out(missing, "sources-add-field-feedback", "hubspot", "token")
+    assert message["children"] == "Enter the Private app access token."
+    # another connector's fields are neither marked nor blamed
+    assert field_out(missing, "sources-add-field", "callrail", "token")["invalid"] is False
+    assert "Check the highlighted settings." in json.dumps(missing["sources-add-error"])
+    forged = add_state(
+        "callrail",
+        "Calls",
+        callrail__token=SECRET,
+        callrail__account_id="ACC1",
+        callrail__lookback_hours="-3",
+        callrail__start_date="yesterday",
+    )
+    out = save(client, dash_app, forged).get_json()["response"]
+    messages = {
+        name: field_out(out, "sources-add-field-feedback", "callrail", name)["children"]
+        for name in ("token", "account_id", "lookback_hours", "start_date")
+    }
+    assert messages == {
+        "token": "",
+        "account_id": "",
+        "lookback_hours": "Re-read recent calls (hours) must be at least 0.",
+        "start_date": "Read calls from must be a date (YYYY-MM-DD).",
+    }
+    assert SECRET not in json.dumps(out)
+    with db.session() as s:
+        assert s.scalar(select(func.count(Connection.id))) == 0
+
+
+def test_every_secret_field_is_encrypted_and_only_shown_as_saved(server, db, world, dash_app):
+    """MightyCall's two keys are two secret fields: both stored encrypted, neither sent back."""
+    api_key, user_key = "mc-API-1f2e3d", "mc-USER-9a8b7c"
+    client = signed_client(server, "admin_a@example.com")
+    state = add_state(
+        "mightycall",
+        "Phones",
+        mightycall__token=api_key,
+        mightycall__secret=user_key,
+        mightycall__lookback_minutes=15,
+    )
+    out = save(client, dash_app, state).get_json()["response"]
+    assert out["sources-add-saved"]["data"]["name"] == "Phones"
+    with db.session() as s:
+        conn = s.scalar(select(Connection).where(Connection.name == "Phones"))
+        assert decrypt_credentials(conn.credentials_encrypted) == {
+            "token": api_key,
+            "secret": user_key,
+        }
+        assert conn.settings == {"lookback_minutes": 15}
+        cid, blob = conn.id, conn.credentials_encrypted
+    fill = call(
+        client,
+        callback_key(dash_app, "..source-schedule-minutes.value"),
+        inputs=[
+            {"id": "source-id", "property": "data", "value": str(cid)},
+            {"id": "source-changed", "property": "data", "value": 0},
+        ],
+    )
+    filled = fill.get_json()["response"]
+    for name in ("token", "secret"):
+        box = field_out(filled, "source-field", "mightycall", name)
+        assert box["value"] == "" and box["placeholder"].startswith("•••• saved")
+    assert field_out(filled, "source-field", "mightycall", "lookback_minutes")["value"] == 15
+    header = call(
+        client,
+        callback_key(dash_app, "..source-header.children"),
+        inputs=[
+            {"id": "source-id", "property": "data", "value": str(cid)},
+            {"id": "syncwatch-started", "property": "data", "value": None},
+            {"id": "syncwatch-finished", "property": "data", "value": None},
+            {"id": "source-changed", "property": "data", "value": 0},
+        ],
+    )
+    listed = json.dumps(header.get_json(), ensure_ascii=False)
+    assert listed.count("•••• saved") == 2 and "User key" in listed
+    for response in (fill, header, page_layout(client, f"/sources/{cid}")):
+        text = response.get_data(as_text=True)
+        assert api_key not in text and user_key not in text and blob not in text
+
+
+def test_saving_settings_checks_them_and_keeps_what_the_form_does_not_hold(
+    server, db, world, dash_app
+):
+    from models.sync_store import create_connection
+
+    with db.session() as s:
+        conn = create_connection(
+            s,
+            org_id=world.org_a,
+            connector="mightycall",
+            name="Phones",
+            base_url="",
+            credentials={"token": "key-1", "secret": "user-1"},
+            settings={"lookback_minutes": 30, "max_retries": 2},
+        )
+        s.commit()
+        cid = conn.id
+    admin = signed_client(server, "admin_a@example.com")
+    refused = save_settings(admin, dash_app, cid, "", mightycall__lookback_minutes=-1)
+    out = refused.get_json()["response"]
+    assert field_out(out, "source-field", "mightycall", "lookback_minutes")["invalid"] is True
+    assert field_out(out, "source-field-feedback", "mightycall", "lookback_minutes")[
+        "children"
+    ] == ("Re-read recent calls (minutes) must be at least 0.")
+    assert "Nothing was saved" in json.dumps(out)
+    # the saved keys may stay empty; a typed one replaces its own key only
+    saved = save_settings(
+        admin, dash_app, cid, "", mightycall__secret="user-2", mightycall__lookback_minutes=5
+    )
+    assert "the new User key is stored encrypted" in saved.get_data(as_text=True)
+    assert "user-2" not in saved.get_data(as_text=True)
+    with db.session() as s:
+        stored = s.get(Connection, cid)
+        assert decrypt_credentials(stored.credentials_encrypted) == {
+            "token": "key-1",
+            "secret": "user-2",
+        }
+        assert stored.settings == {"lookback_minutes": 5, "max_retries": 2}
+    cleared = save_settings(admin, dash_app, cid, "")
+    assert "Settings of Phones saved." in cleared.get_data(as_text=True)
+    with db.session() as s:
+        assert s.get(Connection, cid).settings == {"max_retries": 2}
 
 
 # --- a source's page ------------------------------------------------------------------------
@@ -321,13 +512,7 @@ def test_schedule_stop_and_delete_are_refused_to_managers(server, db, world, das
             {"id": "source-schedule-off", "property": "n_clicks", "value": 0},
             {"id": "source-settings-save", "property": "n_clicks", "value": 0},
         ],
-        state=[
-            {"id": "source-id", "property": "data", "value": str(conn.id)},
-            {"id": "source-schedule-minutes", "property": "value", "value": 5},
-            {"id": "source-base-url", "property": "value", "value": ""},
-            {"id": "source-token", "property": "value", "value": ""},
-            {"id": "source-changed", "property": "data", "value": 0},
-        ],
+        state=settings_state(conn.id, minutes=5),
     )
     assert schedule.status_code == 403
     delete = call(
@@ -349,13 +534,7 @@ def test_admin_sets_schedule_and_deletes_keeping_records(server, db, world, dash
     conn = make_connection(db, world.org_a, "demo", name="Demo CRM", settings=FAST)
     run_sync(conn)
     admin = signed_client(server, "admin_a@example.com")
-    state = [
-        {"id": "source-id", "property": "data", "value": str(conn.id)},
-        {"id": "source-schedule-minutes", "property": "value", "value": 15},
-        {"id": "source-base-url", "property": "value", "value": ""},
-        {"id": "source-token", "property": "value", "value": ""},
-        {"id": "source-changed", "property": "data", "value": 0},
-    ]
+    state = settings_state(conn.id, minutes=15)
     response = call(
         admin,
         callback_key(dash_app, "..source-message.children...source-changed.data"),
@@ -467,16 +646,7 @@ def test_admin_uploads_a_csv_and_loads_it(server, db, world, dash_app):
     assert path.startswith(f"uploads/{world.org_a}/") and "is uploaded" in json.dumps(
         note.to_plotly_json(), default=str
     )
-    state = [
-        {"id": "sources-add-connector", "property": "value", "value": "csv"},
-        {"id": "sources-add-name", "property": "value", "value": "January calls"},
-        {"id": "sources-add-base-url", "property": "value", "value": ""},
-        {"id": "sources-add-token", "property": "value", "value": ""},
-        {"id": "sources-add-schedule", "property": "value", "value": None},
-        {"id": "sources-add-settings", "property": "value", "value": ""},
-        {"id": "sources-add-file-path", "property": "data", "value": path},
-        {"id": "sources-add-model", "property": "value", "value": "calls"},
-    ]
+    state = add_state("csv", "January calls", schedule=None, path=path, csv__model="calls")
     saved = save(client, dash_app, state).get_json()["response"]
     assert saved["sources-add-saved"]["data"]["name"] == "January calls"
     with db.session() as s:
@@ -491,25 +661,31 @@ def test_admin_uploads_a_csv_and_loads_it(server, db, world, dash_app):
 # --- a saved token stays with the address it was entered for --------------------------------
 
 
-def save_settings(client, dash_app, cid: int, base_url: str, token: str = ""):
+def settings_state(cid: int, *, minutes=None, base_url: str = "", **fields) -> list:
+    """The source page's settings state; fields by "connector__field"."""
+    values = {k.replace("__", "."): v for k, v in fields.items()}
+    return [
+        {"id": "source-id", "property": "data", "value": str(cid)},
+        {"id": "source-schedule-minutes", "property": "value", "value": minutes},
+        {"id": "source-base-url", "property": "value", "value": base_url},
+        field_state("source-field", values),
+        {"id": "source-changed", "property": "data", "value": 0},
+    ]
+
+
+def save_settings(client, dash_app, cid: int, base_url: str, token: str = "", **fields):
     """Press Save of the connection settings (the only input that changed)."""
     key = callback_key(dash_app, "..source-message.children...source-changed.data")
     return post(
         client,
         key,
-        outputs_of(key),
+        pattern_outputs(key),
         inputs=[
             {"id": "source-schedule-save", "property": "n_clicks", "value": 0},
             {"id": "source-schedule-off", "property": "n_clicks", "value": 0},
             {"id": "source-settings-save", "property": "n_clicks", "value": 1},
         ],
-        state=[
-            {"id": "source-id", "property": "data", "value": str(cid)},
-            {"id": "source-schedule-minutes", "property": "value", "value": None},
-            {"id": "source-base-url", "property": "value", "value": base_url},
-            {"id": "source-token", "property": "value", "value": token},
-            {"id": "source-changed", "property": "data", "value": 0},
-        ],
+        state=settings_state(cid, base_url=base_url, hubspot__token=token, **fields),
         changed=["source-settings-save.n_clicks"],
     )
 
@@ -543,9 +719,10 @@ def test_a_new_host_gets_no_saved_token(server, db, world, dash_app):
         with db.session() as s:
             assert s.get(Connection, conn.id).credentials_encrypted == ""
         tested = press_test(admin, dash_app, conn.id)
-        assert "The API token is missing" in tested and "danger" in tested
+        assert "The Private app access token is missing" in tested and "danger" in tested
         run = run_sync(conn, "contacts")
-        assert run.status == "failed" and run.error.startswith("The API token is missing")
+        assert run.status == "failed"
+        assert run.error.startswith("The Private app access token is missing")
         assert all("authorization" not in r.headers for r in elsewhere.log)
         assert elsewhere.log == []
 
@@ -602,12 +779,7 @@ def test_a_connection_test_answers_while_two_slow_syncs_fill_the_sync_pool(
             assert time.monotonic() < deadline, statuses()
             time.sleep(0.1)
         client = signed_client(server, "admin_a@example.com")
-        state = [
-            {"id": "sources-add-connector", "property": "value", "value": "demo"},
-            {"id": "sources-add-base-url", "property": "value", "value": ""},
-            {"id": "sources-add-token", "property": "value", "value": ""},
-            *ADD_STATE[5:],
-        ]
+        state = check_state("demo")
         started = time.monotonic()
         response = call(
             client,
@@ -647,12 +819,7 @@ def test_the_add_form_refuses_internal_addresses_and_echoes_no_answer(server, db
     key = callback_key(dash_app, "sources-add-test-result.children")
 
     def press(connector: str, base_url: str) -> str:
-        state = [
-            {"id": "sources-add-connector", "property": "value", "value": connector},
-            {"id": "sources-add-base-url", "property": "value", "value": base_url},
-            {"id": "sources-add-token", "property": "value", "value": SECRET},
-            *ADD_STATE[5:],
-        ]
+        state = check_state(connector, base_url, **{f"{connector}__token": SECRET})
         response = call(
             client,
             key,
