@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -287,7 +288,7 @@ def calls_by_hour(
         .where(*_where(viewer, period.start, period.end, f.without_cell()))
         .group_by(hour)
     )
-    return session.execute(stmt).all()  # rows unpack like the tuples above
+    return cast(list[HourRow], session.execute(stmt).all())  # Rows unpack like HourRows
 
 
 # The folds below run over a few thousand rows at most; plain Python beats pandas there
@@ -482,7 +483,14 @@ def case_stats(session: Session, viewer: Viewer, period: Period) -> CaseStats:
     rows = session.execute(stmt).all()
     total = [sum(int(r[i]) for r in rows) for i in range(4, 8)]
     breakdown = [(st, office_, cluster_, int(n)) for st, office_, cluster_, n, *_ in rows if n]
-    return CaseStats(*total, _frame(breakdown, ["status", "office", "cluster", "cases"]))
+    open_now, open_before, resolved, resolved_before = total
+    return CaseStats(
+        open_now,
+        open_before,
+        resolved,
+        resolved_before,
+        _frame(breakdown, ["status", "office", "cluster", "cases"]),
+    )
 
 
 @dataclass(frozen=True)
@@ -532,7 +540,10 @@ def ticket_stats(session: Session, viewer: Viewer, period: Period) -> TicketStat
     rows = session.execute(stmt).all()
     total = [sum(int(r[i]) for r in rows) for i in range(2, 6)]
     by_status = [(status, int(n)) for status, n, *_ in rows if n]
-    return TicketStats(*total, _frame(by_status, ["status", "tickets"]))
+    open_now, open_before, breaches, breaches_before = total
+    return TicketStats(
+        open_now, open_before, breaches, breaches_before, _frame(by_status, ["status", "tickets"])
+    )
 
 
 # --- everything the overview page runs ------------------------------------------------------

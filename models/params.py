@@ -90,6 +90,7 @@ def parse_date(name: str, raw: Any, *, default: date | None = None) -> date | No
     """
     if raw is None:
         return default
+    day: date | None
     if isinstance(raw, date) and not isinstance(raw, datetime):
         day = raw
     else:

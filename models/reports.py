@@ -126,16 +126,23 @@ class ReportSpec:
         """The first and last day (inclusive) the report covers."""
         days = RANGES[self.range][1]
         if days is None:
-            return self.start, self.end
+            return self._custom_dates()
         return today - timedelta(days=days - 1), today
+
+    def _custom_dates(self) -> tuple[date, date]:
+        # parse_definition checks this; a spec built by hand could still miss a date.
+        if self.start is None or self.end is None:
+            raise ReportError("Custom dates need both a start and an end date.")
+        return self.start, self.end
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON stored for a saved report; `parse_definition` reads it back."""
         out: dict[str, Any] = {"metrics": list(self.metrics), "group": self.group}
         out["range"] = self.range
         if self.range == "custom":
-            out["start"] = self.start.isoformat()
-            out["end"] = self.end.isoformat()
+            start, end = self._custom_dates()
+            out["start"] = start.isoformat()
+            out["end"] = end.isoformat()
         return out
 
     def to_params(self) -> dict[str, str]:
@@ -270,10 +277,12 @@ def _names(session: Session, viewer: Viewer, group: str, ids: set) -> dict[Any, 
     if group == "agent":
         stmt = select(User.id, AGENT_NAME).where(User.id.in_(sorted(ids)))
     elif group == "number":
-        stmt = select(PhoneNumber.id, PhoneNumber.label, PhoneNumber.number).where(
-            visible(viewer, PhoneNumber), PhoneNumber.id.in_(sorted(ids))
+        numbers = session.execute(
+            select(PhoneNumber.id, PhoneNumber.label, PhoneNumber.number).where(
+                visible(viewer, PhoneNumber), PhoneNumber.id.in_(sorted(ids))
+            )
         )
-        return {i: f"{label} · {num}" if label else num for i, label, num in session.execute(stmt)}
+        return {i: f"{label} · {num}" if label else num for i, label, num in numbers}
     else:
         stmt = select(Office.id, Office.name).where(
             visible(viewer, Office), Office.id.in_(sorted(ids))

@@ -80,10 +80,10 @@ class Viewer:
 def orgs_for(session: Session, user: User) -> list[tuple[int, str, str]]:
     """(id, name, role) of every organisation the user may switch to."""
     if user.is_platform_admin:
-        rows = session.execute(
+        every = session.execute(
             select(Organization.id, Organization.name).order_by(Organization.name)
         )
-        return [(oid, name, PLATFORM_ADMIN) for oid, name in rows]
+        return [(oid, name, PLATFORM_ADMIN) for oid, name in every]
     rows = session.execute(
         select(Organization.id, Organization.name, Membership.role)
         .join(Membership, Membership.org_id == Organization.id)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, update
+from typing import cast
+
+from sqlalchemy import CursorResult, or_, update
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
@@ -16,7 +18,7 @@ def mark_sla_breaches(session: Session) -> int:
     now = utcnow()
     late_open = (Ticket.status.in_(OPEN_STATUSES)) & (Ticket.due_at < now)
     late_resolved = Ticket.resolved_at.is_not(None) & (Ticket.resolved_at > Ticket.due_at)
-    result = session.execute(
+    stmt = (
         update(Ticket)
         .where(
             Ticket.sla_breached.is_(False),
@@ -25,4 +27,5 @@ def mark_sla_breaches(session: Session) -> int:
         )
         .values(sla_breached=True)
     )
+    result = cast(CursorResult, session.execute(stmt))  # what an UPDATE returns: has rowcount
     return result.rowcount or 0
