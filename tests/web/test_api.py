@@ -207,3 +207,40 @@ def test_sources_count_what_the_viewer_sees(client, db, world, tokens):
     assert calls_of("agent_a1") == 4
     assert calls_of("agent_a2") == 5
     assert call(client, "get", "/sources", tokens["admin_b"]).get_json()["sources"] == []
+
+
+@pytest.mark.parametrize("key", ["admin_a", "manager_a", "agent_a1", "agent_a2"])
+def test_no_route_answers_with_org_bs_data(client, db, world, tokens, key):
+    """Every route, as each role of org A, asked about org B's connection and run."""
+    from sqlalchemy import update
+
+    from models.records import Call
+    from models.sync_options import parse_options
+    from models.sync_store import finish_run, request_run
+
+    theirs = make_connection(db, world.org_b, "demo", name="Beta MARK-B")
+    with db.session() as s:
+        s.execute(update(Call).where(Call.org_id == world.org_b).values(from_number="MARK-B"))
+        run = request_run(s, theirs, stream=None, options=parse_options({}), trigger="cli")
+        finish_run(s, run.id, "failed", error="MARK-B failed")
+        s.commit()
+        run_id = run.id
+    token = tokens[key]
+    asks = [
+        ("get", "/sources", {}),
+        ("get", f"/syncs?connection={theirs.id}", {}),
+        ("get", "/syncs", {}),
+        ("get", f"/syncs/{run_id}", {}),
+        ("post", f"/syncs/{run_id}/cancel", {}),
+        ("post", "/syncs", {"json": {"connection": theirs.id}}),
+        ("get", "/kpis", {}),
+        ("get", "/calls", {}),
+        ("get", "/calls?format=csv", {}),
+        ("get", f"/calls?org={world.org_b}", {}),
+        ("get", "/sources?org=beta", {}),
+    ]
+    for method, path, extra in asks:
+        response = call(client, method, path, token, **extra)
+        body = response.get_data(as_text=True)
+        assert "MARK-B" not in body and "Beta" not in body, (path, response.status_code, body[:300])
+        assert response.status_code in (200, 202, 403, 404), (path, response.status_code)
