@@ -10,13 +10,16 @@ from dash import ALL, Input, Output, State, callback, ctx, html, no_update
 
 from callbacks.sources import (
     empty_values,
-    field_errors,
+    field_flags,
     field_ids_of,
+    field_key,
+    field_messages,
     field_values,
     group_keys,
     test_result,
     unchanged,
 )
+from connectors.base import ConfigField
 from models.db import session_scope
 from models.params import int_or_none
 from models.sync_store import NotFound, SyncConflict, set_schedule
@@ -317,7 +320,11 @@ def fill_editors(source_id, _changed):
     """The editable values; a secret's box stays empty, a placeholder saying it is saved."""
     viewer = current_viewer()
     groups = group_keys(3)
-    ids = field_ids_of(SOURCE_FIELD, 4, state=False)
+    # each wildcard output gets one value per id it matched (4: values, 5: placeholders)
+    ids, hint_ids = (
+        field_ids_of(SOURCE_FIELD, 4, state=False),
+        field_ids_of(SOURCE_FIELD, 5, state=False),
+    )
     detail = None
     if viewer.can_manage_syncs:
         try:
@@ -326,21 +333,28 @@ def fill_editors(source_id, _changed):
         except NotFound:
             detail = None
     if detail is None:
-        return None, "", "", [HIDDEN for _g in groups], empty_values(ids), [None for _i in ids]
+        hidden = [HIDDEN for _g in groups]
+        return None, "", "", hidden, empty_values(ids), [None for _i in hint_ids]
     cls = connector_class(detail.connector)
     specs = {f.name: f for f in cls.config_fields} if cls else {}
-    values, placeholders = [], []
-    for cid in ids:
-        spec = specs.get(cid.get("name")) if cid.get("connector") == detail.connector else None
-        if spec is None:
-            values.append(None)
-            placeholders.append(None)
-        elif spec.secret:
-            values.append("")  # a saved secret never travels back to the browser
-            placeholders.append(SAVED_SECRET if spec.name in detail.secrets_saved else NEW_SECRET)
+
+    def spec_of(cid: Any) -> ConfigField | None:
+        connector, name = field_key(cid)
+        return specs.get(name) if connector == detail.connector else None
+
+    values = []
+    for spec in map(spec_of, ids):
+        if spec is None or spec.secret:
+            # a saved secret never travels back to the browser
+            values.append("" if spec is not None else None)
         else:
             values.append(spec.shown(detail.settings.get(spec.name)))
-            placeholders.append(spec.placeholder or None)
+    placeholders = []
+    for spec in map(spec_of, hint_ids):
+        if spec is not None and spec.secret:
+            placeholders.append(SAVED_SECRET if spec.name in detail.secrets_saved else NEW_SECRET)
+        else:
+            placeholders.append(spec.placeholder or None if spec is not None else None)
     minutes = detail.schedule_minutes if detail.schedule_enabled else None
     placeholder = detail.default_base_url or "Not needed"
     shown = [None if g == detail.connector else HIDDEN for g in groups]
@@ -371,38 +385,43 @@ def change_settings(_save, _off, _settings, source_id, minutes, base_url, values
     viewer = current_viewer()
     viewer.require("org_admin")
     trigger = ctx.triggered_id
-    keep = unchanged(field_ids_of(SOURCE_FIELD, 2, state=False))
+    # each wildcard output gets one value per id it matched (2: invalid, 3: messages)
+    flag_ids = field_ids_of(SOURCE_FIELD, 2, state=False)
+    message_ids = field_ids_of(SOURCE_FIELD_FEEDBACK, 3, state=False)
+    keep = unchanged(flag_ids), unchanged(message_ids)
     if not ctx.triggered or not ctx.triggered[0].get("value"):
-        return no_update, no_update, keep, keep
+        return no_update, no_update, *keep
     bump = (int_or_none(changed) or 0) + 1  # a forged counter starts again
     try:
         with session_scope() as db:
             if trigger == SOURCE_SETTINGS_SAVE:
-                return _save_settings(db, viewer, source_id, base_url, values, bump)
+                ids = (flag_ids, message_ids)
+                return _save_settings(db, viewer, source_id, base_url, values, bump, ids)
             if trigger == SOURCE_SCHEDULE_OFF:
                 conn = set_schedule(db, viewer, source_id, None)
                 text = f"Schedule of {conn.name} disabled."
-                return _message(text, id="source-saved"), bump, keep, keep
+                return _message(text, id="source-saved"), bump, *keep
             value = _minutes(minutes)
             if value is None:
                 raise ValueError("Enter every how many minutes to sync, or disable the schedule.")
             conn = set_schedule(db, viewer, source_id, value)
             text = f"{conn.name} syncs every {value} minutes."
-            return _message(text, id="source-saved"), bump, keep, keep
+            return _message(text, id="source-saved"), bump, *keep
     except (ValueError, NotFound) as exc:
-        return _message(str(exc), "danger", id="source-error"), no_update, keep, keep
+        return _message(str(exc), "danger", id="source-error"), no_update, *keep
 
 
-def _save_settings(db, viewer, source_id, base_url, values, bump):
+def _save_settings(db, viewer, source_id, base_url, values, bump, ids):
     """Check the form against the connector's fields, then save; errors go under their fields."""
     detail = source_detail(db, viewer, source_id)
     cls = connector_class(detail.connector)
-    ids = field_ids_of(SOURCE_FIELD, 2, state=False)
     if cls is None:
         raise ValueError(f"The connector {detail.connector!r} is not installed.")
     typed = field_values(values or [], cls, 3, kind=SOURCE_FIELD)
     clean = cls.clean_config(typed, saved_secrets=set(detail.secrets_saved))
-    invalid, messages = field_errors(cls, clean.errors, ids)
+    flag_ids, message_ids = ids
+    invalid = field_flags(cls, clean.errors, flag_ids)
+    messages = field_messages(cls, clean.errors, message_ids)
     if not clean.ok:
         text = "Nothing was saved: check the highlighted settings."
         return _message(text, "danger", id="source-error"), no_update, invalid, messages

@@ -175,18 +175,29 @@ def describe_connector(key):
 def group_keys(position: int) -> list[str]:
     """The connector keys of the field groups an ALL output matched, in Dash's order."""
     try:
-        return [item["id"]["connector"] for item in ctx.outputs_list[position]]
+        return [field_key(item["id"])[0] for item in ctx.outputs_list[position]]
     except (MissingCallbackContextException, IndexError, KeyError, TypeError):
         return [cls.key for cls in catalog()]
 
 
 def field_ids_of(kind: str, position: int, *, state: bool) -> list[dict]:
-    """The field ids an ALL state or output matched (layout order when called as a function)."""
+    """The field ids an ALL state or output matched (layout order when called as a function).
+
+    Each wildcard output is read at its own position: a forged request may match a different
+    number of ids for each, and each needs exactly one value per id.
+    """
     try:
         matched = (ctx.states_list if state else ctx.outputs_list)[position]
         return [item["id"] for item in matched]
     except (MissingCallbackContextException, IndexError, KeyError, TypeError):
         return list(field_ids(kind, catalog()))
+
+
+def field_key(cid: Any) -> tuple[str, str]:
+    """(connector, setting) of a matched id, as text whatever a forged id holds."""
+    if not isinstance(cid, dict):
+        return ("", "")
+    return (str(cid.get("connector")), str(cid.get("name")))
 
 
 def field_values(
@@ -201,8 +212,9 @@ def field_values(
     ids = field_ids_of(kind, position, state=True)
     found: dict[str, Any] = {}
     for cid, value in zip(ids, values if isinstance(values, list) else [], strict=False):
-        if isinstance(cid, dict) and cid.get("connector") == cls.key:
-            found[str(cid.get("name"))] = value
+        connector, name = field_key(cid)
+        if connector == cls.key:
+            found[name] = value
     return found
 
 
@@ -216,31 +228,30 @@ def _config(viewer: Viewer, cls: type[Connector], values: dict[str, Any], path: 
     return clean
 
 
-def field_errors(
+def field_messages(
     cls: type[Connector] | None, errors: dict[str, str], ids: list[dict]
-) -> tuple[list[bool], list[str]]:
-    """(invalid, message) for each field id: the chosen connector's errors, none elsewhere."""
-    invalid, messages = [], []
-    for cid in ids:
-        mine = cls is not None and isinstance(cid, dict) and cid.get("connector") == cls.key
-        message = errors.get(str(cid.get("name"))) if mine else None
-        invalid.append(bool(message))
-        messages.append(message or "")
-    return invalid, messages
+) -> list[str]:
+    """The message under each field: the chosen connector's errors, nothing elsewhere."""
+    key = cls.key if cls is not None else None
+    return [
+        errors.get(name, "") if connector == key else "" for connector, name in map(field_key, ids)
+    ]
+
+
+def field_flags(cls: type[Connector] | None, errors: dict[str, str], ids: list[dict]) -> list[bool]:
+    """Whether each field is marked invalid."""
+    return [bool(message) for message in field_messages(cls, errors, ids)]
 
 
 def unchanged(ids: list[dict]) -> list:
-    """"No change" for every field of a wildcard output."""
+    """ "No change" for every field of a wildcard output."""
     return [no_update for _cid in ids]
 
 
 def empty_values(ids: list[dict]) -> list:
     """What each field holds before anything is typed (for clearing a form)."""
     specs = {(c.key, f.name): f for c in catalog() for f in c.config_fields}
-    return [
-        empty_value(specs[key]) if (key := (cid.get("connector"), cid.get("name"))) in specs else ""
-        for cid in ids
-    ]
+    return [empty_value(specs[key]) if key in specs else "" for key in map(field_key, ids)]
 
 
 @callback(
@@ -364,13 +375,18 @@ def save_connection(clicks, connector, name, base_url, schedule, values=None, pa
     Each setting's problem is shown under its field; typed values are never echoed back.
     """
     viewer = _admin()
-    ids = field_ids_of(ADD_FIELD, 7, state=False)
-    keep = unchanged(ids)  # a wildcard output takes one value per field, even "no change"
+    # each wildcard output gets one value per id it matched (7: values, 8: invalid, 9: messages)
+    value_ids, flag_ids, message_ids = (field_ids_of(ADD_FIELD, n, state=False) for n in (7, 8, 9))
+    keep = unchanged(value_ids)
     if not clicks:
-        return (no_update,) * 7 + (keep, keep, keep)
+        return (no_update,) * 7 + (keep, unchanged(flag_ids), unchanged(message_ids))
     cls = connector_class(str(connector or ""))
     name = str(name or "").strip()
     errors: dict[str, str] = {}
+
+    def marks() -> tuple[list, list]:
+        return field_flags(cls, errors, flag_ids), field_messages(cls, errors, message_ids)
+
     try:
         minutes = _schedule(schedule)
         if cls is None:
@@ -378,14 +394,10 @@ def save_connection(clicks, connector, name, base_url, schedule, values=None, pa
         clean = _config(viewer, cls, field_values(values or [], cls, 4), path)
         errors = clean.errors
         if not name or errors:
-            invalid, messages = field_errors(cls, errors, ids)
             note = "" if name else "A connection needs a name."
             alert = _alert("Check the highlighted settings.") if errors else None
-            return (no_update, no_update, not name, note, alert, no_update, no_update) + (
-                keep,
-                invalid,
-                messages,
-            )
+            head = (no_update, no_update, not name, note, alert, no_update, no_update)
+            return head + (keep, *marks())
         with session_scope() as db:
             conn = add_connection(
                 db,
@@ -400,12 +412,11 @@ def save_connection(clicks, connector, name, base_url, schedule, values=None, pa
             saved = {"id": conn.id, "name": conn.name}
     except (ValueError, UploadError) as exc:
         text = str(exc)
-        invalid, messages = field_errors(cls, errors, ids)
         if "name" in text.lower():
             head = (no_update, no_update, True, text, None, no_update, no_update)
         else:
             head = (no_update, no_update, False, "", _alert(text), no_update, no_update)
-        return head + (keep, invalid, messages)
+        return head + (keep, *marks())
     added = dbc.Alert(
         [
             f"Connection {saved['name']} added. ",
@@ -416,8 +427,8 @@ def save_connection(clicks, connector, name, base_url, schedule, values=None, pa
         className="py-2",
         id="sources-added",
     )
-    invalid, messages = field_errors(None, {}, ids)
-    return (saved, "", False, "", None, added, None) + (empty_values(ids), invalid, messages)
+    errors = {}
+    return (saved, "", False, "", None, added, None) + (empty_values(value_ids), *marks())
 
 
 def _alert(text: str) -> dbc.Alert:
