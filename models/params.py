@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Any
+from typing import Any, overload
 
 #: Ids are INTEGER columns (int4 on PostgreSQL): a larger id names nothing, and PostgreSQL
 #: refuses to compare one instead of finding no row.
@@ -43,6 +43,12 @@ def _expected(low: int, high: int) -> str:
     return f"a whole number from {low:,} to {high:,}"
 
 
+@overload
+def parse_int(name: str, raw: Any, *, low: int = ..., high: int = ..., default: int) -> int: ...
+@overload
+def parse_int(
+    name: str, raw: Any, *, low: int = ..., high: int = ..., default: None = ...
+) -> int | None: ...
 def parse_int(
     name: str, raw: Any, *, low: int = 0, high: int = MAX_ID, default: int | None = None
 ) -> int | None:

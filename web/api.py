@@ -9,7 +9,7 @@ method 405 (with `Allow`), a malformed parameter 400 and a malformed body field 
 from __future__ import annotations
 
 from functools import wraps
-from typing import Any
+from typing import Any, overload
 
 from flask import Blueprint, Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -107,6 +107,10 @@ def run_json(run: SyncRun) -> dict[str, Any]:
     }
 
 
+@overload
+def _int_arg(name: str, default: int, *, low: int = ..., high: int = ...) -> int: ...
+@overload
+def _int_arg(name: str, default: None = ..., *, low: int = ..., high: int = ...) -> int | None: ...
 def _int_arg(
     name: str, default: int | None = None, *, low: int = 0, high: int = MAX_ID
 ) -> int | None:

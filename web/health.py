@@ -15,14 +15,12 @@ from web.auth import limiter_state
 bp = Blueprint("health", __name__)
 
 
-def _redis_ok() -> bool:
+def _redis_ok(url: str) -> bool:
     from redis import Redis
     from redis.exceptions import RedisError
 
     try:
-        client = Redis.from_url(
-            get_settings().redis_url, socket_connect_timeout=1, socket_timeout=1
-        )
+        client = Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
         try:
             return bool(client.ping())
         finally:
@@ -36,7 +34,7 @@ def healthz():
     settings = get_settings()
     body = {"status": "ok", "db": "ok", "queue": "redis" if settings.redis_url else "inline"}
     if settings.redis_url:
-        body["redis"] = "ok" if _redis_ok() else "unreachable"
+        body["redis"] = "ok" if _redis_ok(settings.redis_url) else "unreachable"
         if body["redis"] != "ok":
             body["status"] = "degraded"
     body["limiter"] = limiter_state()

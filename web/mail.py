@@ -17,19 +17,22 @@ log = logging.getLogger("syncboard.mail")
 def send_mail(to: str, subject: str, body: str) -> str:
     """Deliver, or keep in the outbox; returns "sent" or "outbox". SMTP errors fall back to the outbox."""
     url = get_settings().smtp_url
-    if url:
-        parts = urlparse(url)
+    parts = urlparse(url) if url else None
+    host = parts.hostname if parts else None
+    if parts and not host:
+        log.warning("SMTP_URL names no host; mail to %s kept in the outbox", to)
+    if parts and host:
         message = EmailMessage()
         message["From"] = parts.username and f"{unquote(parts.username)}" or "syncboard@localhost"
         if "@" not in message["From"]:
-            message.replace_header("From", f"syncboard@{parts.hostname}")
+            message.replace_header("From", f"syncboard@{host}")
         message["To"] = to
         message["Subject"] = subject
         message.set_content(body)
         try:
             smtp_cls = smtplib.SMTP_SSL if parts.scheme == "smtps" else smtplib.SMTP
             with smtp_cls(
-                parts.hostname, parts.port or (465 if parts.scheme == "smtps" else 25), timeout=10
+                host, parts.port or (465 if parts.scheme == "smtps" else 25), timeout=10
             ) as smtp:
                 if parts.scheme == "smtp+starttls":
                     smtp.starttls()

@@ -74,7 +74,10 @@ def init_security(app: Flask) -> None:
     app.session_interface = _SessionInterface()
     if settings.proxy_hops:
         hops = settings.proxy_hops
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
+        # Flask's documented way to wrap its WSGI app, though typed as a method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops
+        )
     app.before_request(_limit_bodies)
 
     @app.errorhandler(413)

@@ -25,8 +25,10 @@ class UploadError(ValueError):
     """An upload we refuse, in words for the person uploading."""
 
 
-def _org_dir(org_id: int) -> Path:
-    return get_settings().instance_dir / "uploads" / str(int(org_id))
+def _org_dir(viewer: Viewer) -> Path:
+    if viewer.org_id is None:  # a platform admin outside any organisation
+        raise UploadError("Choose an organisation before uploading a file.")
+    return get_settings().instance_dir / "uploads" / str(int(viewer.org_id))
 
 
 def store_upload(viewer: Viewer, filename: str, data: bytes) -> str:
@@ -47,7 +49,7 @@ def store_upload(viewer: Viewer, filename: str, data: bytes) -> str:
         except ConnectorError as exc:
             raise UploadError(str(exc)) from exc
     safe = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(name).stem).strip("-")[:80] or "upload"
-    folder = _org_dir(viewer.org_id)
+    folder = _org_dir(viewer)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     for part in (folder.parent, folder):
         part.chmod(0o700)
@@ -62,6 +64,6 @@ def check_upload_path(viewer: Viewer, relative: str) -> str:
     """The path if it names an existing upload of the viewer's org, else UploadError."""
     instance = get_settings().instance_dir.resolve()
     path = (instance / (relative or "")).resolve()
-    if not path.is_relative_to(_org_dir(viewer.org_id).resolve()) or not path.is_file():
+    if not path.is_relative_to(_org_dir(viewer).resolve()) or not path.is_file():
         raise UploadError("Upload the file again: it is not one of this organisation's uploads.")
     return str(path.relative_to(instance))
