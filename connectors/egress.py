@@ -156,7 +156,7 @@ def _literal(host: str) -> IPAddress | None:
 
 def resolve(host: str, port: int) -> list[tuple[socket.AddressFamily, tuple, IPAddress]]:
     """(family, socket address, IP) for each address of host:port; socket.gaierror when none."""
-    found = []
+    found: list[tuple[socket.AddressFamily, tuple, IPAddress]] = []
     for family, _type, _proto, _name, sockaddr in socket.getaddrinfo(
         host, port, allowed_gai_family(), socket.SOCK_STREAM
     ):

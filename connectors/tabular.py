@@ -447,7 +447,7 @@ def sniff_dialect(sample: str, delimiter: str | None = None) -> type[csv.Dialect
         header = lines[0] if lines else ""
         if chosen not in header:
             counts = {d: header.count(d) for d in DELIMITERS}
-            best = max(counts, key=counts.get)
+            best = max(counts, key=counts.__getitem__)
             chosen = best if counts[best] else ","
 
     class Dialect(csv.excel):
