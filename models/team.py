@@ -6,8 +6,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,9 +35,11 @@ def _can_view(viewer: Viewer) -> None:
     viewer.require(Role.MANAGER.value)
 
 
-def _can_edit(viewer: Viewer) -> None:
+def _can_edit(viewer: Viewer) -> int:
+    """The id of the organisation whose team the viewer may change; AccessDenied if none."""
     if viewer.org_id is None or not viewer.can_manage_syncs:
         raise AccessDenied("Only org admins can change the team.")
+    return viewer.org_id
 
 
 def members(session: Session, viewer: Viewer) -> list[Member]:
@@ -83,9 +86,11 @@ def org_numbers(session: Session, viewer: Viewer) -> list[tuple[int, str]]:
 
 
 def _membership(session: Session, viewer: Viewer, user_id: int) -> Membership:
-    user_id = id_or_none(user_id)  # a forged id (1.5, "x", 2**64) is nobody
+    member_id = id_or_none(user_id)  # a forged id (1.5, "x", 2**64) is nobody
     membership = session.scalar(
-        select(Membership).where(Membership.org_id == viewer.org_id, Membership.user_id == user_id)
+        select(Membership).where(
+            Membership.org_id == viewer.org_id, Membership.user_id == member_id
+        )
     )
     if membership is None:
         raise AccountError("That person is not a member of this organisation.")
@@ -104,7 +109,7 @@ def _admins(session: Session, org_id: int) -> int:
 
 
 def set_role(session: Session, viewer: Viewer, user_id: int, role: str) -> None:
-    _can_edit(viewer)
+    org_id = _can_edit(viewer)
     try:
         new_role = Role(role)
     except ValueError as exc:
@@ -113,7 +118,7 @@ def set_role(session: Session, viewer: Viewer, user_id: int, role: str) -> None:
     if (
         membership.role == Role.ORG_ADMIN
         and new_role != Role.ORG_ADMIN
-        and _admins(session, viewer.org_id) <= 1
+        and _admins(session, org_id) <= 1
     ):
         raise AccountError("An organisation needs at least one org admin.")
     membership.role = new_role
@@ -127,11 +132,11 @@ def set_role(session: Session, viewer: Viewer, user_id: int, role: str) -> None:
 
 
 def remove_member(session: Session, viewer: Viewer, user_id: int) -> None:
-    _can_edit(viewer)
+    org_id = _can_edit(viewer)
     membership = _membership(session, viewer, user_id)
     if membership.user_id == viewer.user_id:
         raise AccountError("You cannot remove yourself.")
-    if membership.role == Role.ORG_ADMIN and _admins(session, viewer.org_id) <= 1:
+    if membership.role == Role.ORG_ADMIN and _admins(session, org_id) <= 1:
         raise AccountError("An organisation needs at least one org admin.")
     session.execute(
         delete(PhoneAssignment).where(
@@ -147,8 +152,9 @@ def assign_numbers(session: Session, viewer: Viewer, user_id: int, number_ids: l
     membership = _membership(session, viewer, user_id)
     if membership.role != Role.AGENT:
         raise AccountError("Only agents have assigned numbers; managers see every call.")
-    wanted = {id_or_none(n) for n in number_ids} if isinstance(number_ids, list | tuple) else {None}
-    if None in wanted:
+    asked = {id_or_none(n) for n in number_ids} if isinstance(number_ids, list | tuple) else {None}
+    wanted = {n for n in asked if n is not None}
+    if None in asked:
         raise AccountError("Choose numbers from the list.")
     ours = set(session.scalars(select(PhoneNumber.id).where(PhoneNumber.org_id == viewer.org_id)))
     if not wanted <= ours:
@@ -214,8 +220,8 @@ def pending_invitations(session: Session, viewer: Viewer) -> list[Invitation]:
 
 def revoke_invitation(session: Session, viewer: Viewer, invitation_id: int) -> None:
     _can_edit(viewer)
-    invitation_id = id_or_none(invitation_id)
-    invitation = None if invitation_id is None else session.get(Invitation, invitation_id)
+    found_id = id_or_none(invitation_id)
+    invitation = None if found_id is None else session.get(Invitation, found_id)
     if invitation is None or invitation.org_id != viewer.org_id:
         raise AccountError("No such invitation.")
     session.delete(invitation)
@@ -248,9 +254,10 @@ def invitation_summary(session: Session, token: str) -> tuple[Invitation, str] |
     from models.orgs import Organization
 
     invitation = find_invitation(session, token)
-    if invitation is None:
+    org = None if invitation is None else session.get(Organization, invitation.org_id)
+    if invitation is None or org is None:
         return None
-    return invitation, session.get(Organization, invitation.org_id).name
+    return invitation, org.name
 
 
 def _claim(session: Session, token: str) -> Invitation:
@@ -258,12 +265,13 @@ def _claim(session: Session, token: str) -> Invitation:
     invitation = find_invitation(session, token)
     if invitation is None:
         raise AccountError("This invitation link is not valid any more; ask for a new one.")
-    claimed = session.execute(
+    stmt = (
         update(Invitation)
         .where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None))
         .values(accepted_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+    claimed = cast(CursorResult, session.execute(stmt))  # what an UPDATE returns: has rowcount
     if claimed.rowcount != 1:
         raise AccountError("This invitation link is not valid any more; ask for a new one.")
     session.refresh(invitation)
@@ -297,8 +305,11 @@ def accept_invitation(
             user = create_user(session, invitation.email, password, name=name)
         except IntegrityError as exc:  # a parallel accept created the account first
             raise AccountError(CANNOT_CREATE) from exc
+    org = session.get(Organization, invitation.org_id)
+    if org is None:  # the organisation was deleted since the invitation was claimed
+        raise AccountError("This invitation link is not valid any more; ask for a new one.")
     try:
-        add_membership(session, user, session.get(Organization, invitation.org_id), invitation.role)
+        add_membership(session, user, org, invitation.role)
         session.flush()
     except IntegrityError as exc:
         raise AccountError(CANNOT_CREATE) from exc

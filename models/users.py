@@ -6,10 +6,11 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from typing import cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
@@ -190,11 +191,12 @@ def create_token(session: Session, user: User, name: str = "") -> NewToken:
 
 def revoke_token(session: Session, user_id: int, token_id: int) -> bool:
     """Revoke one of `user_id`'s tokens; False when they have no such live token."""
-    revoked = session.execute(
+    stmt = (
         update(ApiToken)
         .where(ApiToken.id == token_id, ApiToken.user_id == user_id, ApiToken.revoked.is_(False))
         .values(revoked=True)
     )
+    revoked = cast(CursorResult, session.execute(stmt))  # what an UPDATE returns: has rowcount
     return revoked.rowcount == 1
 
 
