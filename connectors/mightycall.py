@@ -170,6 +170,12 @@ def _first(record: dict, single: str, plural: str, *keys: str) -> str | None:
     return str(value).strip() if value not in (None, "") else None
 
 
+def _object(record: dict, key: str) -> dict:
+    """`record[key]` when it is an object, else {} (absent, null or some other shape)."""
+    value = record.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 @register
 class MightyCallConnector(Connector):
     key = "mightycall"
@@ -414,7 +420,7 @@ class MightyCallConnector(Connector):
             raise RecordError(f"unknown callStatus {raw.get('callStatus')!r}")
         started = parse_time(raw.get("dateTimeUtc"), field_name="dateTimeUtc")
         seconds = duration_seconds(raw.get("duration"))
-        caller = raw.get("caller") if isinstance(raw.get("caller"), dict) else {}
+        caller = _object(raw, "caller")
         called = [c for c in raw.get("called") or [] if isinstance(c, dict)]
         business = _number(raw.get("businessNumber"))
         if direction == "inbound":
@@ -428,7 +434,7 @@ class MightyCallConnector(Connector):
         agent = (
             _email(raw.get("agent")) or _email(raw.get("user")) or _email(agent_leg.get("email"))
         )
-        record = raw.get("callRecord") if isinstance(raw.get("callRecord"), dict) else {}
+        record = _object(raw, "callRecord")
         return {
             "direction": direction,
             "from_number": from_number[:32],
@@ -448,9 +454,9 @@ class MightyCallConnector(Connector):
     def _voicemail(self, raw: dict, ctx: MappingContext) -> dict:
         created = parse_time(raw.get("created"), field_name="created")
         seconds = duration_seconds(raw.get("duration"))
-        client = raw.get("client") if isinstance(raw.get("client"), dict) else {}
+        client = _object(raw, "client")
         business = _number(raw.get("businessNumber"))
-        recording = raw.get("recording") if isinstance(raw.get("recording"), dict) else {}
+        recording = _object(raw, "recording")
         return {
             "direction": _direction(raw.get("direction") or "Incoming"),
             "from_number": _number(client.get("address") or client.get("phone"))[:32],
@@ -473,7 +479,7 @@ class MightyCallConnector(Connector):
             raise RecordError(f"email {email!r} is not an email address")
         updated = optional_time(raw.get("updatedUtc"), field_name="updatedUtc")
         created = optional_time(raw.get("createdUtc"), field_name="createdUtc")
-        row = {
+        row: dict[str, Any] = {
             "first_name": str(raw.get("firstName") or "")[:200],
             "last_name": str(raw.get("lastName") or "")[:200],
             "email": email,
