@@ -230,6 +230,8 @@ class HubSpotConnector(Connector):
             "after": FIRST_PAGE,
         }
         received = 0
+        last_key: int | None = None
+        ordered = True  # narrowing the window at the ceiling relies on the order asked for
         while True:
             answer = self.client.post_json(f"/crm/v3/objects/{kind}/search", body)
             self.stats.pages += 1
@@ -245,6 +247,12 @@ class HubSpotConnector(Connector):
                 record_id = str(record.get("id")) if isinstance(record, dict) else ""
                 modified = _modified_ms(record, prop)
                 window.saw(record_id, modified)
+                key = (
+                    modified if sort == prop else (int(record_id) if record_id.isdigit() else None)
+                )
+                if key is not None:
+                    ordered = ordered and (last_key is None or key >= last_key)
+                    last_key = key
                 if record_id in handed and modified == window.floor:
                     continue  # handed over by the previous window, at the moment this one starts
                 fresh.append(record)
@@ -254,6 +262,12 @@ class HubSpotConnector(Connector):
             if not cursor or not results:
                 return True
             if received + page_limit > ceiling:
+                if not ordered:
+                    # restarting from the newest record seen would skip older unseen ones
+                    raise ConnectorError(
+                        f"HubSpot did not sort the {kind} search by {sort}, so it cannot be "
+                        f"continued past {ceiling:,} results; run a full sync (--full) instead"
+                    )
                 return False
             body["after"] = cursor
 

@@ -150,6 +150,30 @@ def test_more_records_than_the_ceiling_at_one_moment_are_read_by_id(db, hubspot)
     assert sorts == {("lastmodifieddate",), ("hs_object_id",)}
 
 
+def test_a_search_hubspot_did_not_sort_is_not_continued_past_the_ceiling(db, hubspot):
+    """Narrowing at the ceiling needs the order asked for; without it the run stops, loudly."""
+    org = make_org(db)
+    conn = make_connection(
+        db,
+        org,
+        "hubspot",
+        base_url=hubspot.url,
+        token="pat-good",
+        settings=QUICK | {"search_limit": 100},
+    )
+    hubspot.search_ceiling = 100
+    hubspot.sorts_ignored = True
+    since = hubspot.clock
+    ids = [r["id"] for r in hubspot.objects["contacts"]]
+    hubspot.touch("contacts", list(reversed(ids)))  # the newest first in id order
+    run = run_sync(conn, "contacts", since=since.isoformat())
+    assert run.status == "failed"
+    assert run.error == (
+        "HubSpot did not sort the contacts search by lastmodifieddate, so it cannot be "
+        "continued past 100 results; run a full sync (--full) instead"
+    )
+
+
 def test_archived_records_are_skipped(db, hubspot, setup):
     org, conn = setup
     hubspot.archived_in_search = True

@@ -91,6 +91,9 @@ class FakeHubSpot(FakeApi):
         #: Off: search never returns archived records. On: they come back flagged
         #: `archived: true` (the search result schema carries the flag).
         self.archived_in_search = False
+        #: On: `sorts` is accepted but not applied (results in id order), as some SDK issues
+        #: report for sorts HubSpot could not read; the connector must notice, not lose records.
+        self.sorts_ignored = False
         self.rejected: list[tuple[Request, str]] = []
         self.rate_limited = 0
         self._version = 0
@@ -330,7 +333,7 @@ class FakeHubSpot(FakeApi):
             and isinstance(r.get("properties"), dict)
             and (not groups or any(_matches_group(r, g) for g in groups))
         ]
-        for spec in reversed(sorts or ["hs_object_id"]):
+        for spec in reversed(["hs_object_id"] if self.sorts_ignored else sorts or ["hs_object_id"]):
             name = spec.lstrip("-")
             rows.sort(key=lambda r, n=name: _sort_key(r, n), reverse=spec.startswith("-"))
         self._sorted[key] = rows
