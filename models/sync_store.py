@@ -12,14 +12,28 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import JSON, String, and_, any_, delete, func, insert, or_, select, text, update
+from sqlalchemy import (
+    JSON,
+    CursorResult,
+    String,
+    and_,
+    any_,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import array as pg_array
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 from models.base import utcnow
 from models.orgs import Membership, PhoneNumber, User
@@ -60,6 +74,11 @@ class SyncConflict(RuntimeError):
     def __init__(self, run_id: int | None, message: str):
         super().__init__(message)
         self.run_id = run_id
+
+
+def _affected(session: Session, stmt: Executable) -> int:
+    """Rows an UPDATE or DELETE changed: its result is a CursorResult, typed as a plain Result."""
+    return cast(CursorResult, session.execute(stmt)).rowcount or 0
 
 
 # --- credentials at rest ------------------------------------------------------------------
@@ -151,9 +170,8 @@ def discard_check(session: Session, check_id: int) -> None:
 def purge_stale_checks(session: Session, *, older_than: timedelta = CHECK_TTL) -> int:
     """Delete test requests no job took; returns how many."""
     cutoff = utcnow() - older_than
-    return session.execute(
-        delete(ConnectionCheck).where(ConnectionCheck.created_at < cutoff)
-    ).rowcount
+    stmt = delete(ConnectionCheck).where(ConnectionCheck.created_at < cutoff)
+    return _affected(session, stmt)
 
 
 # --- connections --------------------------------------------------------------------------
@@ -206,12 +224,12 @@ def claim_schedule_slot(session: Session, connection_id: int) -> Connection | No
         return None
     old = conn.next_run_at
     following = max(old + timedelta(minutes=conn.schedule_minutes or 0), utcnow())
-    moved = session.execute(
+    stmt = (
         update(Connection)
         .where(Connection.id == connection_id, Connection.next_run_at == old)
         .values(next_run_at=following)
-    ).rowcount
-    return conn if moved == 1 else None
+    )
+    return conn if _affected(session, stmt) == 1 else None
 
 
 def find_connection(session: Session, org_id: int, ref: str | int) -> Connection | None:
@@ -417,13 +435,14 @@ def set_job_id(session: Session, run_id: int, job_id: str | None) -> SyncRun | N
 def claim_run(session: Session, run_id: int, job_id: str | None = None) -> bool:
     """queued → running, atomically; False when the run was cancelled or taken already."""
     now = utcnow()
-    result = session.execute(
+    claimed = _affected(
+        session,
         update(SyncRun)
         .where(SyncRun.id == run_id, SyncRun.status == RunStatus.QUEUED.value)
-        .values(status=RunStatus.RUNNING.value, started_at=now, heartbeat_at=now, job_id=job_id)
+        .values(status=RunStatus.RUNNING.value, started_at=now, heartbeat_at=now, job_id=job_id),
     )
     session.commit()
-    return result.rowcount == 1
+    return claimed == 1
 
 
 def beat(session: Session, run_id: int) -> None:
@@ -608,7 +627,7 @@ def set_cursor(
 
 @dataclass(frozen=True)
 class Target:
-    model: type
+    model: type[Any]  # a mapped model; which columns it has (org_id, connection_id…) varies
     key: str = "external_id"
     version: str | None = None
     by_source: bool = True
@@ -804,6 +823,8 @@ def copy_rows(session: Session, table, rows: list[dict[str, Any]]) -> None:
     json_cols = {c for c in columns if isinstance(table.c[c].type, JSON)}
     quoted = ", ".join(f'"{c}"' for c in columns)
     raw = session.connection().connection.driver_connection
+    if raw is None:  # only after the connection was invalidated
+        raise RuntimeError("the database connection was lost before COPY")
     with raw.cursor().copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
         for row in rows:
             copy.write_row(

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from connectors.base import REGISTRY, Connector, ConnectorError, Stream, get_connector, origin
 from models.base import utcnow
 from models.orgs import Organization
-from models.paging import TablePage, fetch_page, search_clause
+from models.paging import TablePage, contains_clause, fetch_page, search_clause
 from models.params import id_or_none, offset_fits
 from models.records import SyncedMixin
 from models.scope import AccessDenied, Viewer, visible
@@ -208,7 +208,7 @@ def source_cards(session: Session, viewer: Viewer, search: str | None = None) ->
     text = (search or "").strip()
     if text:
         matching = [cls.key for cls in catalog() if text.lower() in cls.label.lower()]
-        found = search_clause([Connection.name, Connection.connector], text)
+        found = contains_clause([Connection.name, Connection.connector], text)
         clauses.append(or_(found, Connection.connector.in_(matching)) if matching else found)
     conns = list(session.scalars(select(Connection).where(*clauses).order_by(Connection.name)))
     ids = [c.id for c in conns]
@@ -298,7 +298,7 @@ def source_detail(session: Session, viewer: Viewer, connection_id: Any) -> Sourc
     """A connection with its streams: last sync, status, records held, the run in progress."""
     conn = get_connection(session, viewer, connection_id)
     cls = connector_class(conn.connector)
-    latest = _latest_finished(session, viewer.org_id, [conn.id])
+    latest = _latest_finished(session, conn.org_id, [conn.id])  # the viewer's org, checked
     active = active_runs(session, viewer, [conn.id])
     every = next((r for r in active if r["stream"] is None), None)
     rows = []
@@ -380,9 +380,11 @@ def _synced_models() -> list[type[SyncedMixin]]:
     return [t.model for t in TARGETS.values() if issubclass(t.model, SyncedMixin)]
 
 
-def _require_manager_of_syncs(viewer: Viewer) -> None:
+def _require_manager_of_syncs(viewer: Viewer) -> int:
+    """The id of the organisation whose syncs the viewer may manage; AccessDenied if none."""
     if viewer.org_id is None or not viewer.can_manage_syncs:
         raise AccessDenied("Only org admins can configure and run syncs.")
+    return viewer.org_id
 
 
 def add_connection(
@@ -402,14 +404,14 @@ def add_connection(
     `credentials` are the connector's secret settings (all stored encrypted); `token` is
     the one named token, kept for callers that have only that.
     """
-    _require_manager_of_syncs(viewer)
+    org_id = _require_manager_of_syncs(viewer)
     if connector_class(connector or "") is None:
         raise ValueError("Choose a connector.")
     if len((name or "").strip()) > NAME_LIMIT:
         raise ValueError(f"A name has at most {NAME_LIMIT} characters.")
     return create_connection(
         session,
-        org_id=viewer.org_id,
+        org_id=org_id,
         connector=connector,
         name=name,
         base_url=base_url,
@@ -587,6 +589,8 @@ def run_detail(session: Session, viewer: Viewer, run_id: Any) -> dict[str, Any]:
     """Everything the run page shows, including the equivalent command line."""
     run = get_run(session, viewer, run_id)
     conn = session.get(Connection, run.connection_id)
+    if conn is None:  # deleted since (its runs go with it)
+        raise NotFound(f"No run {run_id} in this organisation.")
     try:
         command = parse_options(run.options).command(
             org_slug(session, viewer), conn.name, run.stream
