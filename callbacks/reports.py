@@ -16,7 +16,6 @@ from models.db import session_scope
 from models.reports import (
     GROUPINGS,
     METRICS,
-    MIN_ROLE,
     TIME_GROUPS,
     ReportError,
     ReportNotFound,
@@ -28,6 +27,7 @@ from models.reports import (
     save_report,
     saved_reports,
 )
+from models.scope import SEE_ORG
 from pages._figures import empty_figure, plot_text
 from pages._reports_ids import (
     CHART,
@@ -77,7 +77,7 @@ def definition(lists, group, range_, start, end) -> dict[str, Any]:
 
 def _manager():
     viewer = current_viewer()
-    viewer.require(MIN_ROLE)
+    viewer.require_to(SEE_ORG)
     return viewer
 
 

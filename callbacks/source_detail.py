@@ -22,6 +22,7 @@ from callbacks.sources import (
 from connectors.base import ConfigField
 from models.db import session_scope
 from models.params import int_or_none
+from models.scope import MANAGE_SYNCS
 from models.sync_store import NotFound, SyncConflict, set_schedule
 from models.sync_views import (
     SourceDetail,
@@ -383,7 +384,7 @@ def _message(text: str, color: str = "success", **kwargs) -> dbc.Alert:
 def change_settings(_save, _off, _settings, source_id, minutes, base_url, values, changed):
     """Schedule on/off and connection settings (org admins); each bad setting says why."""
     viewer = current_viewer()
-    viewer.require("org_admin")
+    viewer.require_to(MANAGE_SYNCS)
     trigger = ctx.triggered_id
     # each wildcard output gets one value per id it matched (2: invalid, 3: messages)
     flag_ids = field_ids_of(SOURCE_FIELD, 2, state=False)
@@ -490,7 +491,7 @@ def stop(_clicks):
 )
 def test_saved(clicks, source_id):
     viewer = current_viewer()
-    viewer.require("org_admin")
+    viewer.require_to(MANAGE_SYNCS)
     if not clicks:
         return no_update
     try:
@@ -522,7 +523,7 @@ def toggle_delete(_open, _cancel):
 def confirm_delete(clicks, source_id, purge=False):
     """Delete the connection, runs and cursors; records stay detached unless demo ones go too."""
     viewer = current_viewer()
-    viewer.require("org_admin")
+    viewer.require_to(MANAGE_SYNCS)
     if not clicks:
         return no_update, no_update, no_update
     try:

@@ -13,7 +13,7 @@ from dash.exceptions import MissingCallbackContextException
 
 from connectors.base import CleanConfig, Connector
 from models.db import session_scope
-from models.scope import Viewer
+from models.scope import MANAGE_SYNCS, Viewer
 from models.sync_views import SourceCard, add_connection, catalog, connector_class, source_cards
 from pages._sources_ids import (
     ADD_BASE_URL,
@@ -306,7 +306,7 @@ def _schedule(value: Any) -> int | None:
 
 def _admin() -> Viewer:
     viewer = current_viewer()
-    viewer.require("org_admin")
+    viewer.require_to(MANAGE_SYNCS)
     return viewer
 
 

@@ -10,6 +10,7 @@ from dash import Input, Output, State, callback, html, no_update
 
 from connectors.base import ConnectorError
 from models.db import session_scope
+from models.scope import MANAGE_SYNCS
 from models.sync_options import OptionsError
 from models.sync_store import NotFound, SyncConflict, get_run
 from models.sync_views import run_detail
@@ -264,7 +265,7 @@ def render(run_id, _finished):
 def retry(clicks, run_id):
     """A new run with the same connection, stream and options (org admins)."""
     viewer = current_viewer()
-    viewer.require("org_admin")
+    viewer.require_to(MANAGE_SYNCS)
     if not clicks:
         return no_update, no_update
     try:

@@ -15,6 +15,7 @@ from dash import ALL, Input, Output, State, callback, ctx, no_update
 from connectors.base import ConnectorError
 from models.db import session_scope
 from models.params import id_or_none
+from models.scope import MANAGE_SYNCS
 from models.sync_options import OptionsError, parse_options
 from models.sync_store import NotFound, SyncConflict
 from models.sync_views import sync_target, watch_runs
@@ -91,7 +92,7 @@ def open_modal(_clicks, _cancel, _started):
     if not ctx.triggered or not ctx.triggered[0].get("value"):
         return no_update, no_update, no_update, no_update  # a button just appeared
     viewer = current_viewer()
-    viewer.require("org_admin")
+    viewer.require_to(MANAGE_SYNCS)
     with session_scope() as db:
         try:
             target = sync_target(db, viewer, trigger.get("connection"), trigger.get("stream"))
@@ -142,7 +143,7 @@ def _alert(message: str, color: str = "danger", **kwargs) -> dbc.Alert:
 def start(clicks, flags, since, max_records, batch_size, target):
     """Queue the run through workers.service (which refuses non-admins and foreign connections)."""
     viewer = current_viewer()
-    viewer.require("org_admin")
+    viewer.require_to(MANAGE_SYNCS)
     if not clicks or not isinstance(target, dict):
         return no_update, no_update
     stream = target.get("stream") or None

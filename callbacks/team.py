@@ -9,7 +9,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 from models.db import session_scope
 from models.params import as_text, int_or_none
-from models.scope import AccessDenied
+from models.scope import MANAGE_TEAM, AccessDenied
 from models.team import (
     assign_numbers,
     invite,
@@ -142,7 +142,7 @@ def show_team(_refresh):
         rows = members(db, viewer)
         numbers = org_numbers(db, viewer)
         invitations = pending_invitations(db, viewer)
-        editable = viewer.can_manage_syncs
+        editable = viewer.may(MANAGE_TEAM)
         return (
             member_table(rows, numbers, editable=editable, me=viewer.user_id),
             invite_list(invitations, editable=editable),

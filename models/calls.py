@@ -180,12 +180,12 @@ def _call_search(viewer: Viewer, text: str) -> ColumnElement[bool] | None:
     if not text:
         return None
     numbers = select(PhoneNumber.id).where(
-        PhoneNumber.org_id == viewer.org_id,
+        visible(viewer, PhoneNumber),
         contains_clause([PhoneNumber.number, PhoneNumber.label], text),
     )
     agents = select(User.id).where(contains_clause([User.name, User.email], text))
     contacts = select(Contact.id).where(
-        Contact.org_id == viewer.org_id,
+        visible(viewer, Contact),
         contains_clause([Contact.first_name, Contact.last_name], text),
     )
     return or_(

@@ -21,9 +21,9 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
-from models.orgs import Membership, PhoneAssignment, PhoneNumber, Role, User
+from models.orgs import Membership, PhoneAssignment, PhoneNumber, User
 from models.records import Call, Case, Cluster, Office, Ticket
-from models.scope import Viewer, visible
+from models.scope import SEE_ORG, Viewer, visible
 
 OPEN_CASE_STATUSES = ("new", "acknowledged", "in_progress")
 OPEN_TICKET_STATUSES = ("open", "pending", "in_progress")
@@ -609,13 +609,13 @@ def agent_choices(session: Session, viewer: Viewer) -> list[tuple[int, str]]:
     label = func.coalesce(func.nullif(User.name, ""), User.email)
     if viewer.org_id is None or viewer.role is None:
         return []
-    if viewer.role == Role.AGENT.value:
+    if viewer.may(SEE_ORG):
+        people = select(Membership.user_id).where(visible(viewer, Membership))
+    else:
         people = select(PhoneAssignment.user_id).where(
-            PhoneAssignment.org_id == viewer.org_id,
+            visible(viewer, PhoneAssignment),
             PhoneAssignment.phone_number_id.in_(sorted(viewer.phone_number_ids) or [-1]),
         )
-    else:
-        people = select(Membership.user_id).where(Membership.org_id == viewer.org_id)
     stmt = select(User.id, label).where(User.id.in_(people)).order_by(label, User.id)
     return [(uid, name) for uid, name in session.execute(stmt)]
 

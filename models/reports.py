@@ -21,9 +21,8 @@ from models.kpis import TIME_BUCKETS, CallKpis, call_kpis_by, count_by
 from models.orgs import PhoneNumber, ReportDefinition, User
 from models.params import ParamError, id_or_none, parse_date
 from models.records import Call, Case, Office, Ticket
-from models.scope import Viewer, visible
+from models.scope import SEE_ORG, Viewer, visible
 
-MIN_ROLE = "manager"
 MAX_NAME = 200
 MAX_DAYS = 3 * 366
 MAX_DAILY_DAYS = 2 * 366
@@ -294,7 +293,7 @@ def run_report(
     session: Session, viewer: Viewer, spec: ReportSpec, *, today: date | None = None
 ) -> ReportResult:
     """The report's rows: time groups cover the whole range (empty periods show zero)."""
-    viewer.require(MIN_ROLE)
+    viewer.require_to(SEE_ORG)
     today = today or utcnow().date()
     first, last = spec.dates(today)
     start = datetime.combine(first, time(), UTC)
@@ -364,12 +363,12 @@ def _report_id(value: Any) -> int:
 
 def _own(session: Session, viewer: Viewer, report_id: Any) -> ReportDefinition:
     """The saved report when it is the viewer's own in the viewer's current organisation."""
-    viewer.require(MIN_ROLE)
+    viewer.require_to(SEE_ORG)
     row = session.scalar(
         select(ReportDefinition).where(
             ReportDefinition.id == _report_id(report_id),
             ReportDefinition.user_id == viewer.user_id,
-            ReportDefinition.org_id == viewer.org_id,
+            visible(viewer, ReportDefinition),
         )
     )
     if row is None:
@@ -379,12 +378,12 @@ def _own(session: Session, viewer: Viewer, report_id: Any) -> ReportDefinition:
 
 def saved_reports(session: Session, viewer: Viewer) -> list[tuple[int, str]]:
     """(id, name) of the viewer's saved reports in this organisation, by name."""
-    viewer.require(MIN_ROLE)
+    viewer.require_to(SEE_ORG)
     rows = session.execute(
         select(ReportDefinition.id, ReportDefinition.name)
         .where(
             ReportDefinition.user_id == viewer.user_id,
-            ReportDefinition.org_id == viewer.org_id,
+            visible(viewer, ReportDefinition),
         )
         .order_by(ReportDefinition.name)
     )
@@ -399,7 +398,7 @@ def load_report(session: Session, viewer: Viewer, report_id: Any) -> tuple[str, 
 
 def save_report(session: Session, viewer: Viewer, name: str, spec: ReportSpec) -> int:
     """Save under `name`, replacing the viewer's report of the same name; returns its id."""
-    viewer.require(MIN_ROLE)
+    viewer.require_to(SEE_ORG)
     name = " ".join(str(name or "").split())
     if not name:
         raise ReportError("Give the report a name to save it.")
@@ -408,7 +407,7 @@ def save_report(session: Session, viewer: Viewer, name: str, spec: ReportSpec) -
     row = session.scalar(
         select(ReportDefinition).where(
             ReportDefinition.user_id == viewer.user_id,
-            ReportDefinition.org_id == viewer.org_id,
+            visible(viewer, ReportDefinition),
             ReportDefinition.name == name,
         )
     )

@@ -18,9 +18,8 @@ from models.orgs import Membership, Organization, PhoneAssignment, PhoneNumber, 
 from models.records import Call, Sms
 
 PLATFORM_ADMIN = "platform_admin"
-ROLE_RANK = {PLATFORM_ADMIN: 4, Role.ORG_ADMIN.value: 3, Role.MANAGER.value: 2, Role.AGENT.value: 1}
 
-#: What each role may do: the one map every write checks (through `Viewer.may`/`require_to`).
+#: What each role may do: the one map every check reads (through `Viewer.may`/`require_to`).
 MANAGE_SYNCS = "manage_syncs"  # connections, schedules, runs, cancels, uploads
 MANAGE_TEAM = "manage_team"  # members, numbers, invitations
 SEE_ORG = "see_org"  # the whole organisation's data: reports, exports, team
@@ -54,9 +53,6 @@ class Viewer:
     is_platform_admin: bool = False
     phone_number_ids: frozenset[int] = field(default_factory=frozenset)
 
-    def at_least(self, role: str) -> bool:
-        return self.role is not None and ROLE_RANK[self.role] >= ROLE_RANK[role]
-
     def may(self, permission: str) -> bool:
         """Whether the viewer's role in their organisation grants `permission` (PERMISSIONS)."""
         if self.org_id is None or self.role is None:
@@ -68,13 +64,15 @@ class Viewer:
         if not self.may(permission):
             raise AccessDenied(DENIED.get(permission, "You do not have permission to do that."))
 
+    def may_all_of(self, role: str) -> bool:
+        """Whether the viewer may do everything `role` may (what a page open to `role` asks)."""
+        if self.org_id is None or self.role is None:
+            return False
+        return PERMISSIONS[role] <= PERMISSIONS.get(self.role, frozenset())
+
     @property
     def can_manage_syncs(self) -> bool:
         return self.may(MANAGE_SYNCS)
-
-    def require(self, role: str) -> None:
-        if self.org_id is None or not self.at_least(role):
-            raise AccessDenied("You do not have permission to do that.")
 
 
 def orgs_for(session: Session, user: User) -> list[tuple[int, str, str]]:

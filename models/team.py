@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from models.base import utcnow
 from models.orgs import Invitation, Membership, PhoneAssignment, PhoneNumber, Role, User
 from models.params import id_or_none
-from models.scope import AccessDenied, Viewer
+from models.scope import MANAGE_TEAM, SEE_ORG, AccessDenied, Viewer, visible
 from models.users import AccountError, add_membership, create_user, normalize_email
 
 INVITE_DAYS = 7
@@ -32,14 +32,11 @@ class Member:
 
 
 def _can_view(viewer: Viewer) -> None:
-    viewer.require(Role.MANAGER.value)
+    viewer.require_to(SEE_ORG)
 
 
-def _can_edit(viewer: Viewer) -> int:
-    """The id of the organisation whose team the viewer may change; AccessDenied if none."""
-    if viewer.org_id is None or not viewer.can_manage_syncs:
-        raise AccessDenied("Only org admins can change the team.")
-    return viewer.org_id
+def _can_edit(viewer: Viewer) -> None:
+    viewer.require_to(MANAGE_TEAM)
 
 
 def members(session: Session, viewer: Viewer) -> list[Member]:
@@ -48,13 +45,13 @@ def members(session: Session, viewer: Viewer) -> list[Member]:
     rows = session.execute(
         select(User.id, User.email, User.name, Membership.role, User.last_login_at)
         .join(Membership, Membership.user_id == User.id)
-        .where(Membership.org_id == viewer.org_id)
+        .where(visible(viewer, Membership))
         .order_by(User.email)
     ).all()
     assigned: dict[int, list[int]] = {}
     for user_id, number_id in session.execute(
         select(PhoneAssignment.user_id, PhoneAssignment.phone_number_id).where(
-            PhoneAssignment.org_id == viewer.org_id
+            visible(viewer, PhoneAssignment)
         )
     ):
         assigned.setdefault(user_id, []).append(number_id)
@@ -76,7 +73,7 @@ def org_numbers(session: Session, viewer: Viewer) -> list[tuple[int, str]]:
     _can_view(viewer)
     rows = session.execute(
         select(PhoneNumber.id, PhoneNumber.number, PhoneNumber.label)
-        .where(PhoneNumber.org_id == viewer.org_id)
+        .where(visible(viewer, PhoneNumber))
         .order_by(PhoneNumber.label, PhoneNumber.number)
     )
     return [
@@ -88,20 +85,18 @@ def org_numbers(session: Session, viewer: Viewer) -> list[tuple[int, str]]:
 def _membership(session: Session, viewer: Viewer, user_id: int) -> Membership:
     member_id = id_or_none(user_id)  # a forged id (1.5, "x", 2**64) is nobody
     membership = session.scalar(
-        select(Membership).where(
-            Membership.org_id == viewer.org_id, Membership.user_id == member_id
-        )
+        select(Membership).where(visible(viewer, Membership), Membership.user_id == member_id)
     )
     if membership is None:
         raise AccountError("That person is not a member of this organisation.")
     return membership
 
 
-def _admins(session: Session, org_id: int) -> int:
+def _admins(session: Session, viewer: Viewer) -> int:
     return (
         session.scalar(
             select(func.count()).where(
-                Membership.org_id == org_id, Membership.role == Role.ORG_ADMIN
+                visible(viewer, Membership), Membership.role == Role.ORG_ADMIN
             )
         )
         or 0
@@ -109,7 +104,7 @@ def _admins(session: Session, org_id: int) -> int:
 
 
 def set_role(session: Session, viewer: Viewer, user_id: int, role: str) -> None:
-    org_id = _can_edit(viewer)
+    _can_edit(viewer)
     try:
         new_role = Role(role)
     except ValueError as exc:
@@ -118,29 +113,29 @@ def set_role(session: Session, viewer: Viewer, user_id: int, role: str) -> None:
     if (
         membership.role == Role.ORG_ADMIN
         and new_role != Role.ORG_ADMIN
-        and _admins(session, org_id) <= 1
+        and _admins(session, viewer) <= 1
     ):
         raise AccountError("An organisation needs at least one org admin.")
     membership.role = new_role
     if new_role != Role.AGENT:
         session.execute(
             delete(PhoneAssignment).where(
-                PhoneAssignment.org_id == viewer.org_id,
+                visible(viewer, PhoneAssignment),
                 PhoneAssignment.user_id == membership.user_id,
             )
         )
 
 
 def remove_member(session: Session, viewer: Viewer, user_id: int) -> None:
-    org_id = _can_edit(viewer)
+    _can_edit(viewer)
     membership = _membership(session, viewer, user_id)
     if membership.user_id == viewer.user_id:
         raise AccountError("You cannot remove yourself.")
-    if membership.role == Role.ORG_ADMIN and _admins(session, org_id) <= 1:
+    if membership.role == Role.ORG_ADMIN and _admins(session, viewer) <= 1:
         raise AccountError("An organisation needs at least one org admin.")
     session.execute(
         delete(PhoneAssignment).where(
-            PhoneAssignment.org_id == viewer.org_id, PhoneAssignment.user_id == membership.user_id
+            visible(viewer, PhoneAssignment), PhoneAssignment.user_id == membership.user_id
         )
     )
     session.delete(membership)
@@ -156,12 +151,12 @@ def assign_numbers(session: Session, viewer: Viewer, user_id: int, number_ids: l
     wanted = {n for n in asked if n is not None}
     if None in asked:
         raise AccountError("Choose numbers from the list.")
-    ours = set(session.scalars(select(PhoneNumber.id).where(PhoneNumber.org_id == viewer.org_id)))
+    ours = set(session.scalars(select(PhoneNumber.id).where(visible(viewer, PhoneNumber))))
     if not wanted <= ours:
         raise AccessDenied("Those numbers do not belong to this organisation.")
     session.execute(
         delete(PhoneAssignment).where(
-            PhoneAssignment.org_id == viewer.org_id, PhoneAssignment.user_id == membership.user_id
+            visible(viewer, PhoneAssignment), PhoneAssignment.user_id == membership.user_id
         )
     )
     session.add_all(
@@ -185,7 +180,7 @@ def invite(session: Session, viewer: Viewer, email: str, role: str) -> tuple[Inv
     existing = session.scalar(
         select(User.id)
         .join(Membership, Membership.user_id == User.id)
-        .where(User.email == email, Membership.org_id == viewer.org_id)
+        .where(User.email == email, visible(viewer, Membership))
     )
     if existing is not None:
         raise AccountError(f"{email} is already a member.")
@@ -209,7 +204,7 @@ def pending_invitations(session: Session, viewer: Viewer) -> list[Invitation]:
         session.scalars(
             select(Invitation)
             .where(
-                Invitation.org_id == viewer.org_id,
+                visible(viewer, Invitation),
                 Invitation.accepted_at.is_(None),
                 Invitation.expires_at > utcnow(),
             )
@@ -221,8 +216,10 @@ def pending_invitations(session: Session, viewer: Viewer) -> list[Invitation]:
 def revoke_invitation(session: Session, viewer: Viewer, invitation_id: int) -> None:
     _can_edit(viewer)
     found_id = id_or_none(invitation_id)
-    invitation = None if found_id is None else session.get(Invitation, found_id)
-    if invitation is None or invitation.org_id != viewer.org_id:
+    invitation = session.scalar(
+        select(Invitation).where(visible(viewer, Invitation), Invitation.id == found_id)
+    )
+    if invitation is None:
         raise AccountError("No such invitation.")
     session.delete(invitation)
 

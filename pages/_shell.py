@@ -12,7 +12,7 @@ from flask import has_request_context, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from models.scope import ROLE_RANK, AccessDenied, Viewer
+from models.scope import AccessDenied, Viewer
 from settings import get_settings
 from web.viewer import current_viewer, my_orgs
 
@@ -40,8 +40,8 @@ def viewer_or_none() -> Viewer | None:
 
 
 def may_see(page: dict, viewer: Viewer | None) -> bool:
-    min_role = page.get("min_role", "agent")
-    return viewer is not None and viewer.role is not None and viewer.at_least(min_role)
+    """Whether the viewer may do all that the page's `min_role` may (read from PERMISSIONS)."""
+    return viewer is not None and viewer.may_all_of(page.get("min_role", "agent"))
 
 
 def denied(message: str = "You do not have access to this page.") -> html.Div:
@@ -61,7 +61,7 @@ def page_guard(min_role: str) -> html.Div | None:
         return denied(
             "Your account is not a member of any organisation yet. Ask an admin to add you."
         )
-    if ROLE_RANK[viewer.role] < ROLE_RANK[min_role]:
+    if not viewer.may_all_of(min_role):
         return denied()
     return None
 

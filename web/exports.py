@@ -18,7 +18,7 @@ from models.base import utcnow
 from models.calls import CALL_EXPORT_HEADER, CallFilters, FilterError, iter_calls, org_slug
 from models.db import session_scope
 from models.reports import ReportError, parse_definition, run_report
-from models.scope import AccessDenied, Viewer
+from models.scope import SEE_ORG, AccessDenied, Viewer
 from settings import get_settings
 from web.csv_export import csv_response, safe_filename
 from web.viewer import current_viewer
@@ -80,7 +80,7 @@ def report_params(args) -> dict[str, Any]:
 
 def report_export(viewer: Viewer, params: Mapping[str, Any]) -> Response:
     """Exactly the table the reports page shows for the same definition."""
-    viewer.require("manager")
+    viewer.require_to(SEE_ORG)
     try:
         spec = parse_definition(report_params(params))
     except ReportError as exc:

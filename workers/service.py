@@ -9,7 +9,7 @@ import logging
 
 from connectors.base import ConnectorError, get_connector
 from models.db import session_scope
-from models.scope import AccessDenied, Viewer
+from models.scope import MANAGE_SYNCS, Viewer
 from models.sync import Connection, SyncRun
 from models.sync_options import SyncOptions, parse_options
 from models.sync_store import (
@@ -35,8 +35,7 @@ log = logging.getLogger("syncboard.service")
 
 
 def _require_admin(viewer: Viewer) -> None:
-    if not viewer.can_manage_syncs:
-        raise AccessDenied("Only org admins can configure and run syncs.")
+    viewer.require_to(MANAGE_SYNCS)
 
 
 def check_stream(connector: str, stream: str | None) -> None:

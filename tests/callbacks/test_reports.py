@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import func, select
 
 from models.orgs import ReportDefinition
+from models.scope import DENIED, SEE_ORG
 from tests.callbacks.test_calls import post, signed_in, values
 
 RUN_OUT = [
@@ -154,7 +155,7 @@ def test_agents_cannot_run_reports_even_by_posting(server, world):
     agent = signed_in(server, "agent_a1@example.com")
     response = run(agent, calls=["calls_total"])
     assert response.status_code == 403
-    assert response.get_json() == {"error": "You do not have permission to do that."}
+    assert response.get_json() == {"error": DENIED[SEE_ORG]}
 
 
 def test_save_load_and_delete_are_private(server, db, world):

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from models.kpis import call_kpis
 from models.orgs import User
 from models.records import Call
-from models.scope import AccessDenied, build_viewer, orgs_for, visible
+from models.scope import MANAGE_SYNCS, SEE_ORG, AccessDenied, build_viewer, orgs_for, visible
 
 
 def viewer_for(db, world, key, org=None):
@@ -98,17 +98,21 @@ def test_user_without_membership_sees_nothing(db, world):
         assert s.scalar(select(func.count()).select_from(Call)) == world.calls_a + world.calls_b
 
 
-def test_roles_rank(db, world):
+def test_role_checks_read_the_permission_map(db, world):
     agent = viewer_for(db, world, "agent_a1")
     admin = viewer_for(db, world, "admin_a")
     assert admin.can_manage_syncs and not agent.can_manage_syncs
     try:
-        agent.require("manager")
+        agent.require_to(SEE_ORG)
     except AccessDenied:
         pass
     else:
         raise AssertionError("an agent passed a manager check")
-    admin.require("org_admin")
+    admin.require_to(MANAGE_SYNCS)
+    manager = viewer_for(db, world, "manager_a")
+    assert manager.may_all_of("manager") and admin.may_all_of("manager")
+    assert agent.may_all_of("agent") and not agent.may_all_of("manager")
+    assert not manager.may_all_of("org_admin")
 
 
 def test_schedule_writes_read_the_permission_map(db, world):
