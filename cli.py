@@ -91,7 +91,7 @@ def cmd_seed_demo(args) -> int:
 
 def _start_embedded_jobs() -> None:
     """Without Redis the app process runs syncs, schedules and the reaper itself."""
-    from models.sync_store import fail_orphaned_runs
+    from models.runs import fail_orphaned_runs
     from workers.scheduler import start_embedded
 
     with session_scope() as db:
@@ -164,7 +164,7 @@ def cmd_connectors(_args) -> int:
 
 def cmd_connect(args) -> int:
     from connectors.base import get_connector
-    from models.sync_store import create_connection
+    from models.connections import create_connection
 
     cls = get_connector(args.connector)
     settings = {}
@@ -202,8 +202,10 @@ def _bar(done: int, total: int | None, width: int = 30) -> str:
 def cmd_sync(args) -> int:
     import threading
 
+    from models.connections import find_connection
+    from models.runs import load_run
+    from models.sync_errors import SyncConflict
     from models.sync_options import OptionsError, parse_options
-    from models.sync_store import SyncConflict, find_connection, load_run
     from workers import queue
     from workers.engine import run_safely
     from workers.service import create_run, enqueue

@@ -91,10 +91,10 @@ def child_migrate(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def child_syncboard(params: dict[str, Any]) -> dict[str, Any]:
+    from models.connections import create_connection
     from models.db import session_scope
     from models.sync import SyncRun
     from models.sync_options import SyncOptions
-    from models.sync_store import create_connection
     from models.users import create_org
     from workers.engine import execute_run
     from workers.service import create_run

@@ -20,10 +20,11 @@ from callbacks.sources import (
     unchanged,
 )
 from connectors.base import ConfigField
+from models.connections import set_schedule
 from models.db import session_scope
 from models.params import int_or_none
 from models.scope import MANAGE_SYNCS
-from models.sync_store import NotFound, SyncConflict, set_schedule
+from models.sync_errors import NotFound, SyncConflict
 from models.sync_views import (
     SourceDetail,
     connector_class,

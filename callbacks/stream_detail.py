@@ -10,7 +10,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, html, no_update
 
 from models.db import session_scope
-from models.sync_store import NotFound
+from models.sync_errors import NotFound
 from models.sync_views import stream_columns, stream_records, stream_summary
 from pages._sources_ids import (
     STREAM_ERRORS,

@@ -17,7 +17,7 @@ for _module in pkgutil.iter_modules(__path__):
 
 
 def _check_targets() -> None:
-    from models.sync_store import TARGETS  # the engine's writable tables, by model name
+    from models.upserts import TARGETS  # the engine's writable tables, by model name
 
     check_targets(REGISTRY.values(), TARGETS)
 

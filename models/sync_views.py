@@ -18,23 +18,18 @@ from sqlalchemy.orm import Session
 
 from connectors.base import REGISTRY, Connector, ConnectorError, Stream, get_connector, origin
 from models.base import utcnow
+from models.connections import create_connection, get_connection
+from models.credentials import decrypt_credentials, encrypt_credentials
 from models.orgs import Organization
 from models.paging import TablePage, contains_clause, fetch_page, search_clause
 from models.params import id_or_none, offset_fits
 from models.records import SyncedMixin
+from models.runs import get_run
 from models.scope import AccessDenied, Viewer, visible
 from models.sync import ACTIVE, FINISHED, Connection, SyncRun, SyncState
+from models.sync_errors import NotFound, SyncConflict
 from models.sync_options import OptionsError, parse_options
-from models.sync_store import (
-    TARGETS,
-    NotFound,
-    SyncConflict,
-    create_connection,
-    decrypt_credentials,
-    encrypt_credentials,
-    get_connection,
-    get_run,
-)
+from models.upserts import TARGETS
 
 #: Worst first: the health of a source is the worst status among its streams' latest runs.
 HEALTH_ORDER = ("failed", "partial", "cancelled", "success")

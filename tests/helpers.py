@@ -110,7 +110,7 @@ def make_connection(
     schedule_minutes: int | None = None,
 ):
     """A saved connection (credentials encrypted as the app stores them)."""
-    from models.sync_store import create_connection
+    from models.connections import create_connection
 
     with db.session() as s:
         conn = create_connection(

@@ -15,19 +15,14 @@ from flask import Blueprint, Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 
+from models.connections import connections_visible
 from models.db import session_scope
 from models.params import MAX_ID, MAX_OFFSET, ParamError, parse_int
+from models.runs import get_run, latest_runs, runs_visible
 from models.scope import AccessDenied, Viewer, build_viewer, org_by_ref
 from models.sync import SyncRun
+from models.sync_errors import NotFound, SyncConflict
 from models.sync_options import OptionsError
-from models.sync_store import (
-    NotFound,
-    SyncConflict,
-    connections_visible,
-    get_run,
-    latest_runs,
-    runs_visible,
-)
 from models.users import user_for_token
 from web.edges import API_ROOT, is_api_path, json_body
 from workers import queue

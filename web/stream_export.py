@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, request
 
 from models.db import session_scope
-from models.sync_store import NotFound
+from models.sync_errors import NotFound
 from models.sync_views import export_header, export_rows
 from web.csv_export import csv_response, safe_filename
 from web.viewer import current_viewer

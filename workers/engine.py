@@ -26,26 +26,24 @@ from connectors.base import (
     Stream,
     get_connector,
 )
+from models.connections import load_connection
+from models.credentials import decrypt_credentials
+from models.cursors import get_cursor, set_cursor
 from models.db import session_factory
-from models.sync import Connection, RunStatus, SyncRun
-from models.sync_options import SyncOptions, parse_options
-from models.sync_store import (
-    DbMappingContext,
+from models.mapping_context import DbMappingContext
+from models.runs import (
     Progress,
     beat,
     cancel_requested,
     claim_run,
-    decrypt_credentials,
     fail_run,
     finish_run,
-    get_cursor,
-    load_connection,
     load_run,
-    refresh_statistics,
     save_progress,
-    set_cursor,
-    upsert_batch,
 )
+from models.sync import Connection, RunStatus, SyncRun
+from models.sync_options import SyncOptions, parse_options
+from models.upserts import refresh_statistics, upsert_batch
 
 log = logging.getLogger("syncboard.sync")
 HEARTBEAT_EVERY = 5.0
@@ -106,7 +104,9 @@ def execute_run(run_id: int, *, job_id: str | None = None) -> str:
             run = load_run(session, run_id)
             return run.status if run else "missing"
         run = load_run(session, run_id)
-        conn = load_connection(session, run.connection_id)
+        conn = load_connection(session, run.connection_id) if run else None
+        if run is None or conn is None:  # deleted, with its connection, since it was claimed
+            return "missing"
         options = parse_options(run.options)
         stream_name = run.stream
     heartbeat = _Heartbeat(run_id)
@@ -234,7 +234,7 @@ class _Run:
     @property
     def exhausted(self) -> bool:
         limit = self.options.max_records
-        return bool(limit) and self.progress.processed >= limit
+        return limit is not None and limit > 0 and self.progress.processed >= limit
 
 
 class _StreamSync:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from models.db import session_factory
-from models.sync_store import fail_run
+from models.runs import fail_run
 
 log = logging.getLogger("syncboard.jobs")
 
@@ -27,7 +27,8 @@ def inline_sync_job(run_id: int) -> str:
 
 def check_saved_connection_job(connection_id: int) -> tuple[bool, str]:
     """(ok, message): test a saved connection, its credentials decrypted here, in the worker."""
-    from models.sync_store import decrypt_credentials, load_connection
+    from models.connections import load_connection
+    from models.credentials import decrypt_credentials
 
     with session_factory()() as session:
         conn = load_connection(session, connection_id)
@@ -43,8 +44,8 @@ def check_saved_connection_job(connection_id: int) -> tuple[bool, str]:
 
 def check_new_connection_job(check_id: int) -> tuple[bool, str]:
     """(ok, message): test the "Add connection" form's input, stored as a check request."""
+    from models.connection_checks import take_check
     from models.db import session_scope
-    from models.sync_store import take_check
 
     try:
         with session_scope() as session:

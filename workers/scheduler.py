@@ -10,16 +10,13 @@ import logging
 import threading
 import time
 
+from models.connection_checks import purge_stale_checks
+from models.connections import claim_schedule_slot, due_connection_ids
 from models.db import session_scope
+from models.runs import reap_stale_runs
 from models.sync import Connection
+from models.sync_errors import SyncConflict
 from models.sync_options import SyncOptions
-from models.sync_store import (
-    SyncConflict,
-    claim_schedule_slot,
-    due_connection_ids,
-    purge_stale_checks,
-    reap_stale_runs,
-)
 from models.tickets import mark_sla_breaches
 from workers import queue
 

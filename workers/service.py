@@ -8,21 +8,14 @@ from __future__ import annotations
 import logging
 
 from connectors.base import ConnectorError, get_connector
+from models.connection_checks import create_check, discard_check
+from models.connections import get_connection, load_connection
 from models.db import session_scope
+from models.runs import fail_run, request_cancel, request_run, set_job_id
 from models.scope import MANAGE_SYNCS, Viewer
 from models.sync import Connection, SyncRun
+from models.sync_errors import NotFound
 from models.sync_options import SyncOptions, parse_options
-from models.sync_store import (
-    NotFound,
-    create_check,
-    discard_check,
-    fail_run,
-    get_connection,
-    load_connection,
-    request_cancel,
-    request_run,
-    set_job_id,
-)
 from workers import queue
 from workers.jobs import (
     check_new_connection_job,

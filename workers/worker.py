@@ -10,8 +10,9 @@ import logging
 import threading
 
 import models  # noqa: F401  (import the models once, before RQ forks a work-horse per job)
+from models.connection_checks import purge_stale_checks
 from models.db import session_scope
-from models.sync_store import purge_stale_checks, reap_stale_runs
+from models.runs import reap_stale_runs
 from workers.queue import CHECKS_QUEUE, QUEUE_NAME, redis_connection
 
 log = logging.getLogger("syncboard.worker")

@@ -270,8 +270,8 @@ def test_readme_screenshots(browser, live_server, app_world, sqlite_db):
     keep_screenshot(browser, "sync-progress")
     with sqlite_db.session() as s:
         from models.orgs import User
+        from models.runs import request_cancel
         from models.scope import build_viewer
-        from models.sync_store import request_cancel
 
         viewer = build_viewer(s, s.get(User, app_world.users["admin_a"]), org)
         request_cancel(s, viewer, run_id)

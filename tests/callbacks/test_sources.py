@@ -7,8 +7,8 @@ from contextlib import contextmanager
 
 from sqlalchemy import func, select
 
+from models.credentials import decrypt_credentials
 from models.sync import Connection, SyncRun
-from models.sync_store import decrypt_credentials
 from tests.helpers import dash_post, login, make_connection, run_sync
 
 SECRET = "tok-SECRET-7f3a9c"
@@ -427,7 +427,7 @@ def test_every_secret_field_is_encrypted_and_only_shown_as_saved(server, db, wor
 def test_saving_settings_checks_them_and_keeps_what_the_form_does_not_hold(
     server, db, world, dash_app
 ):
-    from models.sync_store import create_connection
+    from models.connections import create_connection
 
     with db.session() as s:
         conn = create_connection(
@@ -601,8 +601,8 @@ def test_deleting_a_demo_connection_can_purge_its_records_only(server, db, world
 def test_runs_in_progress_show_one_live_bar_each_on_the_source_page(server, db, world):
     """An all-streams run is drawn once above the table; a stream's run in its row."""
     from callbacks.source_detail import render
+    from models.runs import finish_run, request_run
     from models.sync_options import parse_options
-    from models.sync_store import finish_run, request_run
 
     conn = make_connection(db, world.org_a, "demo", name="Demo CRM", settings=FAST)
     with db.session() as s:
@@ -750,8 +750,8 @@ def test_a_connection_test_answers_while_two_slow_syncs_fill_the_sync_pool(
     import time
 
     from models.db import session_scope
+    from models.runs import request_cancel
     from models.scope import Viewer
-    from models.sync_store import request_cancel
     from workers.service import start_sync
 
     # one sync in each org: two demo connections of one org would write the same records

@@ -13,9 +13,9 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
+from models.runs import request_run
 from models.sync import Connection, SyncRun
 from models.sync_options import parse_options
-from models.sync_store import request_run
 from tests.callbacks.test_sources import (
     as_user,
     call,

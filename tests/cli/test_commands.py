@@ -138,7 +138,7 @@ def test_usage_errors_exit_2(argv):
 
 
 def test_lookups_by_odd_digits_are_not_found_not_a_crash(db):
-    from models.sync_store import find_connection
+    from models.connections import find_connection
     from models.users import find_org
 
     with db.session() as s:

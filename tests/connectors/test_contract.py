@@ -13,7 +13,7 @@ from connectors.base import (
     check_targets,
     registry,
 )
-from models.sync_store import TARGETS
+from models.upserts import TARGETS
 
 
 def test_every_registered_connector_streams_into_a_table_the_engine_writes():

@@ -356,7 +356,7 @@ def test_an_older_version_never_overwrites_a_newer_one(db, hubspot, setup):
     org, conn = setup
     from datetime import UTC, datetime
 
-    from models.sync_store import upsert_batch
+    from models.upserts import upsert_batch
 
     newer = datetime(2025, 1, 2, tzinfo=UTC)
     older = datetime(2025, 1, 1, tzinfo=UTC)

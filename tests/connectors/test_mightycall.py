@@ -22,7 +22,7 @@ LEGACY_TOKEN = "mc-api-key:mc-user-key"
 
 def connect(db, org, url, credentials=KEYS, *, name="Phones", settings=None):
     """A saved MightyCall connection with both keys stored encrypted, as the form saves it."""
-    from models.sync_store import create_connection
+    from models.connections import create_connection
 
     with db.session() as s:
         conn = create_connection(

@@ -21,14 +21,16 @@ from sqlalchemy import update
 import models
 from models.base import utcnow
 from models.calls import CallFilters
+from models.connections import get_connection
 from models.kpis import Period
 from models.orgs import User
 from models.records import Call
 from models.reports import parse_definition
+from models.runs import finish_run, request_run
 from models.scope import build_viewer
 from models.sync import Connection
 from models.sync_options import parse_options
-from models.sync_store import finish_run, get_connection, request_run, upsert_batch
+from models.upserts import upsert_batch
 from tests.helpers import make_connection
 
 #: Functions this test cannot drive with made-up arguments (they take SQL expressions).

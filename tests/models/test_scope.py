@@ -118,8 +118,9 @@ def test_role_checks_read_the_permission_map(db, world):
 def test_schedule_writes_read_the_permission_map(db, world):
     import pytest
 
+    from models.connections import set_schedule
     from models.scope import MANAGE_SYNCS, PERMISSIONS
-    from models.sync_store import NotFound, set_schedule
+    from models.sync_errors import NotFound
     from tests.helpers import make_connection
 
     conn = make_connection(db, world.org_a, "demo")

@@ -8,19 +8,14 @@ import pytest
 from sqlalchemy import func, select
 
 from models.base import utcnow
+from models.credentials import decrypt_credentials, encrypt_credentials
 from models.orgs import User
 from models.records import Call, Contact
+from models.runs import finish_run, request_run
 from models.scope import AccessDenied, build_viewer
 from models.sync import Connection, SyncRun, SyncState
+from models.sync_errors import NotFound, SyncConflict
 from models.sync_options import parse_options
-from models.sync_store import (
-    NotFound,
-    SyncConflict,
-    decrypt_credentials,
-    encrypt_credentials,
-    finish_run,
-    request_run,
-)
 from models.sync_views import (
     add_connection,
     delete_connection,

@@ -215,8 +215,8 @@ def test_no_route_answers_with_org_bs_data(client, db, world, tokens, key):
     from sqlalchemy import update
 
     from models.records import Call
+    from models.runs import finish_run, request_run
     from models.sync_options import parse_options
-    from models.sync_store import finish_run, request_run
 
     theirs = make_connection(db, world.org_b, "demo", name="Beta MARK-B")
     with db.session() as s:

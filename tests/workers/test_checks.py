@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select, update
 
 from models.base import utcnow
+from models.connection_checks import create_check, purge_stale_checks, take_check
 from models.scope import AccessDenied, Viewer
 from models.sync import ConnectionCheck
-from models.sync_store import create_check, purge_stale_checks, take_check
 from tests.fakes.hubspot import FakeHubSpot
 from tests.helpers import make_org
 from workers.jobs import check_new_connection_job

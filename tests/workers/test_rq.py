@@ -19,10 +19,10 @@ from sqlalchemy import func, select
 
 from models.db import session_scope
 from models.records import Contact
+from models.runs import request_cancel
 from models.scope import Viewer
 from models.sync import ConnectionCheck, SyncRun
 from models.sync_options import SyncOptions
-from models.sync_store import request_cancel
 from settings import get_settings, reset_settings
 from tests.conftest import free_port
 from tests.fakes.hubspot import FakeHubSpot

@@ -10,9 +10,10 @@ from sqlalchemy import select, update
 
 from models.base import utcnow
 from models.db import session_scope
+from models.runs import reap_stale_runs
 from models.sync import Connection, SyncRun
+from models.sync_errors import SyncConflict
 from models.sync_options import SyncOptions
-from models.sync_store import SyncConflict, reap_stale_runs
 from tests.helpers import make_connection, make_org
 from workers import scheduler
 from workers.service import create_run

@@ -7,7 +7,7 @@ Create Date: 2026-12-02 09:00:00.000000
 Testing a connection that is not saved yet used to send its decrypted credentials through
 Redis as RQ job arguments. The form's input now waits in `connection_checks`, credentials
 encrypted like a connection's, and the job is given the row's id; it reads the row and
-deletes it. Rows a job never took are purged after a few minutes (models/sync_store.py).
+deletes it. Rows a job never took are purged after a few minutes (models/connection_checks.py).
 """
 
 from collections.abc import Sequence
