@@ -28,7 +28,6 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from connectors import egress
-from models.url_origin import origin  # one definition, shared with the console's settings
 
 log = logging.getLogger("syncboard.connectors")
 
@@ -321,6 +320,18 @@ class HttpClient:
         self.session.close()
 
 
+def origin(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of a URL, the default port filled in: what a credential is bound to."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return ("", url.strip().lower(), 0)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".")
+    return (scheme, host, port or {"http": 80, "https": 443}.get(scheme, 0))
+
+
 def status_text(code: int) -> str:
     """ "404 Not Found": the status with its standard phrase (never the server's own words)."""
     try:
@@ -487,7 +498,7 @@ class Stream:
 class MappingContext(Protocol):
     """Lookups a mapper needs that touch our database (numbers, agents, offices, tags).
 
-    The worker supplies the real one (models/mapping_context.py, which may not import
+    The worker supplies the real one (models/sync_store.py, which may not import
     connectors/, hence a Protocol); connectors only call it.
     """
 
