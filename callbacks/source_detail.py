@@ -20,6 +20,7 @@ from callbacks.sources import (
     unchanged,
 )
 from connectors.base import ConfigField
+from connectors.catalog import connector_class, connector_facts
 from models.connections import set_schedule
 from models.db import session_scope
 from models.params import int_or_none
@@ -27,7 +28,6 @@ from models.scope import MANAGE_SYNCS
 from models.sync_errors import NotFound, SyncConflict
 from models.sync_views import (
     SourceDetail,
-    connector_class,
     delete_connection,
     source_detail,
     update_connection,
@@ -284,7 +284,7 @@ def render(source_id, _started, _finished, _changed):
     viewer = current_viewer()
     try:
         with session_scope() as db:
-            detail = source_detail(db, viewer, source_id)
+            detail = source_detail(db, viewer, source_id, catalogue=connector_facts())
     except NotFound as exc:
         return _not_found(str(exc))
     admin = viewer.can_manage_syncs
@@ -331,7 +331,7 @@ def fill_editors(source_id, _changed):
     if viewer.can_manage_syncs:
         try:
             with session_scope() as db:
-                detail = source_detail(db, viewer, source_id)
+                detail = source_detail(db, viewer, source_id, catalogue=connector_facts())
         except NotFound:
             detail = None
     if detail is None:
@@ -415,7 +415,8 @@ def change_settings(_save, _off, _settings, source_id, minutes, base_url, values
 
 def _save_settings(db, viewer, source_id, base_url, values, bump, ids):
     """Check the form against the connector's fields, then save; errors go under their fields."""
-    detail = source_detail(db, viewer, source_id)
+    catalogue = connector_facts()
+    detail = source_detail(db, viewer, source_id, catalogue=catalogue)
     cls = connector_class(detail.connector)
     if cls is None:
         raise ValueError(f"The connector {detail.connector!r} is not installed.")
@@ -433,7 +434,8 @@ def _save_settings(db, viewer, source_id, base_url, values, bump, ids):
         source_id,
         base_url=str(base_url or ""),
         credentials=clean.credentials,
-        settings=clean.settings,
+        settings=cls.merged_settings(detail.settings, clean.settings),
+        catalogue=catalogue,
     )
     labels = [f.label for f in cls.config_fields if f.name in clean.credentials]
     text = f"Settings of {saved.connection.name} saved"

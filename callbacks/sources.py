@@ -12,9 +12,10 @@ from dash import ALL, Input, Output, State, callback, ctx, html, no_update
 from dash.exceptions import MissingCallbackContextException
 
 from connectors.base import CleanConfig, Connector
+from connectors.catalog import catalog, connector_class, connector_facts
 from models.db import session_scope
 from models.scope import MANAGE_SYNCS, Viewer
-from models.sync_views import SourceCard, add_connection, catalog, connector_class, source_cards
+from models.sync_views import SourceCard, add_connection, source_cards
 from pages._sources_ids import (
     ADD_BASE_URL,
     ADD_CANCEL,
@@ -150,7 +151,7 @@ def render_cards(search, _refresh, _started, _finished, _saved):
     viewer = current_viewer()
     search = str(search or "")[:100]
     with session_scope() as db:
-        cards = source_cards(db, viewer, search)
+        cards = source_cards(db, viewer, search, catalogue=connector_facts())
     return source_grid(cards, admin=viewer.can_manage_syncs, search=search)
 
 
@@ -408,6 +409,7 @@ def save_connection(clicks, connector, name, base_url, schedule, values=None, pa
                 credentials=clean.credentials,
                 schedule_minutes=minutes,
                 settings=clean.settings,
+                catalogue=connector_facts(),
             )
             saved = {"id": conn.id, "name": conn.name}
     except (ValueError, UploadError) as exc:

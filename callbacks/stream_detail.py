@@ -9,6 +9,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, html, no_update
 
+from connectors.catalog import connector_facts
 from models.db import session_scope
 from models.sync_errors import NotFound
 from models.sync_views import stream_columns, stream_records, stream_summary
@@ -159,7 +160,7 @@ def render(key, _started, _finished):
     ]
     try:
         with session_scope() as db:
-            summary = stream_summary(db, viewer, source_id, stream)
+            summary = stream_summary(db, viewer, source_id, stream, catalogue=connector_facts())
     except NotFound as exc:
         missing = html.Div(
             [html.H2("Stream not found", className="h4"), html.P(str(exc), className="text-muted")],
@@ -201,7 +202,9 @@ def render_table(key):
     source_id, stream = _key(key)
     try:
         with session_scope() as db:
-            summary = stream_summary(db, viewer, source_id, stream, recent=0)
+            summary = stream_summary(
+                db, viewer, source_id, stream, catalogue=connector_facts(), recent=0
+            )
     except NotFound:
         return None
     return dbc.Card(
@@ -243,6 +246,7 @@ def table_data(page_current, page_size, sort_by, search, key):
                 viewer,
                 source_id,
                 stream,
+                catalogue=connector_facts(),
                 search=search,
                 sort=sort,
                 descending=descending,

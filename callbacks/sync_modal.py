@@ -13,6 +13,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, ctx, no_update
 
 from connectors.base import ConnectorError
+from connectors.catalog import connector_facts
 from models.db import session_scope
 from models.params import id_or_none
 from models.scope import MANAGE_SYNCS
@@ -95,7 +96,13 @@ def open_modal(_clicks, _cancel, _started):
     viewer.require_to(MANAGE_SYNCS)
     with session_scope() as db:
         try:
-            target = sync_target(db, viewer, trigger.get("connection"), trigger.get("stream"))
+            target = sync_target(
+                db,
+                viewer,
+                trigger.get("connection"),
+                trigger.get("stream"),
+                catalogue=connector_facts(),
+            )
         except NotFound as exc:
             return False, None, "Sync", _alert(str(exc))
     return True, target, modal_title(target), None

@@ -9,6 +9,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, ctx, html
 
+from connectors.catalog import connector_facts
 from models.db import session_scope
 from models.params import date_or_none, id_or_none, int_or_none
 from models.sync_views import history_filters, history_page
@@ -102,7 +103,7 @@ def history_table(rows: list[dict[str, Any]]) -> Any:
 def filter_options(_id):
     viewer = current_viewer()
     with session_scope() as db:
-        choices = history_filters(db, viewer)
+        choices = history_filters(db, viewer, catalogue=connector_facts())
     return (
         [{"label": name, "value": cid} for cid, name in choices["connections"]],
         [{"label": name, "value": name} for name in choices["streams"]],

@@ -28,6 +28,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from connectors import egress
+from models.url_origin import origin  # one definition, shared with the console's settings
 
 log = logging.getLogger("syncboard.connectors")
 
@@ -318,18 +319,6 @@ class HttpClient:
 
     def close(self) -> None:
         self.session.close()
-
-
-def origin(url: str) -> tuple[str, str, int]:
-    """(scheme, host, port) of a URL, the default port filled in: what a credential is bound to."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        return ("", url.strip().lower(), 0)
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").rstrip(".")
-    return (scheme, host, port or {"http": 80, "https": 443}.get(scheme, 0))
 
 
 def status_text(code: int) -> str:

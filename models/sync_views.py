@@ -3,7 +3,9 @@
 Every function takes the viewer and reads only the viewer's organisation; the few writes
 here (add, edit, delete a connection) check that the viewer may manage syncs first. A
 source's streams count and list the records of that connection only (records are keyed
-on the connection that brought them, models/records.py).
+on the connection that brought them, models/records.py). What a query must know about
+connectors (labels, addresses, streams) comes from the caller as `catalogue`
+(models/connector_facts.py): models/ never imports connectors.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from typing import Any
 from sqlalchemy import Boolean, String, Text, delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from connectors.base import REGISTRY, Connector, ConnectorError, Stream, get_connector, origin
 from models.base import utcnow
 from models.connections import create_connection, get_connection
+from models.connector_facts import Catalogue, connection_streams, stream_of
 from models.credentials import decrypt_credentials, encrypt_credentials
 from models.orgs import Organization
 from models.paging import TablePage, contains_clause, fetch_page, search_clause
@@ -30,6 +32,7 @@ from models.sync import ACTIVE, FINISHED, Connection, SyncRun, SyncState
 from models.sync_errors import NotFound, SyncConflict
 from models.sync_options import OptionsError, parse_options
 from models.upserts import TARGETS
+from models.url_origin import origin
 
 #: Worst first: the health of a source is the worst status among its streams' latest runs.
 HEALTH_ORDER = ("failed", "partial", "cancelled", "success")
@@ -39,29 +42,6 @@ HIDDEN_COLUMNS = {"raw", "org_id", "connection_id", "origin_connection_id"}
 DEMO_CONNECTOR = "demo"
 WATCH_LIMIT = 50
 NAME_LIMIT = 200
-
-
-def catalog() -> list[type[Connector]]:
-    """Every registered connector class, by label (metadata only; nothing runs)."""
-    import connectors  # noqa: F401  (importing the package registers every connector)
-
-    return sorted(REGISTRY.values(), key=lambda cls: cls.label.lower())
-
-
-def connector_class(key: str) -> type[Connector] | None:
-    try:
-        return get_connector(key)
-    except ConnectorError:
-        return None
-
-
-def connection_streams(conn: Connection) -> list[Stream]:
-    """The streams a connection fills: a table connection set to one model has just that one."""
-    cls = connector_class(conn.connector)
-    streams = list(cls.streams) if cls else []
-    chosen = (conn.settings or {}).get("model")
-    only = [s for s in streams if s.name == chosen]
-    return only or streams
 
 
 def org_slug(session: Session, viewer: Viewer) -> str:
@@ -189,20 +169,22 @@ class SourceCard:
     active: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _stream_names(conn: Connection, latest: dict) -> list[str]:
-    if connector_class(conn.connector) is not None:
-        return [s.name for s in connection_streams(conn)]
+def _stream_names(conn: Connection, latest: dict, catalogue: Catalogue) -> list[str]:
+    if conn.connector in catalogue:
+        return [s.name for s in connection_streams(conn, catalogue)]
     return sorted({key for cid, key in latest if cid == conn.id and key != "*"})
 
 
-def source_cards(session: Session, viewer: Viewer, search: str | None = None) -> list[SourceCard]:
+def source_cards(
+    session: Session, viewer: Viewer, search: str | None = None, *, catalogue: Catalogue
+) -> list[SourceCard]:
     """A card per connection of the viewer's org, filtered by name/connector, with its health."""
     if viewer.org_id is None:
         return []
     clauses = [Connection.org_id == viewer.org_id]
     text = (search or "").strip()
     if text:
-        matching = [cls.key for cls in catalog() if text.lower() in cls.label.lower()]
+        matching = [f.key for f in catalogue.values() if text.lower() in f.label.lower()]
         found = contains_clause([Connection.name, Connection.connector], text)
         clauses.append(or_(found, Connection.connector.in_(matching)) if matching else found)
     conns = list(session.scalars(select(Connection).where(*clauses).order_by(Connection.name)))
@@ -213,8 +195,8 @@ def source_cards(session: Session, viewer: Viewer, search: str | None = None) ->
         running.setdefault(run["connection_id"], []).append(run)
     cards = []
     for conn in conns:
-        cls = connector_class(conn.connector)
-        names = _stream_names(conn, latest)
+        facts = catalogue.get(conn.connector)
+        names = _stream_names(conn, latest, catalogue)
         runs = [r for r in (_effective(latest, conn.id, n) for n in names) if r is not None]
         if not names:
             runs = [r for (cid, _key), r in latest.items() if cid == conn.id]
@@ -224,8 +206,8 @@ def source_cards(session: Session, viewer: Viewer, search: str | None = None) ->
                 id=conn.id,
                 name=conn.name,
                 connector=conn.connector,
-                label=cls.label if cls else conn.connector,
-                icon=(cls.icon if cls else None) or "plug",
+                label=facts.label if facts else conn.connector,
+                icon=(facts.icon if facts else None) or "plug",
                 streams=len(names),
                 last_sync=max(finished) if finished else None,
                 health=health_of([r.status for r in runs], bool(running.get(conn.id))),
@@ -289,15 +271,17 @@ class SourceDetail:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
-def source_detail(session: Session, viewer: Viewer, connection_id: Any) -> SourceDetail:
+def source_detail(
+    session: Session, viewer: Viewer, connection_id: Any, *, catalogue: Catalogue
+) -> SourceDetail:
     """A connection with its streams: last sync, status, records held, the run in progress."""
     conn = get_connection(session, viewer, connection_id)
-    cls = connector_class(conn.connector)
+    facts = catalogue.get(conn.connector)
     latest = _latest_finished(session, conn.org_id, [conn.id])  # the viewer's org, checked
     active = active_runs(session, viewer, [conn.id])
     every = next((r for r in active if r["stream"] is None), None)
     rows = []
-    for stream in connection_streams(conn):
+    for stream in connection_streams(conn, catalogue):
         last = _effective(latest, conn.id, stream.name)
         own = next((r for r in active if r["stream"] == stream.name), None)
         rows.append(
@@ -317,13 +301,13 @@ def source_detail(session: Session, viewer: Viewer, connection_id: Any) -> Sourc
         id=conn.id,
         name=conn.name,
         connector=conn.connector,
-        label=cls.label if cls else conn.connector,
-        icon=(cls.icon if cls else None) or "plug",
-        docs=cls.docs if cls else "",
+        label=facts.label if facts else conn.connector,
+        icon=(facts.icon if facts else None) or "plug",
+        docs=facts.docs if facts else "",
         base_url=conn.base_url,
-        default_base_url=cls.default_base_url if cls else "",
+        default_base_url=facts.default_base_url if facts else "",
         token_saved=bool(conn.credentials_encrypted),
-        needs_token=bool(cls and any(f.secret for f in cls.config_fields)),
+        needs_token=bool(facts and facts.needs_token),
         schedule_minutes=conn.schedule_minutes,
         schedule_enabled=conn.schedule_enabled,
         next_run_at=conn.next_run_at,
@@ -345,21 +329,18 @@ def _saved_secret_names(conn: Connection) -> tuple[str, ...]:
         return ()
 
 
-def stream_of(conn: Connection, stream: Any) -> Stream:
-    """The connection's stream by name; NotFound for a name it does not have."""
-    for candidate in connection_streams(conn):
-        if candidate.name == stream:
-            return candidate
-    raise NotFound(f"{conn.name} has no stream {stream!r}.")
-
-
 def sync_target(
-    session: Session, viewer: Viewer, connection_id: Any, stream: str | None
+    session: Session,
+    viewer: Viewer,
+    connection_id: Any,
+    stream: str | None,
+    *,
+    catalogue: Catalogue,
 ) -> dict[str, Any]:
     """What the sync modal needs to describe a run before it starts."""
     conn = get_connection(session, viewer, connection_id)
     if stream:
-        stream_of(conn, stream)
+        stream_of(conn, stream, catalogue)
     return {
         "connection": conn.id,
         "stream": stream or None,
@@ -393,14 +374,16 @@ def add_connection(
     schedule_minutes: int | None = None,
     settings: dict[str, Any] | None = None,
     credentials: dict[str, str] | None = None,
+    catalogue: Catalogue,
 ) -> Connection:
     """A new connection of the viewer's org; ValueError says what is wrong, in words.
 
     `credentials` are the connector's secret settings (all stored encrypted); `token` is
-    the one named token, kept for callers that have only that.
+    the one named token, kept for callers that have only that. `catalogue` says which
+    connectors are installed.
     """
     org_id = _require_manager_of_syncs(viewer)
-    if connector_class(connector or "") is None:
+    if (connector or "") not in catalogue:
         raise ValueError("Choose a connector.")
     if len((name or "").strip()) > NAME_LIMIT:
         raise ValueError(f"A name has at most {NAME_LIMIT} characters.")
@@ -434,13 +417,15 @@ def update_connection(
     token: str | None = None,
     credentials: dict[str, str] | None = None,
     settings: dict[str, Any] | None = None,
+    catalogue: Catalogue,
 ) -> SettingsSaved:
     """Change the base URL, replace secrets (an empty one keeps the saved one), set settings.
 
     Credentials belong to the address they were entered for: when the origin (scheme,
     host, port) of the base URL changes, every saved secret is dropped unless a new token
     comes with the same save, so a token is never sent to a host nobody typed it for.
-    `settings` replaces the connector's declared plain settings; undeclared ones are kept.
+    `settings` are the connection's plain settings as they are to be saved: the caller
+    merges the form's into the saved ones (Connector.merged_settings keeps undeclared ones).
     """
     _require_manager_of_syncs(viewer)
     conn = get_connection(session, viewer, connection_id)
@@ -448,8 +433,8 @@ def update_connection(
     cleared = False
     if base_url is not None:
         new_url = base_url.strip()[:500]
-        cls = connector_class(conn.connector)
-        default = cls.default_base_url if cls else ""
+        facts = catalogue.get(conn.connector)
+        default = facts.default_base_url if facts else ""
         if origin(new_url or default) != origin(conn.base_url or default):
             cleared = bool(conn.credentials_encrypted) and not typed
             conn.credentials_encrypted = ""
@@ -461,9 +446,7 @@ def update_connection(
             saved = {}
         conn.credentials_encrypted = encrypt_credentials(saved | typed)
     if settings is not None:
-        cls = connector_class(conn.connector)
-        merged = cls.merged_settings(conn.settings or {}, settings) if cls else dict(settings)
-        conn.settings = merged
+        conn.settings = dict(settings)
     session.flush()
     return SettingsSaved(conn, cleared)
 
@@ -566,7 +549,7 @@ def history_page(
     return items, total
 
 
-def history_filters(session: Session, viewer: Viewer) -> dict[str, list]:
+def history_filters(session: Session, viewer: Viewer, *, catalogue: Catalogue) -> dict[str, list]:
     """Choices for the history filters: the org's connections and their streams."""
     conns = session.execute(
         select(Connection.id, Connection.name, Connection.connector)
@@ -575,8 +558,8 @@ def history_filters(session: Session, viewer: Viewer) -> dict[str, list]:
     ).all()
     streams: set[str] = set()
     for _cid, _name, key in conns:
-        cls = connector_class(key)
-        streams.update(s.name for s in (cls.streams if cls else ()))
+        facts = catalogue.get(key)
+        streams.update(s.name for s in (facts.streams if facts else ()))
     return {"connections": [(cid, name) for cid, name, _k in conns], "streams": sorted(streams)}
 
 
@@ -636,11 +619,17 @@ def _own_figures(run: Any, stream: str) -> dict[str, Any]:
 
 
 def stream_summary(
-    session: Session, viewer: Viewer, connection_id: Any, stream: Any, *, recent: int = 10
+    session: Session,
+    viewer: Viewer,
+    connection_id: Any,
+    stream: Any,
+    *,
+    catalogue: Catalogue,
+    recent: int = 10,
 ) -> dict[str, Any]:
     """A stream's latest run and the record errors sampled by its recent runs."""
     conn = get_connection(session, viewer, connection_id)
-    found = stream_of(conn, stream)
+    found = stream_of(conn, stream, catalogue)
     covers = or_(SyncRun.stream == found.name, SyncRun.stream.is_(None))
     latest = session.execute(
         select(*RUN_COLUMNS, SyncRun.stats)
@@ -710,9 +699,16 @@ def stream_columns(model_name: str) -> list[tuple[str, str]]:
     return [(c.key, humanise(c.key)) for c in _columns(TARGETS[model_name].model)]
 
 
-def _records_stmt(session: Session, viewer: Viewer, connection_id: Any, stream: Any, search):
+def _records_stmt(
+    session: Session,
+    viewer: Viewer,
+    connection_id: Any,
+    stream: Any,
+    search: str | None,
+    catalogue: Catalogue,
+):
     conn = get_connection(session, viewer, connection_id)
-    found = stream_of(conn, stream)
+    found = stream_of(conn, stream, catalogue)
     model = TARGETS[found.model].model
     columns = _columns(model)
     stmt = select(*columns).where(visible(viewer, model), *_of_connection(conn, found.model))
@@ -740,6 +736,7 @@ def stream_records(
     connection_id: Any,
     stream: Any,
     *,
+    catalogue: Catalogue,
     search: str | None = None,
     sort: str | None = None,
     descending: bool = False,
@@ -748,7 +745,7 @@ def stream_records(
 ) -> TablePage:
     """One page of a stream's records held in our database, scoped like every read."""
     _conn, _found, model, columns, stmt = _records_stmt(
-        session, viewer, connection_id, stream, search
+        session, viewer, connection_id, stream, search, catalogue
     )
     result = fetch_page(
         session,
@@ -772,20 +769,28 @@ class Export:
     name_parts: tuple[str, str]
 
 
-def export_header(session: Session, viewer: Viewer, connection_id: Any, stream: Any) -> Export:
+def export_header(
+    session: Session, viewer: Viewer, connection_id: Any, stream: Any, *, catalogue: Catalogue
+) -> Export:
     """The CSV header and file name of a stream's export; NotFound for a foreign source."""
     conn = get_connection(session, viewer, connection_id)
-    found = stream_of(conn, stream)
+    found = stream_of(conn, stream, catalogue)
     columns = _columns(TARGETS[found.model].model)
     return Export(header=[humanise(c.key) for c in columns], name_parts=(conn.name, found.name))
 
 
 def export_rows(
-    session: Session, viewer: Viewer, connection_id: Any, stream: Any, search: str | None = None
+    session: Session,
+    viewer: Viewer,
+    connection_id: Any,
+    stream: Any,
+    search: str | None = None,
+    *,
+    catalogue: Catalogue,
 ) -> Iterator[tuple]:
     """A stream's records as tuples from a server-side cursor (the session must stay open)."""
     _conn, _found, model, _columns, stmt = _records_stmt(
-        session, viewer, connection_id, stream, search
+        session, viewer, connection_id, stream, search, catalogue
     )
     rows = session.execute(stmt.order_by(model.id).execution_options(yield_per=1000))
     return (tuple(row) for row in rows)

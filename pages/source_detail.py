@@ -4,7 +4,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from models.sync_views import catalog
+from connectors.catalog import catalog
 from pages._shell import page_guard, viewer_or_none
 from pages._sources_ids import (
     SOURCE_ACTIONS,

@@ -9,8 +9,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 #: Where SQL may be written: the models, their migrations, the tests and the benchmarks.
 SQL_ALLOWED = ("models", "tests", "bench")
@@ -97,10 +95,6 @@ def test_no_sql_outside_models():
     assert not problems, "SQL belongs in a query function under models/:\n" + "\n".join(problems)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="models/sync_views.py still reads the connector catalogue (the models-connectors cycle)",
-)
 def test_models_import_no_layer_above():
     problems = [
         p
@@ -108,17 +102,6 @@ def test_models_import_no_layer_above():
         for p in models_imports_above(path, tree)
     ]
     assert not problems, "models/ must not import what sits above it:\n" + "\n".join(problems)
-
-
-def test_models_import_no_page_callback_web_or_worker():
-    """The part of the rule that already holds: only the connector catalogue is still read."""
-    problems = [
-        p
-        for path, tree in _parsed(("models",), inside=True)
-        for p in models_imports_above(path, tree)
-        if " connectors" not in p
-    ]
-    assert not problems, "\n".join(problems)
 
 
 def test_the_checks_catch_what_they_are_for(tmp_path):

@@ -121,8 +121,11 @@ def _paging() -> tuple[int, int]:
 @api_route("/sources")
 def sources(viewer: Viewer):
     """The viewer's connections, each stream counted as the sources page counts it."""
-    from models.sync_views import connection_streams, records_visible
+    from connectors.catalog import connector_facts
+    from models.connector_facts import connection_streams
+    from models.sync_views import records_visible
 
+    catalogue = connector_facts()
     with session_scope() as db:
         conns = connections_visible(db, viewer)
         last = latest_runs(db, viewer, [c.id for c in conns])
@@ -134,7 +137,7 @@ def sources(viewer: Viewer):
                     "model": s.model,
                     "records": records_visible(db, viewer, s.model, conn),
                 }
-                for s in connection_streams(conn)
+                for s in connection_streams(conn, catalogue)
             ]
             run = last.get(conn.id)
             items.append(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, request
 
+from connectors.catalog import connector_facts
 from models.db import session_scope
 from models.sync_errors import NotFound
 from models.sync_views import export_header, export_rows
@@ -21,14 +22,15 @@ bp = Blueprint("stream_export", __name__)
 def export_stream(source_id: int, stream: str):
     viewer = current_viewer()  # AccessDenied (403) when nobody is signed in
     search = (request.args.get("q") or "")[:200]
+    catalogue = connector_facts()
     try:
         with session_scope() as db:
-            export = export_header(db, viewer, source_id, stream)
+            export = export_header(db, viewer, source_id, stream, catalogue=catalogue)
     except NotFound as exc:
         abort(404, description=str(exc))
 
     def rows():
         with session_scope() as db:
-            yield from export_rows(db, viewer, source_id, stream, search)
+            yield from export_rows(db, viewer, source_id, stream, search, catalogue=catalogue)
 
     return csv_response(export.header, rows(), safe_filename(*export.name_parts))

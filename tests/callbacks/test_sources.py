@@ -60,7 +60,7 @@ def call(client, key: str, inputs: list[dict], state: list | None = None):
 
 def field_state(kind: str = "sources-add-field", values: dict | None = None) -> list[dict]:
     """The ALL state of every settings field as the browser sends it; values by "key.name"."""
-    from models.sync_views import catalog
+    from connectors.catalog import catalog
     from pages._sources_view import empty_value
 
     values = values or {}
@@ -77,7 +77,7 @@ def field_state(kind: str = "sources-add-field", values: dict | None = None) -> 
 
 def pattern_outputs(key: str) -> list:
     """The `outputs` the renderer sends for a key, each ALL part expanded to the layout's ids."""
-    from models.sync_views import catalog
+    from connectors.catalog import catalog
 
     parts = key[2:-2].split("...") if key.startswith("..") else [key]
     outs = []
@@ -329,7 +329,7 @@ def test_test_connection_shows_the_connectors_message(server, db, world, dash_ap
     assert "Records per stream must be a whole number." in unchecked
     placeholder, _docs, file_style, groups = describe_connector("hubspot")
     assert placeholder == "https://api.hubapi.com" and file_style == {"display": "none"}
-    from models.sync_views import catalog
+    from connectors.catalog import catalog
 
     shown = [cls.key for cls, style in zip(catalog(), groups, strict=True) if style is None]
     assert shown == ["hubspot"]

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import update
 
 import models
+from connectors.catalog import connector_facts
 from models.base import utcnow
 from models.calls import CallFilters
 from models.connections import get_connection
@@ -140,6 +141,7 @@ def _arguments(func, foreign: Org, session) -> dict[str, Any]:
         "invitation_id": 10**6,
         "connector": "demo",
         "minutes": 30,
+        "catalogue": connector_facts(),
     }
     kwargs = {}
     for param in list(inspect.signature(func).parameters.values())[2:]:

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from connectors.catalog import connector_facts
 from models.base import utcnow
 from models.credentials import decrypt_credentials, encrypt_credentials
 from models.orgs import User
@@ -38,6 +39,7 @@ from models.sync_views import (
 from tests.helpers import make_connection, run_sync
 
 FAST = {"records": 60, "delay_ms": 0}
+CAT = connector_facts()
 
 
 def viewer_for(db, world, key: str, org_id: int | None = None):
@@ -72,7 +74,7 @@ def test_source_cards_show_health_last_sync_and_active_runs(db, world):
     make_connection(db, world.org_b, "demo", name="Beta demo", settings=FAST)
 
     with db.session() as s:
-        cards = {c.name: c for c in source_cards(s, admin)}
+        cards = {c.name: c for c in source_cards(s, admin, catalogue=CAT)}
     assert set(cards) == {"Demo CRM", "Sales HubSpot"}  # org B's connection is not listed
     assert cards["Demo CRM"].health == "never" and cards["Demo CRM"].last_sync is None
     assert cards["Demo CRM"].streams == 2 and cards["Demo CRM"].icon == "magic"
@@ -81,17 +83,17 @@ def test_source_cards_show_health_last_sync_and_active_runs(db, world):
     run = run_sync(demo)
     assert run.status == "success"
     with db.session() as s:
-        card = source_cards(s, admin, "demo crm")[0]
+        card = source_cards(s, admin, "demo crm", catalogue=CAT)[0]
     assert card.health == "success" and card.last_sync is not None and card.active == []
 
     # A newer failed run of one stream makes the source red; an active run makes it blue.
     failed = queue_run(db, demo.id, "calls")
     set_status(db, failed, "failed", error="boom")
     with db.session() as s:
-        assert source_cards(s, admin, "Demo CRM")[0].health == "failed"
+        assert source_cards(s, admin, "Demo CRM", catalogue=CAT)[0].health == "failed"
     active = queue_run(db, demo.id, "contacts")
     with db.session() as s:
-        card = source_cards(s, admin, "Demo CRM")[0]
+        card = source_cards(s, admin, "Demo CRM", catalogue=CAT)[0]
     assert card.health == "running" and [r["id"] for r in card.active] == [active]
 
     # A newer all-streams run supersedes the failed stream run.
@@ -99,7 +101,7 @@ def test_source_cards_show_health_last_sync_and_active_runs(db, world):
     whole = queue_run(db, demo.id)
     set_status(db, whole, "success")
     with db.session() as s:
-        assert source_cards(s, admin, "Demo CRM")[0].health == "success"
+        assert source_cards(s, admin, "Demo CRM", catalogue=CAT)[0].health == "success"
 
 
 def test_search_matches_name_and_connector_label(db, world):
@@ -107,10 +109,10 @@ def test_search_matches_name_and_connector_label(db, world):
     make_connection(db, world.org_a, "demo", name="Warehouse", settings=FAST)
     make_connection(db, world.org_a, "hubspot", name="Sales")
     with db.session() as s:
-        assert [c.name for c in source_cards(s, admin, "ware")] == ["Warehouse"]
-        assert [c.name for c in source_cards(s, admin, "hubspot")] == ["Sales"]
-        assert [c.name for c in source_cards(s, admin, "Demo data")] == ["Warehouse"]
-        assert source_cards(s, admin, "%") == []
+        assert [c.name for c in source_cards(s, admin, "ware", catalogue=CAT)] == ["Warehouse"]
+        assert [c.name for c in source_cards(s, admin, "hubspot", catalogue=CAT)] == ["Sales"]
+        assert [c.name for c in source_cards(s, admin, "Demo data", catalogue=CAT)] == ["Warehouse"]
+        assert source_cards(s, admin, "%", catalogue=CAT) == []
 
 
 def test_source_detail_counts_records_per_stream_scoped_to_the_viewer(db, world):
@@ -119,17 +121,19 @@ def test_source_detail_counts_records_per_stream_scoped_to_the_viewer(db, world)
     admin = viewer_for(db, world, "admin_a")
     agent = viewer_for(db, world, "agent_a1")
     with db.session() as s:
-        detail = source_detail(s, admin, demo.id)
+        detail = source_detail(s, admin, demo.id, catalogue=CAT)
         streams = {row.name: row for row in detail.streams}
         assert streams["contacts"].records == 60 and streams["calls"].records == 60
         assert streams["calls"].status == "success" and streams["calls"].active is None
         assert detail.token_saved is False and detail.needs_token is False
         # Agents see only calls on their numbers: none of the demo's.
-        agent_streams = {row.name: row for row in source_detail(s, agent, demo.id).streams}
+        agent_streams = {
+            row.name: row for row in source_detail(s, agent, demo.id, catalogue=CAT).streams
+        }
         assert agent_streams["calls"].records == 0
         assert agent_streams["contacts"].records == 60
         with pytest.raises(NotFound):
-            source_detail(s, viewer_for(db, world, "admin_b"), demo.id)
+            source_detail(s, viewer_for(db, world, "admin_b"), demo.id, catalogue=CAT)
 
 
 def test_watch_runs_reads_only_the_viewers_org(db, world):
@@ -152,21 +156,28 @@ def test_stream_records_page_search_sort_and_columns(db, world):
     assert "raw" not in keys and "org_id" not in keys and "external_id" in keys
     assert humanise("external_id") == "External ID" and humanise("started_at") == "Started at"
     with db.session() as s:
-        first = stream_records(s, admin, demo.id, "contacts", page_size=25)
+        first = stream_records(s, admin, demo.id, "contacts", page_size=25, catalogue=CAT)
         assert first.total == 60 and len(first.rows) == 25 and first.page_count == 3
-        last = stream_records(s, admin, demo.id, "contacts", page=2, page_size=25)
+        last = stream_records(s, admin, demo.id, "contacts", page=2, page_size=25, catalogue=CAT)
         assert len(last.rows) == 10
-        found = stream_records(s, admin, demo.id, "contacts", search="demo-contact-7")
+        found = stream_records(
+            s, admin, demo.id, "contacts", search="demo-contact-7", catalogue=CAT
+        )
         assert {r["external_id"] for r in found.rows} == {"demo-contact-7"}
-        ordered = stream_records(s, admin, demo.id, "contacts", sort="external_id", descending=True)
+        ordered = stream_records(
+            s, admin, demo.id, "contacts", sort="external_id", descending=True, catalogue=CAT
+        )
         ids = [r["external_id"] for r in ordered.rows]
         assert ids == sorted(ids, reverse=True)
         # A forged sort key never reaches SQL; a foreign org's source is not found.
-        assert stream_records(s, admin, demo.id, "contacts", sort="raw; drop").total == 60
+        assert (
+            stream_records(s, admin, demo.id, "contacts", sort="raw; drop", catalogue=CAT).total
+            == 60
+        )
         with pytest.raises(NotFound):
-            stream_records(s, viewer_for(db, world, "admin_b"), demo.id, "contacts")
+            stream_records(s, viewer_for(db, world, "admin_b"), demo.id, "contacts", catalogue=CAT)
         with pytest.raises(NotFound):
-            stream_records(s, admin, demo.id, "deals")
+            stream_records(s, admin, demo.id, "deals", catalogue=CAT)
 
 
 def test_export_streams_every_scoped_row(db, world):
@@ -175,12 +186,15 @@ def test_export_streams_every_scoped_row(db, world):
     admin = viewer_for(db, world, "admin_a")
     agent = viewer_for(db, world, "agent_a1")
     with db.session() as s:
-        export = export_header(s, admin, demo.id, "calls")
+        export = export_header(s, admin, demo.id, "calls", catalogue=CAT)
         assert export.name_parts == ("Demo CRM", "calls") and "Started at" in export.header
-        rows = list(export_rows(s, admin, demo.id, "calls"))
+        rows = list(export_rows(s, admin, demo.id, "calls", catalogue=CAT))
         assert len(rows) == 60 and len(rows[0]) == len(export.header)
-        assert list(export_rows(s, agent, demo.id, "calls")) == []
-        assert len(list(export_rows(s, admin, demo.id, "contacts", "demo-contact-1"))) == 11
+        assert list(export_rows(s, agent, demo.id, "calls", catalogue=CAT)) == []
+        assert (
+            len(list(export_rows(s, admin, demo.id, "contacts", "demo-contact-1", catalogue=CAT)))
+            == 11
+        )
 
 
 def test_stream_summary_has_latest_run_and_sampled_errors(db, world):
@@ -195,7 +209,7 @@ def test_stream_summary_has_latest_run_and_sampled_errors(db, world):
         s.commit()
     admin = viewer_for(db, world, "admin_a")
     with db.session() as s:
-        summary = stream_summary(s, admin, demo.id, "calls")
+        summary = stream_summary(s, admin, demo.id, "calls", catalogue=CAT)
     assert summary["latest"]["id"] == old and summary["latest"]["status"] == "partial"
     assert [(e["record"], e["reason"]) for e in summary["errors"]] == [("c-1", "bad phone")]
 
@@ -223,7 +237,7 @@ def test_history_filters_and_pages(db, world):
         later = utcnow() + timedelta(days=1)
         assert history_page(s, admin, start=later)[1] == 0
         assert history_page(s, admin, end=later)[1] == 8
-        choices = history_filters(s, admin)
+        choices = history_filters(s, admin, catalogue=CAT)
     assert [name for _id, name in choices["connections"]] == ["Demo", "Hub"]
     assert {"calls", "contacts", "deals"} <= set(choices["streams"])
 
@@ -239,11 +253,11 @@ def test_run_detail_gives_the_equivalent_command(db, world):
         )
         assert detail["processed"] == 60 and detail["pages"] >= 1
         assert detail["debug_log"] and "batch" in detail["debug_log"]
-        assert sync_target(s, admin, demo.id, "calls")["org"] == "alpha"
+        assert sync_target(s, admin, demo.id, "calls", catalogue=CAT)["org"] == "alpha"
         with pytest.raises(NotFound):
             run_detail(s, viewer_for(db, world, "admin_b"), run.id)
         with pytest.raises(NotFound):
-            sync_target(s, admin, demo.id, "nope")
+            sync_target(s, admin, demo.id, "nope", catalogue=CAT)
 
 
 def test_add_update_and_delete_are_for_admins(db, world):
@@ -251,20 +265,28 @@ def test_add_update_and_delete_are_for_admins(db, world):
     manager = viewer_for(db, world, "manager_a")
     with db.session() as s:
         with pytest.raises(AccessDenied):
-            add_connection(s, manager, connector="demo", name="Nope")
+            add_connection(s, manager, connector="demo", name="Nope", catalogue=CAT)
         conn = add_connection(
-            s, admin, connector="hubspot", name="Hub", token="tok-123", schedule_minutes=15
+            s,
+            admin,
+            connector="hubspot",
+            name="Hub",
+            token="tok-123",
+            schedule_minutes=15,
+            catalogue=CAT,
         )
         s.commit()
         cid = conn.id
         assert conn.schedule_enabled and conn.created_by_id == world.users["admin_a"]
         with pytest.raises(ValueError, match="already has a connection named"):
-            add_connection(s, admin, connector="demo", name="Hub")
+            add_connection(s, admin, connector="demo", name="Hub", catalogue=CAT)
         with pytest.raises(ValueError, match="Choose a connector"):
-            add_connection(s, admin, connector="nope", name="X")
+            add_connection(s, admin, connector="nope", name="X", catalogue=CAT)
         with pytest.raises(AccessDenied):
-            update_connection(s, manager, cid, token="evil")
-        update_connection(s, admin, cid, base_url=" https://example.test ", token="tok-456")
+            update_connection(s, manager, cid, token="evil", catalogue=CAT)
+        update_connection(
+            s, admin, cid, base_url=" https://example.test ", token="tok-456", catalogue=CAT
+        )
         s.commit()
         stored = s.get(Connection, cid)
         assert stored.base_url == "https://example.test"
@@ -277,22 +299,24 @@ def test_credentials_are_dropped_when_the_address_moves_to_another_origin(db, wo
     conn = make_connection(db, world.org_a, "hubspot", token="tok-123")  # the default base URL
     with db.session() as s:
         for same in ("https://api.hubapi.com", "HTTPS://API.HubAPI.com:443/", ""):
-            saved = update_connection(s, admin, conn.id, base_url=same)
+            saved = update_connection(s, admin, conn.id, base_url=same, catalogue=CAT)
             assert not saved.credentials_cleared and saved.connection.credentials_encrypted
         for moved in ("http://api.hubapi.com", "https://api.hubapi.com:8443", "https://evil.test"):
-            update_connection(s, admin, conn.id, base_url="", token="tok-123")
-            saved = update_connection(s, admin, conn.id, base_url=moved)
+            update_connection(s, admin, conn.id, base_url="", token="tok-123", catalogue=CAT)
+            saved = update_connection(s, admin, conn.id, base_url=moved, catalogue=CAT)
             assert saved.credentials_cleared, moved
             assert saved.connection.credentials_encrypted == ""
         assert not update_connection(
-            s, admin, conn.id, base_url="https://x.test"
+            s, admin, conn.id, base_url="https://x.test", catalogue=CAT
         ).credentials_cleared
         s.commit()
     mighty = make_connection(db, world.org_a, "mightycall", name="Phones", token="key")
     with db.session() as s:
         stored = s.get(Connection, mighty.id)
         stored.credentials_encrypted = encrypt_credentials({"token": "key", "secret": "user"})
-        saved = update_connection(s, admin, mighty.id, base_url="https://other.test", token="k2")
+        saved = update_connection(
+            s, admin, mighty.id, base_url="https://other.test", token="k2", catalogue=CAT
+        )
         assert not saved.credentials_cleared
         assert decrypt_credentials(stored.credentials_encrypted) == {"token": "k2"}  # no old secret
 
@@ -341,11 +365,13 @@ def test_a_demo_connection_counts_lists_and_purges_only_what_it_synced(db):
     demo = make_connection(db, org, "demo", name="Demo", settings=FAST)
     run_sync(demo)
     with db.session() as s:
-        streams = {row.name: row.records for row in source_detail(s, admin, demo.id).streams}
+        streams = {
+            row.name: row.records for row in source_detail(s, admin, demo.id, catalogue=CAT).streams
+        }
         assert streams == {"contacts": 60, "calls": 60}
-        page = stream_records(s, admin, demo.id, "calls", page_size=100)
+        page = stream_records(s, admin, demo.id, "calls", page_size=100, catalogue=CAT)
         assert page.total == 60 and all(r["external_id"].startswith("demo-") for r in page.rows)
-        assert len(list(export_rows(s, admin, demo.id, "calls"))) == 60
+        assert len(list(export_rows(s, admin, demo.id, "calls", catalogue=CAT))) == 60
         assert s.scalar(select(func.count(Call.id)).where(Call.org_id == org)) == 180
         delete_connection(s, admin, demo.id, purge_demo_records=True)
         s.commit()
@@ -360,13 +386,13 @@ def test_a_stream_page_shows_its_own_share_of_an_all_streams_run(db, world):
     assert (run.stream, run.processed, run.created) == (None, 120, 120)
     admin = viewer_for(db, world, "admin_a")
     with db.session() as s:
-        latest = stream_summary(s, admin, demo.id, "calls")["latest"]
+        latest = stream_summary(s, admin, demo.id, "calls", catalogue=CAT)["latest"]
         assert (latest["id"], latest["stream"], latest["stream_figures"]) == (run.id, None, True)
         assert (latest["total"], latest["processed"], latest["created"]) == (60, 60, 60)
         # A run from before per-stream counting keeps its totals (the page says "all streams").
         s.get(SyncRun, run.id).stats = {}
         s.commit()
-        latest = stream_summary(s, admin, demo.id, "calls")["latest"]
+        latest = stream_summary(s, admin, demo.id, "calls", catalogue=CAT)["latest"]
         assert (latest["processed"], latest["stream_figures"]) == (120, False)
 
 
@@ -383,9 +409,11 @@ def test_a_table_connection_lists_only_the_stream_it_loads(db, world):
     )
     admin = viewer_for(db, world, "admin_a")
     with db.session() as s:
-        assert [row.name for row in source_detail(s, admin, calls.id).streams] == ["calls"]
-        assert source_cards(s, admin, "Calls file")[0].streams == 1
+        assert [row.name for row in source_detail(s, admin, calls.id, catalogue=CAT).streams] == [
+            "calls"
+        ]
+        assert source_cards(s, admin, "Calls file", catalogue=CAT)[0].streams == 1
         with pytest.raises(NotFound):
-            stream_records(s, admin, calls.id, "contacts")
-        every = [row.name for row in source_detail(s, admin, guessed.id).streams]
+            stream_records(s, admin, calls.id, "contacts", catalogue=CAT)
+        every = [row.name for row in source_detail(s, admin, guessed.id, catalogue=CAT).streams]
         assert every == ["contacts", "calls", "cases", "tickets"]
