@@ -28,6 +28,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
@@ -116,7 +117,7 @@ class GoogleSheetConnector(TabularConnector):
         "…/export?format=csv&gid=N link as the URL."
     )
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._text: str | None = None
 

@@ -239,7 +239,7 @@ class MightyCallConnector(Connector):
         "the default address; Classic accounts set https://api.mightycall.com/v4."
     )
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.api_key, self.user_key = split_credentials(self.credentials)
         # a connection saved as one API_KEY:USER_KEY box holds both keys in `token`
