@@ -26,8 +26,8 @@ from models.orgs import Organization
 from models.paging import TablePage, contains_clause, fetch_page, search_clause
 from models.params import id_or_none, offset_fits
 from models.records import SyncedMixin
-from models.runs import get_run
-from models.scope import AccessDenied, Viewer, visible
+from models.runs import get_run, run_clauses
+from models.scope import DENIED, MANAGE_SYNCS, AccessDenied, Viewer, visible
 from models.sync import ACTIVE, FINISHED, Connection, SyncRun, SyncState
 from models.sync_errors import NotFound, SyncConflict
 from models.sync_options import OptionsError, parse_options
@@ -95,12 +95,12 @@ def run_snapshot(run: SyncRun, connection_name: str | None = None) -> dict[str, 
 def watch_runs(session: Session, viewer: Viewer, run_ids: list[Any]) -> list[dict[str, Any]]:
     """The live figures of the watched runs: one primary-key lookup, ids of other orgs ignored."""
     ids = sorted({i for i in map(id_or_none, run_ids) if i is not None})[:WATCH_LIMIT]
-    if not ids or viewer.org_id is None:
+    if not ids:
         return []
     rows = session.execute(
         select(*RUN_COLUMNS, Connection.name.label("connection_name"))
         .join(Connection, Connection.id == SyncRun.connection_id)
-        .where(SyncRun.id.in_(ids), SyncRun.org_id == viewer.org_id)
+        .where(SyncRun.id.in_(ids), visible(viewer, SyncRun))
     )
     return [_run_dict(row, row.connection_name) for row in rows]
 
@@ -109,23 +109,21 @@ def active_runs(
     session: Session, viewer: Viewer, connection_ids: list[int] | None = None
 ) -> list[dict[str, Any]]:
     """Queued and running runs of the viewer's organisation (optionally of some connections)."""
-    if viewer.org_id is None:
-        return []
-    clauses = [SyncRun.org_id == viewer.org_id, SyncRun.status.in_(ACTIVE)]
+    clauses = [visible(viewer, SyncRun), SyncRun.status.in_(ACTIVE)]
     if connection_ids is not None:
         clauses.append(SyncRun.connection_id.in_(connection_ids))
     rows = session.execute(select(*RUN_COLUMNS).where(*clauses).order_by(SyncRun.id))
     return [_run_dict(row) for row in rows]
 
 
-def _latest_finished(session: Session, org_id: int, connection_ids: list[int]) -> dict:
+def _latest_finished(session: Session, viewer: Viewer, connection_ids: list[int]) -> dict:
     """{(connection id, lock key): latest finished run row} in one grouped query."""
     if not connection_ids:
         return {}
     newest = (
         select(func.max(SyncRun.id))
         .where(
-            SyncRun.org_id == org_id,
+            visible(viewer, SyncRun),
             SyncRun.connection_id.in_(connection_ids),
             SyncRun.status.in_(FINISHED),
         )
@@ -179,9 +177,7 @@ def source_cards(
     session: Session, viewer: Viewer, search: str | None = None, *, catalogue: Catalogue
 ) -> list[SourceCard]:
     """A card per connection of the viewer's org, filtered by name/connector, with its health."""
-    if viewer.org_id is None:
-        return []
-    clauses = [Connection.org_id == viewer.org_id]
+    clauses = [visible(viewer, Connection)]
     text = (search or "").strip()
     if text:
         matching = [f.key for f in catalogue.values() if text.lower() in f.label.lower()]
@@ -189,7 +185,7 @@ def source_cards(
         clauses.append(or_(found, Connection.connector.in_(matching)) if matching else found)
     conns = list(session.scalars(select(Connection).where(*clauses).order_by(Connection.name)))
     ids = [c.id for c in conns]
-    latest = _latest_finished(session, viewer.org_id, ids)
+    latest = _latest_finished(session, viewer, ids)
     running: dict[int, list[dict]] = {}
     for run in active_runs(session, viewer, ids) if ids else []:
         running.setdefault(run["connection_id"], []).append(run)
@@ -230,7 +226,11 @@ class StreamRow:
 
 
 def _of_connection(conn: Connection, model_name: str) -> list:
-    """The rows of a stream's table that belong to this connection (numbers: the org's)."""
+    """The rows of a stream's table that belong to this connection (numbers: the org's).
+
+    Not an access rule: every caller also applies `visible()`, which decides what the
+    viewer may see; this only narrows the table to the connection's share of it.
+    """
     target = TARGETS[model_name]
     if not target.by_source:
         return [target.model.org_id == conn.org_id]
@@ -277,7 +277,7 @@ def source_detail(
     """A connection with its streams: last sync, status, records held, the run in progress."""
     conn = get_connection(session, viewer, connection_id)
     facts = catalogue.get(conn.connector)
-    latest = _latest_finished(session, conn.org_id, [conn.id])  # the viewer's org, checked
+    latest = _latest_finished(session, viewer, [conn.id])
     active = active_runs(session, viewer, [conn.id])
     every = next((r for r in active if r["stream"] is None), None)
     rows = []
@@ -296,7 +296,11 @@ def source_detail(
                 active=own or every,
             )
         )
-    runs = session.scalar(select(func.count(SyncRun.id)).where(SyncRun.connection_id == conn.id))
+    runs = session.scalar(
+        select(func.count(SyncRun.id)).where(
+            visible(viewer, SyncRun), SyncRun.connection_id == conn.id
+        )
+    )
     return SourceDetail(
         id=conn.id,
         name=conn.name,
@@ -358,8 +362,9 @@ def _synced_models() -> list[type[SyncedMixin]]:
 
 def _require_manager_of_syncs(viewer: Viewer) -> int:
     """The id of the organisation whose syncs the viewer may manage; AccessDenied if none."""
-    if viewer.org_id is None or not viewer.can_manage_syncs:
-        raise AccessDenied("Only org admins can configure and run syncs.")
+    viewer.require_to(MANAGE_SYNCS)
+    if viewer.org_id is None:  # may() grants nothing without one; this tells the type checker
+        raise AccessDenied(DENIED[MANAGE_SYNCS])
     return viewer.org_id
 
 
@@ -506,22 +511,13 @@ def history_page(
     A connection id that cannot exist matches no run; a page past what SQL can skip to is
     empty (with the total), so forged paging is never an overflow.
     """
-    if viewer.org_id is None:
-        return [], 0
-    clauses = [SyncRun.org_id == viewer.org_id]
     if connection_id is not None:
         connection_id = id_or_none(connection_id)
         if connection_id is None:
             return [], 0
-        clauses.append(SyncRun.connection_id == connection_id)
-    if stream:
-        clauses.append(SyncRun.stream == stream)
-    if status:
-        clauses.append(SyncRun.status == status)
-    if start is not None:
-        clauses.append(SyncRun.created_at >= start)
-    if end is not None:
-        clauses.append(SyncRun.created_at < end)
+    clauses = run_clauses(
+        viewer, connection_id=connection_id, stream=stream, status=status, start=start, end=end
+    )
     total = session.scalar(select(func.count(SyncRun.id)).where(*clauses)) or 0
     offset = max(page, 0) * page_size
     if not offset_fits(offset):
@@ -553,7 +549,7 @@ def history_filters(session: Session, viewer: Viewer, *, catalogue: Catalogue) -
     """Choices for the history filters: the org's connections and their streams."""
     conns = session.execute(
         select(Connection.id, Connection.name, Connection.connector)
-        .where(Connection.org_id == viewer.org_id)
+        .where(visible(viewer, Connection))
         .order_by(Connection.name)
     ).all()
     streams: set[str] = set()
@@ -633,13 +629,18 @@ def stream_summary(
     covers = or_(SyncRun.stream == found.name, SyncRun.stream.is_(None))
     latest = session.execute(
         select(*RUN_COLUMNS, SyncRun.stats)
-        .where(SyncRun.connection_id == conn.id, covers)
+        .where(visible(viewer, SyncRun), SyncRun.connection_id == conn.id, covers)
         .order_by(SyncRun.id.desc())
         .limit(1)
     ).first()
     samples = session.execute(
         select(SyncRun.id, SyncRun.finished_at, SyncRun.error, SyncRun.error_samples)
-        .where(SyncRun.connection_id == conn.id, covers, SyncRun.status.in_(FINISHED))
+        .where(
+            visible(viewer, SyncRun),
+            SyncRun.connection_id == conn.id,
+            covers,
+            SyncRun.status.in_(FINISHED),
+        )
         .order_by(SyncRun.id.desc())
         .limit(recent)
     ).all()
