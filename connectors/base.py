@@ -487,7 +487,7 @@ class Stream:
 class MappingContext(Protocol):
     """Lookups a mapper needs that touch our database (numbers, agents, offices, tags).
 
-    The worker supplies the real one (models/sync_store.py, which may not import
+    The worker supplies the real one (models/mapping_context.py, which may not import
     connectors/, hence a Protocol); connectors only call it.
     """
 
