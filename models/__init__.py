@@ -1,18 +1,9 @@
 """SQLAlchemy models, the session, and the query functions that pages and jobs use."""
 
 from models.base import Base
-from models.orgs import (
-    ApiToken,
-    Invitation,
-    Membership,
-    Organization,
-    OutboxMail,
-    PhoneAssignment,
-    PhoneNumber,
-    ReportDefinition,
-    Role,
-    User,
-)
+from models.invitations import Invitation
+from models.orgs import Membership, Organization, PhoneAssignment, PhoneNumber, Role, User
+from models.outbox import OutboxMail
 from models.records import (
     Call,
     Case,
@@ -27,7 +18,9 @@ from models.records import (
     Ticket,
     case_tags,
 )
+from models.saved_reports import ReportDefinition
 from models.sync import Connection, ConnectionCheck, RunStatus, SyncRun, SyncState
+from models.tokens import ApiToken
 
 __all__ = [
     "ApiToken",

@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 from models.base import utcnow
 from models.calls import AGENT_NAME
 from models.kpis import TIME_BUCKETS, CallKpis, call_kpis_by, count_by
-from models.orgs import PhoneNumber, ReportDefinition, User
+from models.orgs import PhoneNumber, User
 from models.params import ParamError, id_or_none, parse_date
 from models.records import Call, Case, Office, Ticket
+from models.saved_reports import ReportDefinition
 from models.scope import SEE_ORG, Viewer, visible
 
 MAX_NAME = 200

@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
-from models.orgs import Invitation, Membership, PhoneAssignment, PhoneNumber, Role, User
+from models.invitations import Invitation
+from models.orgs import Membership, PhoneAssignment, PhoneNumber, Role, User
 from models.params import id_or_none
 from models.scope import MANAGE_TEAM, SEE_ORG, AccessDenied, Viewer, visible
 from models.users import AccountError, add_membership, create_user, normalize_email

@@ -14,8 +14,9 @@ from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
-from models.orgs import ApiToken, Membership, Organization, Role, User
+from models.orgs import Membership, Organization, Role, User
 from models.params import id_or_none
+from models.tokens import ApiToken
 
 #: argon2-cffi's defaults (RFC 9106 low-memory profile: 64 MiB, 3 passes, 4 lanes).
 PRODUCTION_HASHER = PasswordHasher()

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import func, select
 
-from models.orgs import ReportDefinition
+from models.saved_reports import ReportDefinition
 from models.scope import DENIED, SEE_ORG
 from tests.callbacks.test_calls import post, signed_in, values
 

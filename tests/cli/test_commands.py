@@ -6,9 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from cli import main
-from models.orgs import ApiToken, Membership, Organization, User
+from models.orgs import Membership, Organization, User
 from models.records import Call
 from models.sync import Connection, SyncRun
+from models.tokens import ApiToken
 from models.users import user_for_token
 
 

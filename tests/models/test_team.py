@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from models.orgs import Membership, OutboxMail, PhoneAssignment, User
+from models.orgs import Membership, PhoneAssignment, User
+from models.outbox import OutboxMail
 from models.scope import AccessDenied, build_viewer
 from models.team import (
     accept_invitation,

@@ -40,7 +40,7 @@ def test_token_is_required_and_checked(client, db, world):
 
 
 def test_tokens_die_with_deactivation_and_can_be_revoked(client, db, world):
-    from models.orgs import ApiToken
+    from models.tokens import ApiToken
     from models.users import deactivate_user, revoke_token
 
     with db.session() as s:
