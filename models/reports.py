@@ -155,8 +155,21 @@ def parse_definition(raw: Mapping[str, Any] | None) -> ReportSpec:
     """Check a definition from the page, a URL or the database; ReportError says what is wrong."""
     if not isinstance(raw, Mapping):
         raise ReportError("A report definition is a set of metrics, a grouping and a range.")
+    metrics = _metrics(raw.get("metrics"))
+    group = _group(raw.get("group"), metrics)
+    range_ = _one(raw.get("range")) or "30d"
+    if range_ not in RANGES:
+        raise ReportError(f"Unknown range {range_[:40]!r}. Choose {_words(RANGES)}.")
+    start = end = None
+    if range_ == "custom":
+        start, end = _custom_range(raw, group)
+    return ReportSpec(tuple(metrics), group, range_, start, end)
+
+
+def _metrics(raw: Any) -> list[str]:
+    """The known metrics asked for, each once, in the order given; at least one."""
     metrics: list[str] = []
-    for name in _as_list(raw.get("metrics")):
+    for name in _as_list(raw):
         if name not in METRICS:
             known = _words(METRICS)
             raise ReportError(f"Unknown metric {name[:40]!r}. Choose from {known}.")
@@ -164,7 +177,12 @@ def parse_definition(raw: Mapping[str, Any] | None) -> ReportSpec:
             metrics.append(name)
     if not metrics:
         raise ReportError("Pick at least one metric.")
-    group = _one(raw.get("group")) or "day"
+    return metrics
+
+
+def _group(raw: Any, metrics: list[str]) -> str:
+    """The grouping asked for (day by default), when every metric can be grouped by it."""
+    group = _one(raw) or "day"
     if group not in GROUPINGS:
         raise ReportError(f"Unknown grouping {group[:40]!r}. Choose {_words(GROUPINGS)}.")
     for name in metrics:
@@ -174,22 +192,22 @@ def parse_definition(raw: Mapping[str, Any] | None) -> ReportSpec:
                 f"{METRICS[name].label} cannot be grouped by {GROUPINGS[group].lower()}: "
                 f"group by {_words(allowed)}, or leave that metric out."
             )
-    range_ = _one(raw.get("range")) or "30d"
-    if range_ not in RANGES:
-        raise ReportError(f"Unknown range {range_[:40]!r}. Choose {_words(RANGES)}.")
-    start = end = None
-    if range_ == "custom":
-        start, end = _date("start", raw.get("start")), _date("end", raw.get("end"))
-        if start is None or end is None:
-            raise ReportError("Custom dates need both a start and an end date.")
-        if start > end:
-            raise ReportError("The start date is after the end date.")
-        span = (end - start).days + 1
-        if span > MAX_DAYS:
-            raise ReportError("A report covers at most three years.")
-        if group == "day" and span > MAX_DAILY_DAYS:
-            raise ReportError("Group by week or month for ranges longer than two years.")
-    return ReportSpec(tuple(metrics), group, range_, start, end)
+    return group
+
+
+def _custom_range(raw: Mapping[str, Any], group: str) -> tuple[date, date]:
+    """Both custom dates, in order, no longer than a report (or a daily report) may cover."""
+    start, end = _date("start", raw.get("start")), _date("end", raw.get("end"))
+    if start is None or end is None:
+        raise ReportError("Custom dates need both a start and an end date.")
+    if start > end:
+        raise ReportError("The start date is after the end date.")
+    span = (end - start).days + 1
+    if span > MAX_DAYS:
+        raise ReportError("A report covers at most three years.")
+    if group == "day" and span > MAX_DAILY_DAYS:
+        raise ReportError("Group by week or month for ranges longer than two years.")
+    return start, end
 
 
 # --- running a report --------------------------------------------------------------------
