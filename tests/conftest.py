@@ -189,16 +189,22 @@ def client(server):
 
 @pytest.fixture(scope="session")
 def redis_url():
-    """An empty Redis database for this run, flushed before and after."""
+    """An empty Redis database for this run, flushed before and after.
+
+    Under pytest-xdist each worker takes its own database (gw0: 15, gw1: 14, ...), so
+    parallel workers never pick the same empty one.
+    """
     try:
         import redis
 
-        for number in range(15, 0, -1):
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+        start = 15 - int(worker[2:]) if worker.startswith("gw") else 15
+        for number in range(start, 0, -(8 if worker else 1)):
             conn = redis.Redis.from_url(f"{REDIS_TEST_URL}/{number}", socket_connect_timeout=2)
             if conn.dbsize() == 0:
                 break
         else:
-            number = 15
+            number = start
     except Exception as exc:  # noqa: BLE001
         unavailable("Redis", str(exc))
     url = f"{REDIS_TEST_URL}/{number}"
