@@ -167,10 +167,10 @@ def assert_no_crash(response, what: str) -> str:
     return body
 
 
-def signed_in(server) -> dict[str, Any]:
+def signed_in(server, roles: tuple[str, ...] = ROLES) -> dict[str, Any]:
     """A browser (test client) per role, signed in through the real form."""
     clients = {}
-    for role in ROLES:
+    for role in roles:
         browser = server.test_client()
         email = "platform@example.com" if role == "platform" else f"{role}@example.com"
         assert login(browser, email, PASSWORD).status_code == 302
