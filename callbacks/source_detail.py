@@ -25,13 +25,9 @@ from models.connections import set_schedule
 from models.db import session_scope
 from models.params import int_or_none
 from models.scope import MANAGE_SYNCS
+from models.source_admin import delete_connection, update_connection
+from models.source_views import SourceDetail, source_detail
 from models.sync_errors import NotFound, SyncConflict
-from models.sync_views import (
-    SourceDetail,
-    delete_connection,
-    source_detail,
-    update_connection,
-)
 from pages._sources_ids import (
     SOURCE_ACTIONS,
     SOURCE_BASE_URL,

@@ -15,7 +15,8 @@ from connectors.base import CleanConfig, Connector
 from connectors.catalog import catalog, connector_class, connector_facts
 from models.db import session_scope
 from models.scope import MANAGE_SYNCS, Viewer
-from models.sync_views import SourceCard, add_connection, source_cards
+from models.source_admin import add_connection
+from models.source_views import SourceCard, source_cards
 from pages._sources_ids import (
     ADD_BASE_URL,
     ADD_CANCEL,

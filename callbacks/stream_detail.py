@@ -11,8 +11,8 @@ from dash import Input, Output, State, callback, html, no_update
 
 from connectors.catalog import connector_facts
 from models.db import session_scope
+from models.stream_views import stream_columns, stream_records, stream_summary
 from models.sync_errors import NotFound
-from models.sync_views import stream_columns, stream_records, stream_summary
 from pages._sources_ids import (
     STREAM_ERRORS,
     STREAM_HEADER,

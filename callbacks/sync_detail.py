@@ -10,11 +10,11 @@ from dash import Input, Output, State, callback, html, no_update
 
 from connectors.base import ConnectorError
 from models.db import session_scope
+from models.run_views import run_detail
 from models.runs import get_run
 from models.scope import MANAGE_SYNCS
 from models.sync_errors import NotFound, SyncConflict
 from models.sync_options import OptionsError
-from models.sync_views import run_detail
 from pages._sources_ids import RUN_BODY, RUN_ID, RUN_LOCATION, RUN_MESSAGE, RUN_RETRY
 from pages._sync_modal import (
     ACTIVE,

@@ -16,10 +16,10 @@ from connectors.base import ConnectorError
 from connectors.catalog import connector_facts
 from models.db import session_scope
 from models.params import id_or_none
+from models.run_views import sync_target, watch_runs
 from models.scope import MANAGE_SYNCS
 from models.sync_errors import NotFound, SyncConflict
 from models.sync_options import OptionsError, parse_options
-from models.sync_views import sync_target, watch_runs
 from pages._sync_modal import (
     ACTIVE,
     BATCH_SIZE,

@@ -12,7 +12,7 @@ from dash import Input, Output, callback, ctx, html
 from connectors.catalog import connector_facts
 from models.db import session_scope
 from models.params import date_or_none, id_or_none, int_or_none
-from models.sync_views import history_filters, history_page
+from models.run_views import history_filters, history_page
 from pages._sources_ids import (
     STATUSES,
     SYNCS_CONNECTION,

@@ -707,7 +707,7 @@ class Connector:
     def require_credentials(self) -> None:
         """AuthError naming the required secrets that are not saved, before anything is asked.
 
-        Saved secrets are dropped when a connection's address changes (models/sync_views.py),
+        Saved secrets are dropped when a connection's address changes (models/source_admin.py),
         so this is what a Test or a sync says until they are entered again.
         """
         missing = [

@@ -1,7 +1,7 @@
 """The origin of a URL (scheme, host, port): what a saved credential is bound to.
 
 The sync console drops a connection's secrets when its address moves to another origin
-(update_connection), and the connectors' HTTP client never forwards them across one
+(models/source_admin.py), and the connectors' HTTP client never forwards them across one
 (connectors/base.py): both read this one definition.
 """
 

@@ -123,7 +123,7 @@ def sources(viewer: Viewer):
     """The viewer's connections, each stream counted as the sources page counts it."""
     from connectors.catalog import connector_facts
     from models.connector_facts import connection_streams
-    from models.sync_views import records_visible
+    from models.stream_views import records_visible
 
     catalogue = connector_facts()
     with session_scope() as db:

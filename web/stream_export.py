@@ -10,8 +10,8 @@ from flask import Blueprint, abort, request
 
 from connectors.catalog import connector_facts
 from models.db import session_scope
+from models.stream_views import export_header, export_rows
 from models.sync_errors import NotFound
-from models.sync_views import export_header, export_rows
 from web.csv_export import csv_response, safe_filename
 from web.viewer import current_viewer
 

@@ -178,6 +178,7 @@ def test_a_connectors_settings_are_fields_checked_with_messages_beside_them(
     browser, live_server, app_world
 ):
     sign_in(browser, live_server, "admin_a@example.com")
+    visible(browser, "#sidebar")  # signed in: /sources would otherwise bounce to the login
     open_sources(browser, live_server)
     browser.find_element(By.ID, "sources-add-open").click()
     visible(browser, "#sources-add-name").send_keys("Phones")

@@ -215,8 +215,8 @@ def test_watch_is_one_cheap_query(db, world):
     from sqlalchemy import event
 
     from models.orgs import User
+    from models.run_views import watch_runs
     from models.scope import build_viewer
-    from models.sync_views import watch_runs
 
     conn = make_connection(db, world.org_a, "demo", name="Demo", settings=FAST)
     ids = [queue_run(db, conn.id, stream) for stream in ("calls", "contacts")]

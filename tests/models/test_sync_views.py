@@ -1,4 +1,8 @@
-"""The sync console's queries on real SQLite and PostgreSQL: health, streams, polls, records."""
+"""The sync console's queries on real SQLite and PostgreSQL: health, streams, polls, records.
+
+They cover models/source_views.py, run_views.py, stream_views.py and source_admin.py together,
+since each test walks a source from its card to its runs and records.
+"""
 
 from __future__ import annotations
 
@@ -12,30 +16,22 @@ from models.base import utcnow
 from models.credentials import decrypt_credentials, encrypt_credentials
 from models.orgs import User
 from models.records import Call, Contact
+from models.run_views import history_filters, history_page, run_detail, sync_target, watch_runs
 from models.runs import finish_run, request_run
 from models.scope import AccessDenied, build_viewer
-from models.sync import Connection, SyncRun, SyncState
-from models.sync_errors import NotFound, SyncConflict
-from models.sync_options import parse_options
-from models.sync_views import (
-    add_connection,
-    delete_connection,
+from models.source_admin import add_connection, delete_connection, update_connection
+from models.source_views import health_of, source_cards, source_detail
+from models.stream_views import (
     export_header,
     export_rows,
-    health_of,
-    history_filters,
-    history_page,
     humanise,
-    run_detail,
-    source_cards,
-    source_detail,
     stream_columns,
     stream_records,
     stream_summary,
-    sync_target,
-    update_connection,
-    watch_runs,
 )
+from models.sync import Connection, SyncRun, SyncState
+from models.sync_errors import NotFound, SyncConflict
+from models.sync_options import parse_options
 from tests.helpers import make_connection, run_sync
 
 FAST = {"records": 60, "delay_ms": 0}

@@ -15,11 +15,11 @@ from models.calls import CallFilters, call_page
 from models.connections import get_connection
 from models.orgs import User
 from models.params import MAX_OFFSET
+from models.run_views import history_page
 from models.runs import get_run
 from models.scope import build_viewer
 from models.sync import SyncRun
 from models.sync_errors import NotFound
-from models.sync_views import history_page
 from models.users import create_token
 from tests.helpers import dash_post, login, make_connection, run_sync
 

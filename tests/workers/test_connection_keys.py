@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from models.orgs import PhoneNumber, User
 from models.records import Call, Contact
 from models.scope import build_viewer
+from models.source_admin import delete_connection
 from models.sync import SyncRun
 from models.sync_options import parse_options
-from models.sync_views import delete_connection
 from settings import get_settings
 from tests.fakes.hubspot import FakeHubSpot
 from tests.helpers import make_connection, run_sync
