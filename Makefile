@@ -19,7 +19,7 @@ run: $(STAMP)
 	$(BIN)/syncboard serve --demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 4
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check . && $(BIN)/ruff check . && $(BIN)/mypy models workers connectors web

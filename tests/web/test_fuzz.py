@@ -480,13 +480,13 @@ def post_callback(browser, body: Any, raw: bytes | None = None):
 
 
 def test_dash_callbacks_never_crash(server, fuzz_world):
-    """Each registered server callback, 30 forged requests each, as every role."""
+    """Each registered server callback, 20 forged requests each, as every role."""
     browsers = signed_in(server)
     callbacks = server_callbacks()
     ids = fuzz_world["ids"]
     statuses: list[int] = []
 
-    @fuzz_settings(30)
+    @fuzz_settings(20)
     @given(data=st.data())
     def fuzz(key: str, data):
         role = data.draw(st.sampled_from(ROLES), label="role")

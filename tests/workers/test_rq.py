@@ -199,6 +199,9 @@ def test_workers_take_connection_tests_before_syncs(db, workers):
     assert registered[0].queue_names() == [queue.CHECKS_QUEUE, queue.QUEUE_NAME]
 
 
+# PostgreSQL only: RQ workers are the scaled-out setup, which runs on PostgreSQL, and the
+# test spends most of its minute waiting for the reaper.
+@pytest.mark.parametrize("db", ["postgresql"], indirect=True)
 def test_worker_killed_mid_run_is_failed_within_a_minute_and_rerun_has_no_duplicates(
     db, workers, hubspot
 ):
