@@ -74,6 +74,7 @@ def _seed(orgs: int, calls: int, cases: int, contacts: int, seed: int) -> None:
         seed=seed,
         progress=lambda msg: print(f"  {msg}", flush=True),
     )
+    _demo_connections([org_id for org_id, _slug in summary.orgs])
     print(f"Seeded demo data in {time.perf_counter() - started:.1f}s")
     print("Organisations: " + ", ".join(slug for _id, slug in summary.orgs))
     print(f"Demo users (password: {summary.password}):")
@@ -81,6 +82,32 @@ def _seed(orgs: int, calls: int, cases: int, contacts: int, seed: int) -> None:
         print(f"  {role:<10} {email}")
     if len(summary.users) > 8:
         print(f"  … and {len(summary.users) - 8} more")
+
+
+def _demo_connections(org_ids: list[int]) -> None:
+    """A demo connection per organisation with a little sync history, so the sync console,
+    its health badges and the run pages have something to show in the demo."""
+    from models.connections import create_connection
+    from models.db import session_scope
+    from models.sync_options import parse_options
+    from workers.engine import execute_run
+    from workers.service import create_run
+
+    for org_id in org_ids:
+        with session_scope() as db:
+            conn = create_connection(
+                db,
+                org_id=org_id,
+                connector="demo",
+                name="Demo CRM",
+                settings={"records": 120, "delay_ms": 0},
+                schedule_minutes=60,
+            )
+            db.flush()
+            db.expunge(conn)
+        for stream, options in ((None, {}), ("contacts", {"max_records": 40})):
+            execute_run(create_run(conn, stream, parse_options(options), "cli", None).id)
+    print(f"  demo connections: {len(org_ids)}, each with 2 runs", flush=True)
 
 
 def cmd_seed_demo(args) -> int:
