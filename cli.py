@@ -61,7 +61,9 @@ def cmd_create_token(args) -> int:
     return 0
 
 
-def _seed(orgs: int, calls: int, cases: int, contacts: int, seed: int) -> None:
+def _seed(
+    orgs: int, calls: int, cases: int, contacts: int, seed: int, connections: bool = False
+) -> None:
     from models.demo_data import seed_demo
 
     started = time.perf_counter()
@@ -74,7 +76,8 @@ def _seed(orgs: int, calls: int, cases: int, contacts: int, seed: int) -> None:
         seed=seed,
         progress=lambda msg: print(f"  {msg}", flush=True),
     )
-    _demo_connections([org_id for org_id, _slug in summary.orgs])
+    if connections:
+        _demo_connections([org_id for org_id, _slug in summary.orgs])
     print(f"Seeded demo data in {time.perf_counter() - started:.1f}s")
     print("Organisations: " + ", ".join(slug for _id, slug in summary.orgs))
     print(f"Demo users (password: {summary.password}):")
@@ -86,7 +89,8 @@ def _seed(orgs: int, calls: int, cases: int, contacts: int, seed: int) -> None:
 
 def _demo_connections(org_ids: list[int]) -> None:
     """A demo connection per organisation with a little sync history, so the sync console,
-    its health badges and the run pages have something to show in the demo."""
+    its health badges and the run pages have something to show (`serve --demo` only:
+    `seed-demo` writes exactly the counts it is asked for)."""
     from models.connections import create_connection
     from models.db import session_scope
     from models.sync_options import parse_options
@@ -142,7 +146,7 @@ def cmd_serve(args) -> int:
 
         if database_is_empty(get_engine()):
             print("Empty database: seeding demo data (2 organisations, ~20k calls)…", flush=True)
-            _seed(2, 20_000, 2_000, 2_000, 42)
+            _seed(2, 20_000, 2_000, 2_000, 42, connections=True)
     from gunicorn.app.base import BaseApplication
 
     class _Server(BaseApplication):
