@@ -11,7 +11,7 @@ from flask import Flask, request, session
 
 import callbacks  # noqa: F401  (registers every callback)
 from models.bootstrap import prepare
-from pages._shell import EMBED_KEY, shell
+from pages._shell import EMBED_KEY, shell, validation_layout
 from settings import get_settings
 from web.api import init_api
 from web.auth import init_auth
@@ -67,7 +67,20 @@ def create_dash(server: Flask) -> Dash:
     return app
 
 
+_validation_swapped = False
+
+
+def _validation_layout_as_nobody() -> None:
+    """After Dash's page router set up its validation layout, replace it with one built as
+    nobody (pages/_shell.validation_layout says why); once per process."""
+    global _validation_swapped
+    if app.validation_layout is not None and not _validation_swapped:
+        _validation_swapped = True
+        app.validation_layout = validation_layout(app)
+
+
 server = create_server()
 app = create_dash(server)
 init_edges(server)  # after Dash: its page router must be registered first
+server.before_request(_validation_layout_as_nobody)
 __all__ = ["app", "dash", "server"]

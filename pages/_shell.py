@@ -8,7 +8,7 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
-from flask import has_request_context, session
+from flask import g, has_request_context, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -29,9 +29,47 @@ ROLE_LABEL = {
 }
 
 
+#: Set while Dash's validation layout is built (see `validation_layout`): pages render whole.
+VALIDATING = "_validating_layouts"
+
+
+def validating() -> bool:
+    return not has_request_context() or bool(g.get(VALIDATING))
+
+
+def validation_layout(app: dash.Dash) -> html.Div:
+    """Every page's full layout and the shell, for the renderer to check callback ids against.
+
+    Dash builds its own on the first request of any kind, as whoever made it (an agent
+    would leave out the admin pages and the browser would log "ID not found in layout"
+    for them), so app.py swaps in this one, built as nobody.
+    """
+    g.setdefault(VALIDATING, True)
+    try:
+        layouts = [
+            page["layout"]() if callable(page["layout"]) else page["layout"]
+            for page in dash.page_registry.values()
+        ]
+        return html.Div([*layouts, shell(), *_drawn_by_callbacks()])
+    finally:
+        g.pop(VALIDATING, None)
+
+
+def _drawn_by_callbacks() -> list:
+    """Components that exist only once a callback draws them (or with two organisations)."""
+    from pages._sources_ids import RUN_RETRY, STREAM_TABLE_PREFIX
+    from pages._table import record_table
+
+    return [
+        dcc.Dropdown(id=ORG_SELECT),
+        html.Button(id=RUN_RETRY),
+        record_table(STREAM_TABLE_PREFIX, []),
+    ]
+
+
 def viewer_or_none() -> Viewer | None:
     """The viewer when a signed-in request is being served (None while Dash validates layouts)."""
-    if not has_request_context() or not current_user.is_authenticated:
+    if validating() or not current_user.is_authenticated:
         return None
     try:
         return current_viewer()
@@ -54,9 +92,9 @@ def denied(message: str = "You do not have access to this page.") -> html.Div:
 
 def page_guard(min_role: str) -> html.Div | None:
     """A refusal to render in place of a page the viewer's role may not open, else None."""
-    viewer = viewer_or_none()
-    if not has_request_context():
+    if validating():
         return None
+    viewer = viewer_or_none()
     if viewer is None or viewer.org_id is None:
         return denied(
             "Your account is not a member of any organisation yet. Ask an admin to add you."
