@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -68,7 +69,8 @@ def settle(browser, quiet: float = 0.6, seconds: float = 15) -> None:
 
 
 def wait(browser, seconds: float = 15) -> WebDriverWait:
-    return WebDriverWait(browser, seconds)
+    """A wait that retries when Dash re-renders the element it was reading (stale)."""
+    return WebDriverWait(browser, seconds, ignored_exceptions=(StaleElementReferenceException,))
 
 
 def visible(browser, css: str, seconds: float = 15):
