@@ -26,7 +26,6 @@ from typing import BinaryIO
 
 from connectors.base import ConfigField, ConnectorError, register
 from connectors.tabular import (
-    MAX_ROWS,
     TABLE_FIELDS,
     Table,
     TabularConnector,
@@ -97,16 +96,8 @@ class CsvUploadConnector(TabularConnector):
     def open_table(self, *, count: bool = False) -> Table:
         path = self.file_path()
         if path.suffix.lower() in XLSX_SUFFIXES:
-            table = self._open_xlsx(path, count)
-        else:
-            table = self._open_csv(path)
-        if table.total is not None and table.total > MAX_ROWS:
-            table.close()
-            raise ConnectorError(
-                f"{path.name} has {table.total:,} rows, more than the {MAX_ROWS:,} a sheet "
-                "holds; split it into smaller files."
-            )
-        return table
+            return self._open_xlsx(path, count)
+        return self._open_csv(path)
 
     # CSV ---------------------------------------------------------------------------------
     def _text(self, path: Path):

@@ -143,7 +143,7 @@ class GoogleSheetConnector(TabularConnector):
 
     def test_connection(self) -> str:
         """Rows, columns and the model they load as, in our column names."""
-        table = self.open_table(count=True)
+        table = self.checked_table(count=True)
         try:
             rows, width = table.total or 0, len(table.headers)
             found = (

@@ -549,6 +549,17 @@ class TabularConnector(Connector):
     def source_name(self) -> str:
         raise NotImplementedError
 
+    def checked_table(self, *, count: bool = False) -> Table:
+        """`open_table`, refused before any row loads when it is known to be longer than a sheet."""
+        table = self.open_table(count=count)
+        if table.total is not None and table.total > MAX_ROWS:
+            table.close()
+            raise ConnectorError(
+                f"{self.source_name()} has {table.total:,} rows, more than the {MAX_ROWS:,} a "
+                "sheet holds; split it into smaller files."
+            )
+        return table
+
     # settings ----------------------------------------------------------------------------
     @property
     def mapping(self) -> dict[str, str]:
@@ -584,7 +595,7 @@ class TabularConnector(Connector):
 
     # the connector interface -------------------------------------------------------------
     def test_connection(self) -> str:
-        table = self.open_table(count=True)
+        table = self.checked_table(count=True)
         try:
             headers = table.headers
             rows = table.total or 0
@@ -608,7 +619,7 @@ class TabularConnector(Connector):
         if chosen and chosen != stream:
             self._note(f"{stream}: this table loads {chosen}; nothing to read")
             return
-        table = self.open_table()
+        table = self.checked_table()
         try:
             model = self.model_for(table.headers)
             if model != stream:

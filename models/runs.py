@@ -219,19 +219,23 @@ class Progress:
             self.samples.append({"record": external_id, "stream": stream, "reason": reason[:500]})
 
 
+def _counters(progress: Progress) -> dict[str, Any]:
+    """The run columns a Progress fills, for the heartbeat and the final write alike."""
+    return {
+        "total": progress.total,
+        "processed": progress.processed,
+        "created": progress.created,
+        "updated": progress.updated,
+        "unchanged": progress.unchanged,
+        "failed": progress.failed,
+        "error_samples": list(progress.samples),
+    }
+
+
 def save_progress(
     session: Session, run_id: int, progress: Progress, stats: dict | None = None
 ) -> None:
-    values: dict[str, Any] = dict(
-        total=progress.total,
-        processed=progress.processed,
-        created=progress.created,
-        updated=progress.updated,
-        unchanged=progress.unchanged,
-        failed=progress.failed,
-        error_samples=list(progress.samples),
-        heartbeat_at=utcnow(),
-    )
+    values: dict[str, Any] = {**_counters(progress), "heartbeat_at": utcnow()}
     if stats is not None:
         values["stats"] = stats
     session.execute(update(SyncRun).where(SyncRun.id == run_id).values(**values))
@@ -249,15 +253,7 @@ def finish_run(
 ) -> None:
     values: dict[str, Any] = dict(status=status, finished_at=utcnow(), error=error)
     if progress is not None:
-        values.update(
-            total=progress.total,
-            processed=progress.processed,
-            created=progress.created,
-            updated=progress.updated,
-            unchanged=progress.unchanged,
-            failed=progress.failed,
-            error_samples=list(progress.samples),
-        )
+        values.update(_counters(progress))
     if stats is not None:
         values["stats"] = stats
     if debug_log is not None:

@@ -176,11 +176,9 @@ def test_an_ordinary_workbook_passes_the_check(tmp_path):
 
 
 def test_a_file_longer_than_a_sheet_is_refused_before_loading(db, monkeypatch, app_settings):
-    import connectors.csv_upload as csv_upload
     import connectors.tabular as tabular
 
     monkeypatch.setattr(tabular, "MAX_ROWS", 100)
-    monkeypatch.setattr(csv_upload, "MAX_ROWS", 100)
     folder = app_settings.instance_dir / "uploads" / "long"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "long.csv"
