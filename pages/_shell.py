@@ -56,15 +56,19 @@ def validation_layout(app: dash.Dash) -> html.Div:
 
 
 def _drawn_by_callbacks() -> list:
-    """Components that exist only once a callback draws them (or with two organisations)."""
-    from pages._sources_ids import RUN_RETRY, STREAM_TABLE_PREFIX
-    from pages._table import record_table
+    """Components that exist only once a callback draws them (or with two organisations).
 
-    return [
-        dcc.Dropdown(id=ORG_SELECT),
-        html.Button(id=RUN_RETRY),
-        record_table(STREAM_TABLE_PREFIX, []),
-    ]
+    Each page module may define `drawn_by_callbacks() -> list` for its own; the shell adds its
+    organisation switcher.
+    """
+    import sys
+
+    drawn: list = [dcc.Dropdown(id=ORG_SELECT)]
+    for page in dash.page_registry.values():
+        extra = getattr(sys.modules.get(page["module"]), "drawn_by_callbacks", None)
+        if callable(extra):
+            drawn.extend(extra())
+    return drawn
 
 
 def viewer_or_none() -> Viewer | None:

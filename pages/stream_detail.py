@@ -10,8 +10,10 @@ from pages._sources_ids import (
     STREAM_KEY,
     STREAM_RECORDS,
     STREAM_SUMMARY,
+    STREAM_TABLE_PREFIX,
 )
 from pages._sync_modal import sync_console
+from pages._table import record_table
 
 # Ordered before the source page: Dash matches "/sources/<source_id>" with a wildcard that
 # would also swallow "/sources/1/contacts".
@@ -46,3 +48,8 @@ def layout(source_id=None, stream=None, **_kwargs):
             sync_console(),
         ]
     )
+
+
+def drawn_by_callbacks() -> list:
+    """The records table is drawn once the stream's columns are known."""
+    return [record_table(STREAM_TABLE_PREFIX, [])]

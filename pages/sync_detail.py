@@ -4,7 +4,7 @@ import dash
 from dash import dcc, html
 
 from pages._shell import page_guard
-from pages._sources_ids import RUN_BODY, RUN_ID, RUN_LOCATION, RUN_MESSAGE
+from pages._sources_ids import RUN_BODY, RUN_ID, RUN_LOCATION, RUN_MESSAGE, RUN_RETRY
 from pages._sync_modal import sync_console
 
 dash.register_page(
@@ -37,3 +37,8 @@ def layout(run_id=None, **_kwargs):
             sync_console(),
         ]
     )
+
+
+def drawn_by_callbacks() -> list:
+    """The retry button appears only on a run that may be retried."""
+    return [html.Button(id=RUN_RETRY)]
