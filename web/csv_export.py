@@ -1,4 +1,17 @@
-"""Streamed CSV responses: constant memory, UTF-8 (optional BOM for Excel), formula-injection safe."""
+"""Streamed CSV responses: constant memory, UTF-8 (optional BOM for Excel), formula-injection safe.
+
+The formula rule (`neutralise`): a spreadsheet evaluates a cell whose text starts with
+`=`, `+`, `-` or `@`, and some also after a leading tab or carriage return (OWASP's "CSV
+Injection" list; ASVS 1.2.10). Such a cell gets a leading `'`, which Excel, LibreOffice and
+Google Sheets read as "this is text" and do not show. One exception keeps data readable:
+a cell that is a plain number, optionally signed, with digits and at most one decimal point
+(`+15555919122`, `-42.5`, `+44`), is written unchanged. A spreadsheet reads it as that
+number and nothing else: no operator, name or function follows the sign. Everything
+else with a risky first character is neutralised: `=1+1`, `@SUM(A1)`, `-2+3` (an
+expression), `+1+cmd|' /C calc'!A0`, `+1 555 0100` (a space is Excel's intersection
+operator), `-` alone. Text that merely contains those characters (`a=b`, ` =1`) is left
+alone: only the first character makes a formula.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +26,21 @@ from flask import Response, stream_with_context
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 _DANGEROUS_FIRST = frozenset(DANGEROUS)
+#: A signed plain number: what a phone number in E.164 (`+15555919122`) or an amount looks like.
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+
+
+def _neutral_text(value: str) -> str:
+    if value[:1] in _DANGEROUS_FIRST and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def neutralise(value: Any) -> Any:
-    """Prefix text that a spreadsheet would run as a formula with a quote (OWASP's advice)."""
-    if isinstance(value, str) and value.startswith(DANGEROUS):
-        return "'" + value
+    """A cell as a spreadsheet may open it: risky text quoted (see the module's rule), dates
+    as ISO 8601, anything else as it is."""
+    if isinstance(value, str):
+        return _neutral_text(value)
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, date):
@@ -39,11 +61,12 @@ def csv_lines(
     if bom:
         yield "\ufeff"
     writer.writerow(header)
+    dangerous, plain = _DANGEROUS_FIRST, _PLAIN_NUMBER.fullmatch
     for count, row in enumerate(rows, start=1):
         # neutralise() inlined for text, the common case: a million rows is 11 million cells
         writer.writerow(
             [
-                ("'" + v if v[:1] in _DANGEROUS_FIRST else v)
+                ("'" + v if v[:1] in dangerous and not plain(v) else v)
                 if v.__class__ is str
                 else neutralise(v)
                 for v in row
