@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from models.kpis import call_filters
+from models.kpis import agent_choices, call_filters
 from models.orgs import Organization, PhoneNumber, User
 from models.paging import (
     ColumnExpr,
@@ -407,3 +407,26 @@ def org_slug(session: Session, viewer: Viewer) -> str:
     """The slug of the viewer's organisation (for file names)."""
     slug = session.scalar(select(Organization.slug).where(Organization.id == viewer.org_id))
     return slug or "export"
+
+
+def export_name_parts(
+    session: Session, viewer: Viewer, filters: CallFilters, today: date
+) -> list[str]:
+    """What a calls file is named after, so two exports of different filters never share a
+    name: `calls`, the org, the days, then direction, status, number and agent when set
+    (`calls-riverbend-2026-11-01-to-2026-11-30-inbound-missed-15555919122.csv`). The number
+    and the agent are looked up within the viewer's scope; one they may not see adds nothing."""
+    parts = ["calls", org_slug(session, viewer), filters.range_label(today)]
+    parts += [v for v in (filters.direction, filters.status) if v]
+    if filters.phone is not None:
+        number = session.scalar(
+            select(PhoneNumber.number).where(
+                PhoneNumber.id == filters.phone, visible(viewer, PhoneNumber)
+            )
+        )
+        parts.append("".join(ch for ch in number or "" if ch.isdigit()) or "number")
+    if filters.agent is not None:
+        agents = dict(agent_choices(session, viewer))
+        name = agents.get(filters.agent)
+        parts.append(f"agent-{name}" if name else "")
+    return [p for p in parts if p]

@@ -15,7 +15,14 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, jsonify, request
 
 from models.base import utcnow
-from models.calls import CALL_EXPORT_HEADER, CallFilters, FilterError, iter_calls, org_slug
+from models.calls import (
+    CALL_EXPORT_HEADER,
+    CallFilters,
+    FilterError,
+    export_name_parts,
+    iter_calls,
+    org_slug,
+)
 from models.db import session_scope
 from models.reports import ReportError, parse_definition, run_report
 from models.scope import SEE_ORG, AccessDenied, Viewer
@@ -62,8 +69,7 @@ def calls_export(viewer: Viewer, params: Mapping[str, Any]) -> Response:
     except FilterError as exc:
         return _bad_request(str(exc))
     with session_scope() as session:
-        slug = org_slug(session, viewer)
-    name = safe_filename("calls", slug, filters.range_label(utcnow().date()))
+        name = safe_filename(*export_name_parts(session, viewer, filters, utcnow().date()))
     return csv_response(CALL_EXPORT_HEADER, _stream_calls(viewer, filters), name, bom=_bom(params))
 
 

@@ -340,3 +340,37 @@ def test_export_stream_holds_one_batch_not_every_row(db, world):
     whole = peak(lambda rows: held.append(list(rows)))
     assert counted == [20_009] and len(held[0]) == 20_009
     assert streamed < whole / 3, (streamed, whole)
+
+
+def test_an_export_is_named_after_its_filters(db, world):
+    """Two exports of different filters never share a file name (they did: `all-dates`)."""
+    from datetime import date
+
+    from models.calls import export_name_parts
+    from web.csv_export import safe_filename
+
+    today = date(2026, 11, 30)
+    manager, agent = viewer_for(db, world, "manager_a"), viewer_for(db, world, "agent_a1")
+    with db.session() as s:
+        s.execute(update(User).where(User.id == world.users["agent_a1"]).values(name="Ann Lee"))
+        s.commit()
+
+    def name(viewer, **params) -> str:
+        with db.session() as s:
+            filters = CallFilters.from_params(params)
+            return safe_filename(*export_name_parts(s, viewer, filters, today))
+
+    assert name(manager) == "calls-alpha-all-dates.csv"
+    assert (
+        name(manager, **{"from": "2026-11-01", "to": "2026-11-30", "direction": "inbound"})
+        == "calls-alpha-2026-11-01-to-2026-11-30-inbound.csv"
+    )
+    assert (
+        name(manager, status="missed", phone=str(world.numbers["a2"]))
+        == "calls-alpha-all-dates-missed-15550000001.csv"
+    )
+    assert name(manager, agent=str(world.users["agent_a1"])) == (
+        "calls-alpha-all-dates-agent-Ann-Lee.csv"
+    )
+    # A number the viewer may not see is not named (nor looked up outside their scope).
+    assert name(agent, phone=str(world.numbers["b1"])) == "calls-alpha-all-dates-number.csv"
