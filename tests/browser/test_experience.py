@@ -1,0 +1,233 @@
+"""Every page as every role at 1440, 1024 and 390 px: navigation reachable, nothing wider
+than the window, no console errors, and axe-core finding nothing critical or serious.
+
+One test per role walks all widths in one signed-in browser session, on a demo-like
+organisation (seed_demo plus a demo connection with two runs). Each test collects every
+page's problems before it fails, so one failure lists them all. Axe violations raise
+`AxeViolations`, which the xfail mark below takes while issue 11 is in progress; any other
+problem fails the test as usual.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import pytest
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.browser.conftest import WIDTHS, axe_report, run_axe, screenshot, set_width
+from tests.browser.test_signin import sign_in
+
+pytestmark = pytest.mark.browser
+
+DEMO_PASSWORD = "demo-password"
+PLATFORM = "platform@example.com"
+#: Widths axe runs at (the layout at 1024 px is the desktop one with less room).
+AXE_WIDTHS = (1440, 390)
+MENU_TOGGLE = "shell-menu-toggle"
+#: Console messages that are not the page's fault.
+IGNORED_CONSOLE = ("favicon.ico",)
+
+
+class AxeViolations(AssertionError):
+    """axe-core found critical or serious violations (xfail while issue 11 is in progress)."""
+
+
+@dataclass
+class Demo:
+    """The seeded organisations and what the walk needs from them."""
+
+    slugs: list[str]
+    source_id: dict[str, int]  # who -> a connection of the org they look at
+    run_id: dict[str, int]
+    stream: str = "contacts"
+
+
+@dataclass
+class Findings:
+    navigation: list[str] = field(default_factory=list)
+    overflow: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
+    axe: dict[str, list[dict]] = field(default_factory=dict)
+
+
+@pytest.fixture
+def demo(sqlite_db) -> Demo:
+    """Two demo organisations (seed_demo), each with a synced demo connection, and a
+    platform admin."""
+    from sqlalchemy import select
+
+    from models.demo_data import seed_demo
+    from models.orgs import Organization
+    from models.users import create_user
+    from tests.helpers import PASSWORD, make_connection, run_sync
+
+    summary = seed_demo(sqlite_db.engine, orgs=2, calls=3000, cases=300, contacts=200)
+    conns = {}
+    runs = {}
+    for org_id, slug in summary.orgs:
+        conn = make_connection(
+            sqlite_db, org_id, "demo", name="Demo CRM", settings={"records": 40, "delay_ms": 0}
+        )
+        run_sync(conn)
+        runs[slug] = run_sync(conn, "contacts", max_records=10).id
+        conns[slug] = conn.id
+    with sqlite_db.session() as s:
+        create_user(s, PLATFORM, PASSWORD, platform_admin=True)
+        first = s.scalars(select(Organization.slug).order_by(Organization.name)).first()
+        s.commit()
+    slug = summary.orgs[0][1]
+    source = {"org_admin": conns[slug], "manager": conns[slug], "agent": conns[slug]}
+    run = {"org_admin": runs[slug], "manager": runs[slug], "agent": runs[slug]}
+    source["platform_admin"], run["platform_admin"] = conns[first], runs[first]
+    return Demo([s for _id, s in summary.orgs], source, run)
+
+
+def account(role: str, demo: Demo) -> tuple[str, str]:
+    from tests.helpers import PASSWORD
+
+    local = {"org_admin": "admin", "manager": "manager", "agent": "agent1"}
+    if role == "platform_admin":
+        return PLATFORM, PASSWORD
+    return f"{local[role]}@{demo.slugs[0]}.example", DEMO_PASSWORD
+
+
+def wait(driver, seconds: float = 20) -> WebDriverWait:
+    return WebDriverWait(driver, seconds, ignored_exceptions=(StaleElementReferenceException,))
+
+
+def settle(driver, quiet: float = 0.4, seconds: float = 20) -> None:
+    """Wait until the page body has content and no callback has been in flight for `quiet` s."""
+    wait(driver, seconds).until(
+        lambda d: d.execute_script(
+            "const b = document.getElementById('page-body');"
+            "return document.readyState === 'complete' && b && b.innerText.trim().length > 0"
+        )
+    )
+    script = "return document.querySelectorAll('[data-dash-is-loading=\"true\"]').length"
+    deadline = time.monotonic() + seconds
+    calm_since = None
+    while time.monotonic() < deadline:
+        now = time.monotonic()
+        if driver.execute_script(script):
+            calm_since = None
+        elif calm_since is None:
+            calm_since = now
+        elif now - calm_since >= quiet:
+            return
+        time.sleep(0.05)
+
+
+def nav_hrefs(driver) -> list[str]:
+    """The pages the sidebar offers (the menu holds the same links on phones)."""
+    links = driver.find_elements(By.CSS_SELECTOR, "#sidebar a.nav-link")
+    return [link.get_attribute("pathname") for link in links]
+
+
+def navigation_reachable(driver) -> bool:
+    """The sidebar links are visible, or the menu toggler shows them (and closes again)."""
+    visible = "return [...document.querySelectorAll('#sidebar a.nav-link')].some(a => a.offsetParent && a.getBoundingClientRect().width > 0)"  # noqa: E501
+    if driver.execute_script(visible):
+        return True
+    toggles = [t for t in driver.find_elements(By.ID, MENU_TOGGLE) if t.is_displayed()]
+    if not toggles:
+        return False
+    toggles[0].click()
+    try:
+        wait(driver, 5).until(lambda d: d.execute_script(visible))
+    except TimeoutException:
+        return False
+    closer = driver.find_elements(By.CSS_SELECTOR, "#shell-menu .btn-close")
+    if closer and closer[0].is_displayed():
+        closer[0].click()
+    else:
+        toggles[0].click()
+    try:
+        wait(driver, 5).until(lambda d: not d.execute_script(visible))
+    except TimeoutException:
+        return False
+    return True
+
+
+def overflow(driver) -> int:
+    """How many CSS pixels the page is wider than the window (0 when it fits)."""
+    return driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+
+
+def console_errors(driver) -> list[str]:
+    return [
+        entry["message"]
+        for entry in driver.get_log("browser")
+        if entry["level"] == "SEVERE" and not any(i in entry["message"] for i in IGNORED_CONSOLE)
+    ]
+
+
+def pages_for(driver, role: str, demo: Demo) -> list[str]:
+    """Every page the role may open, and the frame's own not-found and denied pages."""
+    paths = nav_hrefs(driver)
+    source = demo.source_id[role]
+    paths += [
+        f"/sources/{source}",
+        f"/sources/{source}/{demo.stream}",
+        f"/syncs/{demo.run_id[role]}",
+        "/no-such-page",
+    ]
+    if role == "agent":
+        paths.append("/team")  # the denied page
+    return list(dict.fromkeys(paths))
+
+
+def walk(driver, base: str, role: str, demo: Demo) -> tuple[Findings, list[str]]:
+    email, password = account(role, demo)
+    set_width(driver, 1440)
+    sign_in(driver, base, email, password)
+    wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sidebar a.nav-link"))
+    paths = pages_for(driver, role, demo)
+    found = Findings()
+    driver.get_log("browser")
+    for width in WIDTHS:
+        set_width(driver, width)
+        for path in paths:
+            where = f"{path} @{width}"
+            driver.get(base + path)
+            settle(driver)
+            if not navigation_reachable(driver):
+                found.navigation.append(where)
+            extra = overflow(driver)
+            if extra > 0:
+                found.overflow.append(f"{where}: {extra}px too wide")
+            found.console += [f"{where}: {m}" for m in console_errors(driver)]
+            if width in AXE_WIDTHS:
+                found.axe[where] = run_axe(driver)
+            if path == "/" and width == 390:
+                screenshot(driver, f"walk-{role}-phone")
+    return found, paths
+
+
+@pytest.mark.xfail(strict=False, raises=AxeViolations, reason="issue 11 in progress")
+@pytest.mark.parametrize("role", ["org_admin", "manager", "agent", "platform_admin"])
+def test_every_page_at_every_width(chrome, live_server, demo, role):
+    chrome.delete_all_cookies()
+    started = time.monotonic()
+    try:
+        found, paths = walk(chrome, live_server, role, demo)
+    finally:
+        set_width(chrome, 1400)
+        chrome.delete_all_cookies()
+    seconds = time.monotonic() - started
+    print(f"{role}: {len(paths)} pages x {len(WIDTHS)} widths in {seconds:.1f}s")
+    assert len(paths) >= 6, paths
+    problems = []
+    if found.navigation:
+        problems.append("no navigation reachable on: " + ", ".join(found.navigation))
+    if found.overflow:
+        problems.append("wider than the window: " + "; ".join(found.overflow))
+    if found.console:
+        problems.append("console errors:\n  " + "\n  ".join(found.console))
+    violations = axe_report(found.axe)
+    assert not problems, "\n".join(problems) + ("\n\naxe:\n" + violations if violations else "")
+    if violations:
+        raise AxeViolations(f"axe-core, {role}, critical and serious:\n{violations}")
