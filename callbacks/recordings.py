@@ -24,23 +24,39 @@ from pages._calls_ids import (
     STATUS_LABELS,
 )
 from pages._table import count_text
+from settings import get_settings
 from web.viewer import current_viewer
 
+UNPLAYABLE = "This recording could not be loaded."
 
-def player(url: str | None, call_id: int) -> html.Audio | html.Span:
-    """An audio player for http(s) links only: a javascript: or data: link is never rendered."""
-    src = playable_url(url)
+
+def player(url: str | None, call_id: int) -> html.Div | html.Span:
+    """An audio player for http(s) links and the app's own files only (a javascript: or data:
+    link is never rendered), with the message assets/recordings.js shows when it fails."""
+    src = playable_url(url, get_settings().url_prefix)
     if src is None:
         return html.Span(
             [html.I(className="bi bi-exclamation-circle me-1"), "Recording link not playable"],
-            className="text-muted small",
+            className="recording-error small",
         )
-    return html.Audio(
-        src=src,
-        controls=True,
-        preload="none",
-        className="recording-player",
-        id=f"recording-{call_id}",
+    return html.Div(
+        [
+            html.Audio(
+                src=src,
+                controls=True,
+                preload="none",
+                className="recording-player",
+                id=f"recording-{call_id}",
+                **{"aria-label": "Recording of this call"},
+            ),
+            html.Span(
+                [html.I(className="bi bi-exclamation-circle me-1"), UNPLAYABLE],
+                className="recording-error small",
+                hidden=True,
+                **{"aria-live": "polite"},
+            ),
+        ],
+        className="recording-audio",
     )
 
 

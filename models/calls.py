@@ -8,6 +8,7 @@ parsed once here, by `CallFilters.from_params`, for the table and for the export
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -306,11 +307,20 @@ def iter_calls(session: Session, viewer: Viewer, filters: CallFilters) -> Iterat
 # --- recordings ------------------------------------------------------------------------------
 
 
-def playable_url(url: str | None) -> str | None:
-    """The URL when a browser may fetch it as audio (http or https with a host), else None."""
+#: Recordings the app serves itself (the demo's, under assets/) are stored as a path from the
+#: app's root, which the player puts under SYNCBOARD_URL_PREFIX.
+_APP_PATH = re.compile(r"/[A-Za-z0-9][A-Za-z0-9._/-]{0,300}")
+
+
+def playable_url(url: str | None, prefix: str = "/") -> str | None:
+    """Where a browser may fetch the recording as audio, else None: an http(s) URL with a
+    host as it is, or a path of this app (`/assets/demo-recordings/call-1.wav`) under
+    `prefix`. A `javascript:` or `data:` link, `//host` or `..` never comes back."""
     url = (url or "").strip()
     if not url or any(ch.isspace() or ord(ch) < 32 for ch in url):
         return None
+    if _APP_PATH.fullmatch(url) and ".." not in url:
+        return prefix.rstrip("/") + url
     try:
         parts = urlsplit(url)
     except ValueError:

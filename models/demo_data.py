@@ -6,8 +6,10 @@ Core executemany on SQLite, all in one transaction.
 
 from __future__ import annotations
 
+import io
 import itertools
 import time
+import wave
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -35,6 +37,11 @@ from models.users import hash_password
 
 SOURCE = "demo"
 WINDOW_DAYS = 120
+#: The demo's recordings: short generated sounds the app serves from assets/ (stored as paths
+#: from the app's root; the player puts them under SYNCBOARD_URL_PREFIX). A demo that pointed
+#: at a host that does not exist showed a dead player on every call.
+DEMO_RECORDINGS = tuple(f"/assets/demo-recordings/call-{i}.wav" for i in (1, 2, 3))
+AUDIO_RATE = 8000  # Hz: a phone line's, and it keeps each file near 25 KB
 COPY_CHUNK = 100_000
 SQLITE_CHUNK = 20_000
 
@@ -797,12 +804,10 @@ def _calls(org: _Org, n: int, now_s: int, seed: int) -> pd.DataFrame:
     ours = org.numbers[number]
     recorded = answered & (rng.random(n) < 0.6)
     external = _ext("call", n)
-    recording = np.array(
-        [
-            f"https://recordings.example/{org.slug}/{e}.mp3" if r else None
-            for e, r in zip(external, recorded, strict=True)
-        ],
-        dtype=object,
+    recording = np.where(
+        recorded,
+        np.array(DEMO_RECORDINGS, dtype=object)[rng.integers(0, len(DEMO_RECORDINGS), n)],
+        None,
     )
     return pd.DataFrame(
         {
@@ -822,6 +827,34 @@ def _calls(org: _Org, n: int, now_s: int, seed: int) -> pd.DataFrame:
             "external_id": external,
         }
     )
+
+
+def demo_recording_wav(index: int) -> bytes:
+    """The demo recording `index` (0, 1 or 2) as a mono 8-bit WAV of 2–4 s, the same bytes on
+    every run (tests/models/test_demo_data.py checks the files in assets/ against it):
+    0 rings twice and answers with a tone, 1 is a three-note chime, 2 a warbling "voice"."""
+    t = np.arange(int(AUDIO_RATE * (3.0, 2.5, 3.5)[index])) / AUDIO_RATE
+    if index == 0:  # ring-back (440 + 480 Hz, 0.8 s on, 0.4 s off) twice, then a beep
+        ring = (np.sin(2 * np.pi * 440 * t) + np.sin(2 * np.pi * 480 * t)) / 2
+        on = ((t % 1.2) < 0.8) & (t < 2.4)
+        wave_ = np.where(on, ring, np.where(t > 2.5, np.sin(2 * np.pi * 660 * t), 0))
+    elif index == 1:  # C5, E5, G5, each fading out
+        note = np.minimum((t // 0.8).astype(int), 2)
+        freq = np.array([523.25, 659.25, 783.99])[note]
+        wave_ = np.sin(2 * np.pi * freq * t) * np.exp(-3 * (t % 0.8))
+    else:  # a tone whose pitch and loudness wander like speech
+        freq = 180 + 60 * np.sin(2 * np.pi * 1.3 * t)
+        phase = 2 * np.pi * np.cumsum(freq) / AUDIO_RATE
+        wave_ = np.sin(phase) * (0.55 + 0.45 * np.sin(2 * np.pi * 3.1 * t) ** 2)
+    fade = np.minimum(1, np.minimum(t, t[-1] - t) / 0.05)  # no click at either end
+    samples = (128 + 100 * wave_ * fade).round().astype(np.uint8)
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(1)
+        wav.setframerate(AUDIO_RATE)
+        wav.writeframes(samples.tobytes())
+    return out.getvalue()
 
 
 def _sms(org: _Org, now_s: int, seed: int) -> pd.DataFrame:

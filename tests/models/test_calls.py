@@ -261,6 +261,10 @@ def test_recordings_are_scoped_and_only_http_urls_play(db, world):
     assert manager.total == 3
     assert playable_url("https://rec.example/c1.mp3") == "https://rec.example/c1.mp3"
     assert playable_url("HTTP://rec.example/a.wav") == "HTTP://rec.example/a.wav"
+    # The app's own files (the demo's recordings) are put under the URL prefix.
+    demo = "/assets/demo-recordings/call-1.wav"
+    assert playable_url(demo) == demo
+    assert playable_url(demo, "/analytics/") == "/analytics" + demo
     for bad in (
         "javascript:alert(1)",
         " JavaScript:alert(1)",
@@ -268,6 +272,8 @@ def test_recordings_are_scoped_and_only_http_urls_play(db, world):
         "data:audio/wav;base64,AAAA",
         "vbscript:msgbox",
         "//rec.example/a.mp3",
+        "/assets/../secret",
+        "/\\rec.example/a.mp3",
         "http:/no-host",
         "",
         None,

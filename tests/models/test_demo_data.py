@@ -14,7 +14,13 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from models.db import make_engine
-from models.demo_data import DemoSummary, database_is_empty, seed_demo
+from models.demo_data import (
+    DEMO_RECORDINGS,
+    DemoSummary,
+    database_is_empty,
+    demo_recording_wav,
+    seed_demo,
+)
 from models.migrate import upgrade
 from models.orgs import Membership, Organization, PhoneAssignment, PhoneNumber, User
 from models.records import Call, Case, CaseStatusChange, Contact, Tag, Ticket, case_tags
@@ -183,6 +189,8 @@ def test_calls_belong_to_their_org_and_answered_ones_to_an_assigned_agent(seeded
     recorded = calls["recording_url"].notna()
     assert set(calls.loc[recorded, "status"]) == {"answered"}
     assert 0.5 < recorded[calls["status"] == "answered"].mean() < 0.7
+    # Every recording is one the app serves itself (the demo's used a host that did not exist).
+    assert set(calls.loc[recorded, "recording_url"]) == set(DEMO_RECORDINGS)
     assert not calls.duplicated(["org_id", "external_id"]).any()
 
 
@@ -337,3 +345,23 @@ def test_rejects_nonsense_arguments(tmp_path):
     with pytest.raises(ValueError):
         seed_demo(engine, calls=-1)
     assert database_is_empty(engine)
+
+
+def test_the_demo_recordings_are_short_small_mono_wavs_the_generator_makes():
+    """assets/demo-recordings holds exactly what `demo_recording_wav` writes, and each file is
+    2–4 s, mono and under 50 KB; each is served under the URL prefix, as the player links it."""
+    import io
+    import wave
+    from pathlib import Path
+
+    from models.calls import playable_url
+
+    root = Path(__file__).resolve().parents[2]
+    for index, path in enumerate(DEMO_RECORDINGS):
+        data = (root / path.lstrip("/")).read_bytes()
+        assert data == demo_recording_wav(index), path
+        assert len(data) < 50_000
+        with wave.open(io.BytesIO(data)) as wav:
+            assert wav.getnchannels() == 1
+            assert 2 <= wav.getnframes() / wav.getframerate() <= 4
+        assert playable_url(path, "/analytics/") == "/analytics" + path

@@ -12,7 +12,7 @@ FORMULAS = [
     "@SUM(A1)",
     "-2+3",
     "+1+cmd|' /C calc'!A0",
-    "=HYPERLINK(\"http://evil.example\",\"x\")",
+    '=HYPERLINK("http://evil.example","x")',
     "+1 555 0100",
     "-",
     "+",
