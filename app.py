@@ -19,6 +19,7 @@ from web.edges import init_edges
 from web.exports import bp as exports_bp
 from web.health import bp as health_bp
 from web.invite import bp as invite_bp
+from web.performance import init_performance
 from web.security import allow_inline_scripts_of, init_security
 from web.stream_export import bp as stream_export_bp
 
@@ -38,6 +39,7 @@ def create_server() -> Flask:
     prepare(settings)
     server = Flask(__name__, instance_path=str(settings.instance_dir))
     init_security(server)
+    init_performance(server)
     init_auth(server)
     mount = settings.url_prefix.rstrip("/") or None
     server.register_blueprint(health_bp, url_prefix=mount)
