@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 from flask import (
     Blueprint,
     Flask,
+    g,
     jsonify,
     redirect,
     render_template_string,
@@ -35,6 +36,7 @@ from models.db import session_scope
 from models.scope import AccessDenied
 from models.users import authenticate, load_user, revoke_sessions
 from settings import get_settings
+from web.performance import asset_url, is_static
 
 login_manager = LoginManager()
 login_manager.session_protection = None  # replaced by the User-Agent binding above
@@ -122,8 +124,8 @@ LOGIN_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Sign in · syncboard</title>
-<link rel="stylesheet" href="{{ prefix }}assets/00_bootstrap.min.css">
-<link rel="stylesheet" href="{{ prefix }}assets/syncboard.css">
+<link rel="stylesheet" href="{{ asset('00_bootstrap.min.css') }}">
+<link rel="stylesheet" href="{{ asset('syncboard.css') }}">
 </head><body class="login-body">
 <main class="login-card card shadow-sm">
   <div class="card-body p-4">
@@ -154,6 +156,7 @@ def _form(error: str = "", status: int = 200, notice: str = ""):
     body = render_template_string(
         LOGIN_PAGE,
         prefix=get_settings().url_prefix,
+        asset=asset_url,
         csrf=generate_csrf(),
         error=error,
         notice=notice,
@@ -216,6 +219,8 @@ def _public(path: str) -> bool:
 
 
 DASH_CSRF_COOKIE = "_csrf_token"
+#: Set on `g` when a callback's X-CSRFToken header validated and the cookie came with it.
+CSRF_CHECKED = "_dash_csrf_checked"
 
 
 def _gate():
@@ -228,6 +233,7 @@ def _gate():
                 validate_csrf(request.headers.get("X-CSRFToken"))
             except (ValidationError, CSRFError):
                 return jsonify(error="Your page is out of date. Reload it and try again."), 403
+            g.setdefault(CSRF_CHECKED, request.cookies.get(DASH_CSRF_COOKIE) is not None)
         return None
     if "/_dash-" in request.path or "/_reload-hash" in request.path or request.method != "GET":
         return jsonify(error="Sign in required."), 401
@@ -262,8 +268,19 @@ def init_auth(app: Flask) -> None:
 
     @app.after_request
     def _dash_csrf_cookie(response):
-        """Dash's renderer copies this cookie into an X-CSRFToken header on every callback."""
-        if current_user.is_authenticated and response.mimetype in ("text/html", "application/json"):
+        """Dash's renderer copies this cookie into an X-CSRFToken header on every callback.
+
+        Set on pages and Dash's JSON answers for a signed-in user, checked cheapest first:
+        static files and other types never look up the user, and a callback whose header
+        the gate just validated already holds a good token (no re-signing per callback).
+        """
+        if (
+            response.mimetype not in ("text/html", "application/json")
+            or is_static(request.path)
+            or g.get(CSRF_CHECKED)
+        ):
+            return response
+        if current_user.is_authenticated:
             response.set_cookie(
                 DASH_CSRF_COOKIE,
                 generate_csrf(),

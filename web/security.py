@@ -9,21 +9,69 @@ from the phone vendor's https host, hence `media-src https:`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 
-from flask import Flask, abort, jsonify, request
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, Request, abort, jsonify, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from itsdangerous import BadSignature
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from settings import get_settings
+from web.performance import is_static
 from web.uploads import MAX_BYTES as MAX_UPLOAD_BYTES
+
+#: A permanent session's cookie is re-signed and re-sent at most this often (seconds) when
+#: nothing in it changed, instead of on every answer: its 12-hour lifetime then counts from
+#: at most this long after the last request.
+SESSION_REFRESH_AFTER = 300
+
+
+class _SignedSession(SecureCookieSession):
+    """A cookie session that remembers when its cookie was signed."""
+
+    signed_at: float | None = None
 
 
 class _SessionInterface(SecureCookieSessionInterface):
-    """Mark the cookie Secure whenever the request came over https (directly or via a proxy)."""
+    """Signed-cookie sessions that cost nothing on static files and are re-sent sparingly.
+
+    - The cookie is Secure whenever the request came over https (directly or via a proxy).
+    - Static files (assets, Dash bundles, the favicon) get no session at all: the cookie is
+      neither verified nor re-signed nor sent back, and with no session flask-login sees no
+      user, so its user_loader (a database read) never runs for them.
+    - An unchanged permanent session is re-sent only when its cookie is older than
+      `SESSION_REFRESH_AFTER`, not on every callback.
+    """
+
+    session_class = _SignedSession
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
+
+    def open_session(self, app: Flask, request: Request) -> _SignedSession | None:
+        if is_static(request.path):
+            return None  # Flask substitutes its read-only null session, never saved
+        serializer = self.get_signing_serializer(app)
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value or serializer is None:
+            return _SignedSession()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        try:
+            data, signed = serializer.loads(value, max_age=max_age, return_timestamp=True)
+        except BadSignature:
+            return _SignedSession()
+        session = _SignedSession(data)
+        session.signed_at = signed.timestamp()
+        return session
+
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        if session.modified:
+            return True
+        if not (session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]):
+            return False
+        signed_at = getattr(session, "signed_at", None)
+        return signed_at is None or time.time() - signed_at >= SESSION_REFRESH_AFTER
 
 
 #: Any request body: forms, callbacks and API calls are small.
@@ -86,9 +134,6 @@ def init_security(app: Flask) -> None:
         return jsonify(error=f"The request is larger than {limit // (1024 * 1024)} MB."), 413
 
     ancestors = settings.frame_ancestors
-    cacheable = tuple(
-        settings.url_prefix + p for p in ("assets/", "_dash-component-suites/", "_favicon.ico")
-    )
 
     @app.after_request
     def _headers(response):
@@ -102,8 +147,8 @@ def init_security(app: Flask) -> None:
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if not request.path.startswith(cacheable):
-            # Pages, callbacks and API answers carry one organisation's data: never keep them.
+        if not is_static(request.path):
+            # Static files' caching is web/performance.py's. Pages, callbacks and API answers carry one organisation's data: never keep them.
             response.headers["Cache-Control"] = "no-store"
         if request.is_secure:
             response.headers.setdefault(
