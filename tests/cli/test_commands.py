@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from cli import main
 from models.orgs import Membership, Organization, User
@@ -82,6 +82,34 @@ def test_seed_demo_small(db, capsys):
     assert "Demo users (password: demo-password)" in out
     with db.session() as s:
         assert s.scalar(select(func.count(Call.id))) == 3000
+
+
+def test_seed_demo_leaves_the_tables_it_filled_vacuum_analyzed(db, capsys):
+    from datetime import timedelta
+
+    from models.base import utcnow
+
+    before = utcnow() - timedelta(seconds=1)
+    argv = ["seed-demo", "--orgs", "1", "--calls", "2000", "--cases", "50", "--contacts", "50"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    if db.backend != "postgresql":
+        assert "analyzed" in out
+        with db.engine.connect() as conn:
+            assert conn.scalar(text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'calls'"))
+        return
+    assert "vacuum-analyzed" in out
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT relname, last_vacuum, last_analyze, n_mod_since_analyze "
+                "FROM pg_stat_user_tables WHERE relname IN ('calls', 'cases', 'contacts')"
+            )
+        ).all()
+    assert len(rows) == 3
+    for name, vacuumed, analyzed, changed in rows:
+        assert vacuumed >= before and analyzed >= before, name
+        assert changed == 0, name
 
 
 def test_connect_and_sync_in_process(db, capsys):
