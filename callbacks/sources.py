@@ -15,10 +15,11 @@ from connectors.base import CleanConfig, Connector
 from connectors.catalog import catalog, connector_class, connector_facts
 from models.db import session_scope
 from models.scope import MANAGE_SYNCS, Viewer
-from models.source_admin import add_connection
+from models.source_admin import add_connection, check_base_url, check_name
 from models.source_views import SourceCard, source_cards
 from pages._sources_ids import (
     ADD_BASE_URL,
+    ADD_BASE_URL_FEEDBACK,
     ADD_CANCEL,
     ADD_CONNECTOR,
     ADD_DOCS,
@@ -30,6 +31,7 @@ from pages._sources_ids import (
     ADD_FILE_NOTE,
     ADD_FILE_PATH,
     ADD_FILE_ROW,
+    ADD_HINT,
     ADD_MODAL,
     ADD_NAME,
     ADD_NAME_FEEDBACK,
@@ -37,12 +39,14 @@ from pages._sources_ids import (
     ADD_SAVE,
     ADD_SAVED,
     ADD_SCHEDULE,
+    ADD_SCHEDULE_FEEDBACK,
     ADD_TEST,
     ADD_TEST_RESULT,
     SOURCES_GRID,
     SOURCES_MESSAGE,
     SOURCES_REFRESH,
     SOURCES_SEARCH,
+    TESTING,
 )
 from pages._sources_view import HIDDEN, empty_value, field_ids
 from pages._sync_modal import (
@@ -195,6 +199,14 @@ def field_ids_of(kind: str, position: int, *, state: bool) -> list[dict]:
         return list(field_ids(kind, catalog()))
 
 
+def _input_ids(kind: str, position: int) -> list[dict]:
+    """The field ids an ALL input matched (layout order when called as a function)."""
+    try:
+        return [item["id"] for item in ctx.inputs_list[position]]
+    except (MissingCallbackContextException, IndexError, KeyError, TypeError):
+        return list(field_ids(kind, catalog()))
+
+
 def field_key(cid: Any) -> tuple[str, str]:
     """(connector, setting) of a matched id, as text whatever a forged id holds."""
     if not isinstance(cid, dict):
@@ -203,15 +215,20 @@ def field_key(cid: Any) -> tuple[str, str]:
 
 
 def field_values(
-    values: Any, cls: type[Connector], position: int, kind: str = ADD_FIELD
+    values: Any,
+    cls: type[Connector],
+    position: int,
+    kind: str = ADD_FIELD,
+    *,
+    input_list: bool = False,
 ) -> dict[str, Any]:
-    """{setting: value} of the chosen connector from an ALL state's list of values.
+    """{setting: value} of the chosen connector from an ALL state's (or input's) list of values.
 
     Tests may pass a plain {name: value} dict; values beyond the matched ids are ignored.
     """
     if isinstance(values, dict):
         return {str(k): v for k, v in values.items()}
-    ids = field_ids_of(kind, position, state=True)
+    ids = _input_ids(kind, position) if input_list else field_ids_of(kind, position, state=True)
     found: dict[str, Any] = {}
     for cid, value in zip(ids, values if isinstance(values, list) else [], strict=False):
         connector, name = field_key(cid)
@@ -254,6 +271,121 @@ def empty_values(ids: list[dict]) -> list:
     """What each field holds before anything is typed (for clearing a form)."""
     specs = {(c.key, f.name): f for c in catalog() for f in c.config_fields}
     return [empty_value(specs[key]) if key in specs else "" for key in map(field_key, ids)]
+
+
+def form_errors(
+    cls: type[Connector] | None,
+    *,
+    name: Any,
+    base_url: Any,
+    schedule: Any = None,
+    values: dict[str, Any] | None = None,
+    saved_secrets: set[str] | frozenset[str] = frozenset(),
+    needs_file: bool = False,
+) -> tuple[dict[str, str], CleanConfig | None]:
+    """A connection form's problems by field ("name", "base_url", "schedule", "file", and
+    each setting's name), and the settings checked against the connector's fields.
+
+    The same check runs as a person types (to mark fields and enable Save) and again on the
+    server when the form is saved, so a forged save meets the same rules.
+    """
+    errors: dict[str, str] = {}
+    for key, check in (("name", check_name), ("base_url", check_base_url)):
+        try:
+            check(name if key == "name" else base_url)
+        except ValueError as exc:
+            errors[key] = str(exc)
+    try:
+        minutes = _schedule(schedule)
+        if minutes is not None and not 1 <= minutes <= 7 * 24 * 60:
+            raise ValueError("The schedule must be between 1 minute and 7 days (10,080).")
+    except ValueError as exc:
+        errors["schedule"] = str(exc)
+    if cls is None:
+        errors["connector"] = "Choose a connector."
+        return errors, None
+    clean = cls.clean_config(values or {}, saved_secrets=saved_secrets)
+    if needs_file and cls.uploads_file:
+        errors["file"] = "Upload the file to load first."
+    return errors | clean.errors, clean
+
+
+def missing_hint(errors: dict[str, str]) -> str:
+    """One line beside the disabled Save: what is still needed."""
+    if not errors:
+        return ""
+    count = len(errors)
+    return f"Fix {count} field{'s' if count != 1 else ''} to save."
+
+
+@callback(
+    Output(ADD_NAME, "invalid", allow_duplicate=True),
+    Output(ADD_NAME_FEEDBACK, "children", allow_duplicate=True),
+    Output(ADD_BASE_URL, "invalid"),
+    Output(ADD_BASE_URL_FEEDBACK, "children"),
+    Output(ADD_SCHEDULE, "invalid"),
+    Output(ADD_SCHEDULE_FEEDBACK, "children"),
+    Output({"type": ADD_FIELD, "connector": ALL, "name": ALL}, "invalid", allow_duplicate=True),
+    Output(
+        {"type": ADD_FIELD_FEEDBACK, "connector": ALL, "name": ALL},
+        "children",
+        allow_duplicate=True,
+    ),
+    Output(ADD_SAVE, "disabled"),
+    Output(ADD_TEST, "disabled"),
+    Output(ADD_HINT, "children"),
+    Input(ADD_CONNECTOR, "value"),
+    Input(ADD_NAME, "value"),
+    Input(ADD_BASE_URL, "value"),
+    Input(ADD_SCHEDULE, "value"),
+    Input({"type": ADD_FIELD, "connector": ALL, "name": ALL}, "value"),
+    Input(ADD_FILE_PATH, "data"),
+    prevent_initial_call=True,
+)
+def check_add_form(connector, name, base_url, schedule, values=None, path=None):
+    """Mark each field as it is typed; Save stays disabled until the form is valid.
+
+    A value typed wrong is marked at once; an empty required field is marked once a name
+    is typed (before that the person has not reached the form yet), and always counts
+    against Save. Nothing is written here: save_connection checks everything again.
+    """
+    _admin()
+    flag_ids = field_ids_of(ADD_FIELD, 6, state=False)
+    message_ids = field_ids_of(ADD_FIELD_FEEDBACK, 7, state=False)
+    cls = connector_class(str(connector or ""))
+    typed = field_values(values or [], cls, 4, input_list=True) if cls else {}
+    errors, _clean = form_errors(
+        cls,
+        name=name,
+        base_url=base_url,
+        schedule=schedule,
+        values=typed,
+        needs_file=not path,
+    )
+    started = bool(str(name or "").strip())
+    shown = {
+        key: message
+        for key, message in errors.items()
+        if started or key in ("base_url", "schedule") or _typed(typed.get(key))
+    }
+    test_blocked = any(k not in ("name", "schedule") for k in errors)
+    return (
+        "name" in shown,
+        shown.get("name", ""),
+        "base_url" in shown,
+        shown.get("base_url", ""),
+        "schedule" in shown,
+        shown.get("schedule", ""),
+        field_flags(cls, shown, flag_ids),
+        field_messages(cls, shown, message_ids),
+        bool(errors),
+        test_blocked,
+        missing_hint(errors) if started else "",
+    )
+
+
+def _typed(value: Any) -> bool:
+    return value not in (None, "") and not (isinstance(value, str) and not value.strip())
 
 
 @callback(
@@ -321,6 +453,18 @@ def test_result(ok: bool, message: str) -> dbc.Alert:
     )
 
 
+TEST_LABEL = [html.I(className="bi bi-plug me-1"), "Test connection"]
+TESTING_LABEL = [dbc.Spinner(size="sm", spinner_class_name="me-1"), TESTING]
+
+
+def testing(button: str) -> list:
+    """While a test runs: its button disabled and saying "Testing…" (Dash's `running`)."""
+    return [
+        (Output(button, "disabled"), True, False),
+        (Output(button, "children"), TESTING_LABEL, TEST_LABEL),
+    ]
+
+
 @callback(
     Output(ADD_TEST_RESULT, "children"),
     Input(ADD_TEST, "n_clicks"),
@@ -329,9 +473,13 @@ def test_result(ok: bool, message: str) -> dbc.Alert:
     State({"type": ADD_FIELD, "connector": ALL, "name": ALL}, "value"),
     State(ADD_FILE_PATH, "data"),
     prevent_initial_call=True,
+    running=testing(ADD_TEST),
 )
 def test_new_connection(clicks, connector, base_url, values=None, path=None):
-    """Ask the connector (on the job backend) whether these settings work; admins only."""
+    """Ask the connector (on the job backend) whether these settings work; admins only.
+
+    It answers within 10 s (workers/service.py CHECK_SECONDS) whatever the host does.
+    """
     viewer = _admin()
     if not clicks:
         return no_update
@@ -340,14 +488,13 @@ def test_new_connection(clicks, connector, base_url, values=None, path=None):
         ok, message = check_connection(viewer, str(connector or ""), "", {}, {})
         return test_result(ok, message)
     try:
+        url = check_base_url(base_url)
         clean = _config(viewer, cls, field_values(values or [], cls, 2), path)
     except (ValueError, UploadError) as exc:
         return test_result(False, str(exc))
     if not clean.ok:
         return test_result(False, "Check the settings first: " + " ".join(clean.errors.values()))
-    ok, message = check_connection(
-        viewer, cls.key, str(base_url or "").strip(), clean.credentials, clean.settings
-    )
+    ok, message = check_connection(viewer, cls.key, url, clean.credentials, clean.settings)
     return test_result(ok, message)
 
 
@@ -362,6 +509,9 @@ def test_new_connection(clicks, connector, base_url, values=None, path=None):
     Output({"type": ADD_FIELD, "connector": ALL, "name": ALL}, "value"),
     Output({"type": ADD_FIELD, "connector": ALL, "name": ALL}, "invalid"),
     Output({"type": ADD_FIELD_FEEDBACK, "connector": ALL, "name": ALL}, "children"),
+    Output(ADD_BASE_URL, "invalid", allow_duplicate=True),
+    Output(ADD_BASE_URL_FEEDBACK, "children", allow_duplicate=True),
+    Output(ADD_BASE_URL, "value"),
     Input(ADD_SAVE, "n_clicks"),
     State(ADD_CONNECTOR, "value"),
     State(ADD_NAME, "value"),
@@ -374,41 +524,53 @@ def test_new_connection(clicks, connector, base_url, values=None, path=None):
 def save_connection(clicks, connector, name, base_url, schedule, values=None, path=None):
     """Create the connection; secrets are stored encrypted and never sent back to the browser.
 
-    Each setting's problem is shown under its field; typed values are never echoed back.
+    The form is checked again here (form_errors), each problem under its field; typed
+    values are never echoed back.
     """
     viewer = _admin()
     # each wildcard output gets one value per id it matched (7: values, 8: invalid, 9: messages)
     value_ids, flag_ids, message_ids = (field_ids_of(ADD_FIELD, n, state=False) for n in (7, 8, 9))
     keep = unchanged(value_ids)
     if not clicks:
-        return (no_update,) * 7 + (keep, unchanged(flag_ids), unchanged(message_ids))
+        return (
+            (no_update,) * 7
+            + (keep, unchanged(flag_ids), unchanged(message_ids))
+            + (no_update,) * 3
+        )
     cls = connector_class(str(connector or ""))
-    name = str(name or "").strip()
     errors: dict[str, str] = {}
 
-    def marks() -> tuple[list, list]:
-        return field_flags(cls, errors, flag_ids), field_messages(cls, errors, message_ids)
+    def marks() -> tuple[list, list, bool, str]:
+        return (
+            field_flags(cls, errors, flag_ids),
+            field_messages(cls, errors, message_ids),
+            "base_url" in errors,
+            errors.get("base_url", ""),
+        )
 
     try:
-        minutes = _schedule(schedule)
-        if cls is None:
-            raise ValueError("Choose a connector.")
-        clean = _config(viewer, cls, field_values(values or [], cls, 4), path)
-        errors = clean.errors
-        if not name or errors:
-            note = "" if name else "A connection needs a name."
-            alert = _alert("Check the highlighted settings.") if errors else None
-            head = (no_update, no_update, not name, note, alert, no_update, no_update)
-            return head + (keep, *marks())
+        typed = field_values(values or [], cls, 4) if cls else {}
+        errors, clean = form_errors(
+            cls, name=name, base_url=base_url, schedule=schedule, values=typed
+        )
+        if errors or cls is None or clean is None:
+            note = errors.get("name", "")
+            others = [m for k, m in errors.items() if k not in ("name",)]
+            alert = _alert("Check the highlighted settings.") if others else None
+            if "schedule" in errors or "connector" in errors:
+                alert = _alert(errors.get("connector") or errors["schedule"])
+            head = (no_update, no_update, bool(note), note, alert, no_update, no_update)
+            return head + (keep, *marks(), no_update)
+        clean = _config(viewer, cls, typed, path)
         with session_scope() as db:
             conn = add_connection(
                 db,
                 viewer,
                 connector=cls.key,
-                name=name,
+                name=str(name or ""),
                 base_url=str(base_url or ""),
                 credentials=clean.credentials,
-                schedule_minutes=minutes,
+                schedule_minutes=_schedule(schedule),
                 settings=clean.settings,
                 catalogue=connector_facts(),
             )
@@ -419,7 +581,7 @@ def save_connection(clicks, connector, name, base_url, schedule, values=None, pa
             head = (no_update, no_update, True, text, None, no_update, no_update)
         else:
             head = (no_update, no_update, False, "", _alert(text), no_update, no_update)
-        return head + (keep, *marks())
+        return head + (keep, *marks(), no_update)
     added = dbc.Alert(
         [
             f"Connection {saved['name']} added. ",
@@ -431,7 +593,7 @@ def save_connection(clicks, connector, name, base_url, schedule, values=None, pa
         id="sources-added",
     )
     errors = {}
-    return (saved, "", False, "", None, added, None) + (empty_values(value_ids), *marks())
+    return (saved, "", False, "", None, added, None) + (empty_values(value_ids), *marks(), "")
 
 
 def _alert(text: str) -> dbc.Alert:

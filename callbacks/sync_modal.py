@@ -15,26 +15,30 @@ from dash import ALL, Input, Output, State, callback, ctx, no_update
 from connectors.base import ConnectorError
 from connectors.catalog import connector_facts
 from models.db import session_scope
-from models.params import id_or_none
+from models.params import id_or_none, int_or_none
 from models.run_views import sync_target, watch_runs
 from models.scope import MANAGE_SYNCS
 from models.sync_errors import NotFound, SyncConflict
-from models.sync_options import OptionsError, parse_options
+from models.sync_options import OptionsError, option_errors, parse_options
 from pages._sync_modal import (
     ACTIVE,
     BATCH_SIZE,
+    BATCH_SIZE_FEEDBACK,
     CANCEL,
     COMMAND,
+    DEFAULT_BATCH,
     ERRORS,
     FINISHED,
     FLAGS,
     MAX_RECORDS,
+    MAX_RECORDS_FEEDBACK,
     MODAL,
     RUNBAR,
     RUNCOUNTS,
     RUNSTATUS,
     RUNWATCH,
     SINCE,
+    SINCE_FEEDBACK,
     START,
     STARTED,
     SYNC_OPEN,
@@ -57,8 +61,14 @@ BAR_KEYS = ("value", "label", "striped", "animated", "color")
 
 
 def raw_options(flags, since, max_records, batch_size) -> dict[str, Any]:
-    """The modal's fields as the raw options parse_options validates."""
+    """The modal's fields as the raw options parse_options validates.
+
+    Counts arrive as typed text: it goes to the parser as it is, so "-5" or "0" is an error
+    to show, never an option silently dropped. Only an empty box means "not given".
+    """
     flags = {str(f) for f in (flags or [])} if isinstance(flags, list) else set()
+    max_records = max_records.strip() if isinstance(max_records, str) else max_records
+    batch_size = batch_size.strip() if isinstance(batch_size, str) else batch_size
     return {
         "full": "full" in flags,
         "force": "force" in flags,
@@ -75,23 +85,36 @@ def modal_title(target: dict[str, Any]) -> str:
     return f"Sync {what}" + ("" if target.get("stream") else " (all streams)")
 
 
+#: What the modal's fields hold on every opening: the last opening's choices never carry over.
+FRESH = ([], None, None, str(DEFAULT_BATCH))
+KEEP = (no_update,) * len(FRESH)
+
+
 @callback(
     Output(MODAL, "is_open"),
     Output(TARGET, "data"),
     Output(TITLE, "children"),
     Output("syncmodal-feedback", "children"),
+    Output(FLAGS, "value"),
+    Output(SINCE, "date"),
+    Output(MAX_RECORDS, "value"),
+    Output(BATCH_SIZE, "value"),
     Input({"type": SYNC_OPEN, "connection": ALL, "stream": ALL}, "n_clicks"),
     Input(CANCEL, "n_clicks"),
     Input(STARTED, "data"),
     prevent_initial_call=True,
 )
 def open_modal(_clicks, _cancel, _started):
-    """Open for the clicked connection/stream (validated on the server), close on cancel/start."""
+    """Open for the clicked connection/stream (validated on the server), close on cancel/start.
+
+    Each opening starts from the defaults, so a Dry run or Full left on last time is never
+    sent by accident.
+    """
     trigger = ctx.triggered_id
     if not isinstance(trigger, dict) or trigger.get("type") != SYNC_OPEN:
-        return False, no_update, no_update, no_update
+        return (False, no_update, no_update, no_update, *KEEP)
     if not ctx.triggered or not ctx.triggered[0].get("value"):
-        return no_update, no_update, no_update, no_update  # a button just appeared
+        return (no_update,) * 4 + KEEP  # a button just appeared
     viewer = current_viewer()
     viewer.require_to(MANAGE_SYNCS)
     with session_scope() as db:
@@ -104,14 +127,19 @@ def open_modal(_clicks, _cancel, _started):
                 catalogue=connector_facts(),
             )
         except NotFound as exc:
-            return False, None, "Sync", _alert(str(exc))
-    return True, target, modal_title(target), None
+            return (False, None, "Sync", _alert(str(exc)), *KEEP)
+    return (True, target, modal_title(target), None, *FRESH)
 
 
 @callback(
     Output(COMMAND, "children"),
     Output(ERRORS, "children"),
     Output(START, "disabled"),
+    Output(MAX_RECORDS, "invalid"),
+    Output(MAX_RECORDS_FEEDBACK, "children"),
+    Output(BATCH_SIZE, "invalid"),
+    Output(BATCH_SIZE_FEEDBACK, "children"),
+    Output(SINCE_FEEDBACK, "children"),
     Input(FLAGS, "value"),
     Input(SINCE, "date"),
     Input(MAX_RECORDS, "value"),
@@ -119,17 +147,30 @@ def open_modal(_clicks, _cancel, _started):
     Input(TARGET, "data"),
 )
 def validate(flags, since, max_records, batch_size, target):
-    """Validate as the worker will (parse_options) and show the equivalent command line."""
+    """Validate as the worker will and show the equivalent command line, or each error
+    beside its field with Start disabled (no command is shown for options that cannot run).
+
+    Returns (command, form error, start disabled, max invalid, max message, batch invalid,
+    batch message, since message).
+    """
     if not isinstance(target, dict) or not target.get("connection"):
-        return "", "", True
-    try:
-        options = parse_options(raw_options(flags, since, max_records, batch_size))
-    except OptionsError as exc:
-        return "", str(exc), True
+        return "", "", True, False, "", False, "", ""
+    raw = raw_options(flags, since, max_records, batch_size)
+    errors = option_errors(raw)
+    marks = (
+        "max_records" in errors,
+        errors.get("max_records", ""),
+        "batch_size" in errors,
+        errors.get("batch_size", ""),
+        errors.get("since", ""),
+    )
+    if errors:
+        return "", errors.get("", ""), True, *marks
+    options = parse_options(raw)
     command = options.command(
         str(target.get("org") or ""), str(target.get("name") or ""), target.get("stream")
     )
-    return command, "", False
+    return command, "", False, *marks
 
 
 def _alert(message: str, color: str = "danger", **kwargs) -> dbc.Alert:
@@ -156,6 +197,11 @@ def start(clicks, flags, since, max_records, batch_size, target):
     stream = target.get("stream") or None
     if stream is not None and not isinstance(stream, str):
         return no_update, _alert("That stream is not valid.")
+    errors = option_errors(raw_options(flags, since, max_records, batch_size))
+    if errors:
+        # what a forged request (or a stale form) sends is checked again here
+        text = "Nothing was started: " + " ".join(errors.values())
+        return no_update, _alert(text, id="syncmodal-invalid")
     try:
         run = start_sync(
             viewer,
@@ -181,15 +227,26 @@ def _id_list(value: Any) -> list[int]:
     return [i for i in map(id_or_none, value) if i is not None] if isinstance(value, list) else []
 
 
-def _watch_ids(state: dict, seeds: list, seed_ids: list, started: Any) -> list[int]:
+def _watch_ids(
+    state: dict, seeds: list, seed_ids: list, started: Any
+) -> tuple[list[int], list[int]]:
+    """(runs to poll, runs the page still draws as active although they were seen ending).
+
+    The second list is how a stale page is caught: the page's render and the first poll
+    run side by side, so a run that ends within a tenth of a second can be toasted by the
+    poll while the render, a moment older, draws it running. Such widgets are read again
+    (not toasted again) and make the page redraw.
+    """
+    done = set(state["done"])
     ids = set(state["active"])
+    stale = set()
     for status, wid in zip(seeds or [], seed_ids or [], strict=False):
         run = wid.get("run") if isinstance(wid, dict) else None
-        if status in ACTIVE and isinstance(run, int):
-            ids.add(run)
+        if status in ACTIVE and isinstance(run, int) and not isinstance(run, bool):
+            (stale if run in done else ids).add(run)
     if isinstance(started, dict) and isinstance(started.get("run"), int):
         ids.add(started["run"])
-    return sorted(ids - set(state["done"]))
+    return sorted(ids - done), sorted(stale)
 
 
 @callback(
@@ -212,17 +269,24 @@ def _watch_ids(state: dict, seeds: list, seed_ids: list, started: Any) -> list[i
     State(TOASTS, "children"),
 )
 def watch(seeds, started, _ticks, seed_ids, state, toasts):
-    """Poll the active runs shown on the page; toast the ones that finished; stop when idle."""
+    """Poll the active runs shown on the page; toast the ones that finished; stop when idle.
+
+    FINISHED (which makes the page redraw) is set whenever a run shown as active is over:
+    when the poll first sees it end, and again when a redraw that raced that poll still
+    draws it active. It carries a fresh sequence number each time, so it always changes.
+    """
     viewer = current_viewer()
     state = state if isinstance(state, dict) else {}
+    seq = int_or_none(state.get("seq")) or 0
     state = {"active": _id_list(state.get("active")), "done": _id_list(state.get("done"))[-200:]}
-    ids = _watch_ids(state, seeds, seed_ids, started)
+    ids, stale = _watch_ids(state, seeds, seed_ids, started)
     runs: dict[int, dict] = {}
-    if ids:
+    if ids or stale:
         with session_scope() as db:
-            runs = {run["id"]: run for run in watch_runs(db, viewer, ids)}
+            runs = {run["id"]: run for run in watch_runs(db, viewer, [*ids, *stale])}
     active = [rid for rid, run in runs.items() if run["status"] in ACTIVE]
     ended = [runs[rid] for rid in ids if rid in runs and runs[rid]["status"] not in ACTIVE]
+    redraw = [rid for rid in stale if rid in runs and runs[rid]["status"] not in ACTIVE]
     new_toasts: list = []
     if ended:
         new_toasts = [finished_toast(run) for run in ended]
@@ -230,7 +294,11 @@ def watch(seeds, started, _ticks, seed_ids, state, toasts):
     state["active"] = sorted(active)
     earlier = [t for t in (toasts or []) if t] if isinstance(toasts, list) else []
     toast_out = [*earlier, *new_toasts][-MAX_TOASTS:] if new_toasts else no_update
-    finished_out = {"ids": [run["id"] for run in ended]} if ended else no_update
+    finished_out: Any = no_update
+    if ended or redraw:
+        seq += 1
+        finished_out = {"ids": sorted({run["id"] for run in ended} | set(redraw)), "seq": seq}
+    state["seq"] = seq
 
     def each(position: int, make) -> list:
         """One value per widget on the page (no_update for runs not watched)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -25,6 +26,44 @@ from models.upserts import TARGETS
 from models.url_origin import origin
 
 NAME_LIMIT = 200
+URL_LIMIT = 500
+BAD_URL = (
+    "Enter an address that starts with http:// or https:// and names a host, "
+    "e.g. https://api.example.com — or leave it empty for the connector's default."
+)
+
+
+def check_base_url(value: Any) -> str:
+    """The base URL as it is saved ("" for the connector's default); ValueError says why not.
+
+    Checked when the form is typed, again when it is saved: "not a url" used to be saved and
+    surfaced much later as "Unexpected error: InvalidURL".
+    """
+    text = str(value or "").strip()
+    if not text:
+        return ""
+    if len(text) > URL_LIMIT:
+        raise ValueError(f"A base URL has at most {URL_LIMIT} characters.")
+    if any(ch.isspace() or not ch.isprintable() for ch in text):
+        raise ValueError(BAD_URL)
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018  (a port that is not a number raises here)
+    except ValueError:
+        raise ValueError(BAD_URL) from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(BAD_URL)
+    return text
+
+
+def check_name(value: Any) -> str:
+    """A connection's name, trimmed; ValueError when empty or too long."""
+    name = str(value or "").strip()
+    if not name:
+        raise ValueError("A connection needs a name.")
+    if len(name) > NAME_LIMIT:
+        raise ValueError(f"A name has at most {NAME_LIMIT} characters.")
+    return name
 
 
 def _synced_models() -> list[type[SyncedMixin]]:
@@ -61,14 +100,13 @@ def add_connection(
     org_id = _require_manager_of_syncs(viewer)
     if (connector or "") not in catalogue:
         raise ValueError("Choose a connector.")
-    if len((name or "").strip()) > NAME_LIMIT:
-        raise ValueError(f"A name has at most {NAME_LIMIT} characters.")
+    name = check_name(name)
     return create_connection(
         session,
         org_id=org_id,
         connector=connector,
         name=name,
-        base_url=base_url,
+        base_url=check_base_url(base_url),
         credentials=dict(credentials or {}) | ({"token": token} if token else {}),
         settings=settings or {},
         schedule_minutes=schedule_minutes,
@@ -89,13 +127,14 @@ def update_connection(
     viewer: Viewer,
     connection_id: Any,
     *,
+    name: str | None = None,
     base_url: str | None = None,
     token: str | None = None,
     credentials: dict[str, str] | None = None,
     settings: dict[str, Any] | None = None,
     catalogue: Catalogue,
 ) -> SettingsSaved:
-    """Change the base URL, replace secrets (an empty one keeps the saved one), set settings.
+    """Rename, change the base URL, replace secrets (an empty one keeps the saved one), set settings.
 
     Credentials belong to the address they were entered for: when the origin (scheme,
     host, port) of the base URL changes, every saved secret is dropped unless a new token
@@ -107,8 +146,20 @@ def update_connection(
     conn = get_connection(session, viewer, connection_id)
     typed = dict(credentials or {}) | ({"token": token} if token else {})
     cleared = False
+    if name is not None:
+        new_name = check_name(name)
+        taken = session.scalar(
+            select(Connection.id).where(
+                Connection.org_id == conn.org_id,
+                Connection.name == new_name,
+                Connection.id != conn.id,
+            )
+        )
+        if taken is not None:
+            raise ValueError(f"This organisation already has a connection named {new_name!r}.")
+        conn.name = new_name
     if base_url is not None:
-        new_url = base_url.strip()[:500]
+        new_url = check_base_url(base_url)
         facts = catalogue.get(conn.connector)
         default = facts.default_base_url if facts else ""
         if origin(new_url or default) != origin(conn.base_url or default):

@@ -13,7 +13,11 @@ MAX_BATCH = 10_000
 
 
 class OptionsError(ValueError):
-    """Options that make no sense, in words for a person."""
+    """Options that make no sense, in words for a person; `field` names the option at fault."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -61,9 +65,11 @@ def parse_since(value: str | date | datetime) -> datetime:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise OptionsError(f"--since must be a date like 2024-05-31, not {value!r}") from exc
+        raise OptionsError(
+            f"--since must be a date like 2024-05-31, not {value!r}", "since"
+        ) from exc
     if parsed.date() < FIRST_DAY:  # a look-back from year 1 would overflow
-        raise OptionsError(f"--since must be {FIRST_DAY.isoformat()} or later")
+        raise OptionsError(f"--since must be {FIRST_DAY.isoformat()} or later", "since")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -74,7 +80,7 @@ def _positive(name: str, value: Any, upper: int = MAX_ID) -> int | None:
     try:
         return parse_int(name, value, low=1, high=upper)
     except ParamError as exc:
-        raise OptionsError(str(exc)) from None
+        raise OptionsError(str(exc), name) from None
 
 
 def _flag(name: str, value: Any) -> bool:
@@ -101,7 +107,7 @@ def parse_options(raw: dict[str, Any] | None) -> SyncOptions:
     if since not in (None, ""):
         parsed = parse_since(since)
         if parsed > datetime.now(UTC):
-            raise OptionsError("--since cannot be in the future")
+            raise OptionsError("--since cannot be in the future", "since")
         since = parsed.date().isoformat() if len(str(since).strip()) <= 10 else parsed.isoformat()
     else:
         since = None
@@ -117,3 +123,30 @@ def parse_options(raw: dict[str, Any] | None) -> SyncOptions:
     if options.full and options.since:
         raise OptionsError("--full and --since contradict each other; choose one")
     return options
+
+
+#: How the sync modal names each option beside its field.
+FIELD_LABELS = {"since": "Since", "max_records": "Max records", "batch_size": "Batch size"}
+
+
+def option_errors(raw: dict[str, Any] | None) -> dict[str, str]:
+    """Every problem with a form's options, one message per field (`""` for the whole form).
+
+    parse_options stops at the first problem, which suits the CLI and the API; a form shows
+    them all at once, each beside its own field, in the words the field is labelled with.
+    """
+    raw = dict(raw or {})
+    errors: dict[str, str] = {}
+    for name, label in FIELD_LABELS.items():
+        try:
+            parse_options({name: raw.get(name)})
+        except OptionsError as exc:
+            text = str(exc).replace(f"--{name.replace('_', '-')}", label, 1)
+            errors[name] = text.replace(name, label, 1) if text.startswith(name) else text
+    if not errors:
+        try:
+            parse_options(raw)
+        except OptionsError as exc:
+            text = str(exc).replace("--full", "Full").replace("--since", "Since")
+            errors[exc.field or ""] = text
+    return errors

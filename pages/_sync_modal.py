@@ -26,6 +26,9 @@ FLAGS = "syncmodal-flags"
 SINCE = "syncmodal-since"
 MAX_RECORDS = "syncmodal-max-records"
 BATCH_SIZE = "syncmodal-batch-size"
+SINCE_FEEDBACK = "syncmodal-since-feedback"
+MAX_RECORDS_FEEDBACK = "syncmodal-max-records-feedback"
+BATCH_SIZE_FEEDBACK = "syncmodal-batch-size-feedback"
 ERRORS = "syncmodal-errors"
 COMMAND = "syncmodal-command"
 FEEDBACK = "syncmodal-feedback"
@@ -47,6 +50,7 @@ RUNSTATUS = "sync-runstatus"
 
 POLL_MS = 1500
 ACTIVE = ("queued", "running")
+DEFAULT_BATCH = 500
 FLAG_CHOICES = (
     ("full", "Full: ignore the saved cursor and read everything"),
     ("force", "Force: rewrite records even when nothing changed"),
@@ -256,63 +260,103 @@ def open_button(
 # --- the modal and the watcher ------------------------------------------------------------
 
 
-def _field(label: str, control, help_text: str = "") -> html.Div:
+def _field(label: str, control, feedback_id: str, control_id: str, help_text: str = "") -> html.Div:
+    """A labelled control with its error beside it (FormFeedback shows under an invalid input)."""
     return html.Div(
         [
-            dbc.Label(label, className="form-label mb-1"),
+            dbc.Label(label, html_for=control_id, className="form-label mb-1"),
             control,
-            dbc.FormText(help_text) if help_text else None,
+            dbc.FormFeedback(id=feedback_id, type="invalid"),
+            dbc.FormText(help_text, className="sync-help") if help_text else None,
         ],
         className="mb-3",
     )
 
 
+def _count_input(cid: str, placeholder: str, value: Any = None) -> dbc.Input:
+    """A count typed as text, so the server sees exactly what was typed (-5, 0, 2.5, "abc").
+
+    A number input hands a value outside its min/max to Dash as None: the form would then
+    say nothing and silently run without it.
+    """
+    return dbc.Input(
+        id=cid,
+        type="text",
+        inputMode="numeric",
+        autoComplete="off",
+        maxLength=12,
+        placeholder=placeholder,
+        value=value,
+        debounce=False,
+    )
+
+
 def sync_modal() -> dbc.Modal:
+    since = html.Div(
+        [
+            dbc.Label("Since", html_for=SINCE, className="form-label mb-1"),
+            dcc.DatePickerSingle(
+                id=SINCE,
+                clearable=True,
+                display_format="YYYY-MM-DD",
+                placeholder="Any date",
+                first_day_of_week=1,
+                className="d-block",
+            ),
+            # The date picker cannot be marked invalid itself: its error has its own line.
+            html.Div(id=SINCE_FEEDBACK, className="field-error small", role="alert"),
+            dbc.FormText("Records changed since this date", className="sync-help"),
+        ],
+        className="mb-3",
+    )
     body = dbc.ModalBody(
         [
-            dbc.Checklist(
-                id=FLAGS,
-                options=[{"label": label, "value": key} for key, label in FLAG_CHOICES],
-                value=[],
-                switch=True,
-                className="mb-3",
+            html.Fieldset(
+                [
+                    html.Legend("Options", className="visually-hidden"),
+                    dbc.Checklist(
+                        id=FLAGS,
+                        options=[{"label": label, "value": key} for key, label in FLAG_CHOICES],
+                        value=[],
+                        switch=True,
+                        className="mb-3",
+                    ),
+                ]
             ),
             dbc.Row(
                 [
-                    dbc.Col(
-                        _field(
-                            "Since",
-                            dcc.DatePickerSingle(
-                                id=SINCE,
-                                clearable=True,
-                                display_format="YYYY-MM-DD",
-                                placeholder="Any date",
-                                first_day_of_week=1,
-                            ),
-                            "Records changed since this date",
-                        ),
-                        md=4,
-                    ),
+                    dbc.Col(since, md=4),
                     dbc.Col(
                         _field(
                             "Max records",
-                            dbc.Input(id=MAX_RECORDS, type="number", min=1, placeholder="All"),
+                            _count_input(MAX_RECORDS, "All"),
+                            MAX_RECORDS_FEEDBACK,
+                            MAX_RECORDS,
+                            "Stop after this many",
                         ),
                         md=4,
                     ),
                     dbc.Col(
                         _field(
                             "Batch size",
-                            dbc.Input(id=BATCH_SIZE, type="number", min=1, max=10000, value=500),
-                            "Records per transaction",
+                            _count_input(BATCH_SIZE, str(DEFAULT_BATCH), DEFAULT_BATCH),
+                            BATCH_SIZE_FEEDBACK,
+                            BATCH_SIZE,
+                            "Records per transaction (1–10,000)",
                         ),
                         md=4,
                     ),
                 ]
             ),
-            html.Div(id=ERRORS, className="text-danger small mb-2", role="alert"),
-            html.Div("Equivalent command", className="small text-muted"),
-            html.Pre(id=COMMAND, className="sync-command mb-2"),
+            html.Div(id=ERRORS, className="field-error small mb-2", role="alert"),
+            html.Div(
+                "Equivalent command", className="small sync-help", id="syncmodal-command-label"
+            ),
+            html.Pre(
+                id=COMMAND,
+                className="sync-command mb-2",
+                **{"aria-labelledby": "syncmodal-command-label"},
+            ),
             html.Div(id=FEEDBACK),
         ]
     )
@@ -337,6 +381,8 @@ def sync_modal() -> dbc.Modal:
         id=MODAL,
         is_open=False,
         size="lg",
+        labelledby=TITLE,
+        class_name="sync-modal",
     )
 
 

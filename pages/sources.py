@@ -8,6 +8,7 @@ from connectors.catalog import catalog
 from pages._shell import page_guard, viewer_or_none
 from pages._sources_ids import (
     ADD_BASE_URL,
+    ADD_BASE_URL_FEEDBACK,
     ADD_CANCEL,
     ADD_CONNECTOR,
     ADD_DOCS,
@@ -19,6 +20,7 @@ from pages._sources_ids import (
     ADD_FILE_NOTE,
     ADD_FILE_PATH,
     ADD_FILE_ROW,
+    ADD_HINT,
     ADD_MODAL,
     ADD_NAME,
     ADD_NAME_FEEDBACK,
@@ -26,6 +28,7 @@ from pages._sources_ids import (
     ADD_SAVE,
     ADD_SAVED,
     ADD_SCHEDULE,
+    ADD_SCHEDULE_FEEDBACK,
     ADD_TEST,
     ADD_TEST_RESULT,
     SOURCES_GRID,
@@ -46,7 +49,7 @@ def _add_modal() -> dbc.Modal:
     choices = [{"label": cls.label, "value": cls.key} for cls in connectors]
     return dbc.Modal(
         [
-            dbc.ModalHeader(dbc.ModalTitle("Add connection")),
+            dbc.ModalHeader(dbc.ModalTitle("Add connection", id="sources-add-title")),
             dbc.ModalBody(
                 [
                     html.Div(
@@ -69,6 +72,7 @@ def _add_modal() -> dbc.Modal:
                         [
                             dbc.Label("Base URL", html_for=ADD_BASE_URL),
                             dbc.Input(id=ADD_BASE_URL, type="url", maxLength=500),
+                            dbc.FormFeedback(id=ADD_BASE_URL_FEEDBACK, type="invalid"),
                         ],
                         className="mb-3",
                     ),
@@ -110,10 +114,12 @@ def _add_modal() -> dbc.Modal:
                                 max=10080,
                                 placeholder="No schedule",
                             ),
+                            dbc.FormFeedback(id=ADD_SCHEDULE_FEEDBACK, type="invalid"),
                         ],
                         className="mb-3",
                     ),
-                    dcc.Loading(html.Div(id=ADD_TEST_RESULT), type="dot", delay_show=300),
+                    # "Testing…" shows on the button itself while a test runs (10 s at most).
+                    html.Div(id=ADD_TEST_RESULT, **{"aria-live": "polite"}),
                     html.Div(id=ADD_ERROR),
                 ]
             ),
@@ -130,12 +136,15 @@ def _add_modal() -> dbc.Modal:
                     dbc.Button(
                         "Cancel", id=ADD_CANCEL, color="secondary", outline=True, n_clicks=0
                     ),
-                    dbc.Button("Save", id=ADD_SAVE, color="primary", n_clicks=0),
-                ]
+                    html.Div(id=ADD_HINT, className="small form-hint w-100 text-end order-last"),
+                    dbc.Button("Save", id=ADD_SAVE, color="primary", n_clicks=0, disabled=True),
+                ],
+                class_name="flex-wrap",
             ),
         ],
         id=ADD_MODAL,
         is_open=False,
+        labelledby="sources-add-title",
     )
 
 

@@ -9,6 +9,10 @@ from models.runs import fail_run
 
 log = logging.getLogger("syncboard.jobs")
 
+#: (connect, read) seconds for a connection test's requests, and its retries; together
+#: they stay under the 10 s a test waits (workers/service.py CHECK_SECONDS).
+TEST_TIMEOUT = (3.0, 6.0)
+
 
 def sync_job(run_id: int) -> str:
     from rq import get_current_job
@@ -59,6 +63,12 @@ def check_new_connection_job(check_id: int) -> tuple[bool, str]:
     )
 
 
+def _test_retry():
+    from connectors.base import RetryPolicy
+
+    return RetryPolicy(max_retries=1, backoff=0.5, max_backoff=1.0)
+
+
 def run_connection_test(
     connector: str, base_url: str, credentials: dict, settings: dict
 ) -> tuple[bool, str]:
@@ -67,7 +77,15 @@ def run_connection_test(
 
     try:
         cls = get_connector(connector)
-        instance = cls(base_url=base_url or None, credentials=credentials, settings=settings)
+        instance = cls(
+            base_url=base_url or None,
+            credentials=credentials,
+            settings=settings,
+            retry=_test_retry(),
+        )
+        # A person waits for a test (service.CHECK_SECONDS in all): one quick retry, short
+        # timeouts, instead of a sync's six retries with up to 30 s read timeouts.
+        instance.client.timeout = TEST_TIMEOUT
         try:
             instance.require_credentials()
             return True, instance.test_connection()

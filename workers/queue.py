@@ -89,7 +89,11 @@ def submit(
     return job.id
 
 
-def call(func: Callable[..., Any], *args, wait: float = 20.0) -> Any:
+class NoWorker(TimeoutError):
+    """A short job was queued but no worker took it in time (as opposed to a slow job)."""
+
+
+def call(func: Callable[..., Any], *args, wait: float = 10.0) -> Any:
     """Run `func(*args)` on the checks queue and wait for its result (short jobs only)."""
     if backend() == "inline":
         future: Future = inline_pool(CHECKS_QUEUE).submit(func, *args)
@@ -111,6 +115,7 @@ def call(func: Callable[..., Any], *args, wait: float = 20.0) -> Any:
             failure_ttl=3600,
         )
         deadline = time.monotonic() + wait
+        status = None
         while time.monotonic() < deadline:
             status = job.get_status(refresh=True)
             if status == "finished":
@@ -121,4 +126,6 @@ def call(func: Callable[..., Any], *args, wait: float = 20.0) -> Any:
     except RedisError as exc:
         raise QueueUnavailable(f"The job queue (Redis) is unreachable: {exc}.") from exc
     job.cancel()
-    raise TimeoutError(f"No worker answered within {wait:.0f} s. Is `syncboard worker` running?")
+    if status == "started":  # a worker took it: the job itself is slow (an unreachable host)
+        raise TimeoutError(f"No answer within {wait:.0f} s.")
+    raise NoWorker(f"No worker answered within {wait:.0f} s. Is `syncboard worker` running?")

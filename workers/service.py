@@ -26,6 +26,25 @@ from workers.jobs import (
 
 log = logging.getLogger("syncboard.service")
 
+#: A connection test gives up after this many seconds in all: a person is waiting for it.
+CHECK_SECONDS = 10.0
+
+
+def _host_of(base_url: str, connector: str) -> str:
+    """The host a test talks to, for "No answer from …" (the connector's default when empty)."""
+    from urllib.parse import urlsplit
+
+    try:
+        cls = get_connector(connector)
+        url = base_url or cls.default_base_url
+    except ConnectorError:
+        url = base_url
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        host = None
+    return host or "the connector"
+
 
 def _require_admin(viewer: Viewer) -> None:
     viewer.require_to(MANAGE_SYNCS)
@@ -93,10 +112,17 @@ def cancel_sync(viewer: Viewer, run_id: int | str) -> SyncRun:
         return request_cancel(db, viewer, run_id)
 
 
-def _ask(job, job_id_arg: int) -> tuple[bool, str]:
+def _ask(job, job_id_arg: int, host: str) -> tuple[bool, str]:
     try:
-        return queue.call(job, job_id_arg)
-    except (TimeoutError, queue.QueueUnavailable, RuntimeError) as exc:
+        return queue.call(job, job_id_arg, wait=CHECK_SECONDS)
+    except queue.NoWorker as exc:
+        return False, str(exc)
+    except TimeoutError:
+        return False, (
+            f"No answer from {host} within {CHECK_SECONDS:.0f} s. Check the base URL, "
+            "and that the host is up and reachable from this server."
+        )
+    except (queue.QueueUnavailable, RuntimeError) as exc:
         return False, str(exc)
 
 
@@ -129,7 +155,7 @@ def check_connection(
             settings=settings,
         )
     try:
-        return _ask(check_new_connection_job, check_id)
+        return _ask(check_new_connection_job, check_id, _host_of(base_url, connector))
     finally:
         with session_scope() as db:
             discard_check(db, check_id)
@@ -140,5 +166,5 @@ def check_saved_connection(viewer: Viewer, connection_id: int | str) -> tuple[bo
     _require_admin(viewer)
     with session_scope() as db:
         conn = get_connection(db, viewer, connection_id)
-        conn_id = conn.id
-    return _ask(check_saved_connection_job, conn_id)
+        conn_id, host = conn.id, _host_of(conn.base_url, conn.connector)
+    return _ask(check_saved_connection_job, conn_id, host)

@@ -113,21 +113,44 @@ def watch_request(client, dash_app, *, widgets=(), started=None, state=None):
 def test_validate_shows_the_command_and_disables_start_on_errors():
     from callbacks.sync_modal import validate
 
+    def check(*args):
+        command, error, disabled, *_marks = validate(*args)
+        return command, error, disabled
+
     target = {"connection": 1, "stream": None, "name": "Demo CRM", "org": "alpha"}
-    command, error, disabled = validate(["full", "dry_run"], None, None, 500, target)
+    command, error, disabled = check(["full", "dry_run"], None, None, 500, target)
     assert command == "syncboard sync alpha 'Demo CRM' --full --dry-run"
     assert error == "" and disabled is False
     stream = dict(target, stream="calls")
-    command, _, _ = validate([], "2024-05-01", 100, 50, stream)
+    command, _, _ = check([], "2024-05-01", "100", "50", stream)
     assert command == (
         "syncboard sync alpha 'Demo CRM' calls --since 2024-05-01 --max-records 100 --batch-size 50"
     )
-    assert "contradict" in validate(["full"], "2024-05-01", None, 500, target)[1]
-    assert validate([], "2999-01-01", None, 500, target)[1] == "--since cannot be in the future"
-    assert validate([], None, None, 0, target)[2] is True
-    assert "at most 10,000" in validate([], None, None, 20000, target)[1]
-    assert validate([], None, -5, 500, target)[2] is True
-    assert validate([], None, None, 500, None) == ("", "", True)
+    assert "contradict" in check(["full"], "2024-05-01", None, 500, target)[1]
+    assert validate([], "2999-01-01", None, 500, target)[7] == "Since cannot be in the future"
+    assert check([], None, None, 0, target)[2] is True
+    assert "at most 10,000" in validate([], None, None, 20000, target)[6]
+    assert check([], None, -5, 500, target)[2] is True
+    assert validate([], None, None, 500, None)[:3] == ("", "", True)
+
+
+def test_bad_counts_are_marked_beside_their_fields_and_no_command_is_shown():
+    """Max records -5 and Batch size 0 used to be dropped silently with Start enabled."""
+    from callbacks.sync_modal import validate
+
+    target = {"connection": 1, "stream": None, "name": "Demo CRM", "org": "alpha"}
+    out = validate([], None, "-5", "0", target)
+    command, error, disabled, max_bad, max_text, batch_bad, batch_text, since_text = out
+    assert command == "" and disabled is True
+    assert max_bad is True and max_text == "Max records must be a positive whole number."
+    assert batch_bad is True and batch_text == "Batch size must be a whole number from 1 to 10,000."
+    assert since_text == "" and error == ""
+    for typed in ("2.5", "abc", "1e3", "−5"):
+        assert validate([], None, typed, "500", target)[3] is True, typed
+    # What the preview shows is exactly what Start would run: typed text, trimmed.
+    command, _, disabled, max_bad, *_ = validate(["debug"], None, " 7 ", "500", target)
+    assert command == "syncboard sync alpha 'Demo CRM' --debug --max-records 7"
+    assert disabled is False and max_bad is False
 
 
 def open_request(client, dash_app, connection_id, stream=""):
@@ -135,13 +158,63 @@ def open_request(client, dash_app, connection_id, stream=""):
     return dash_post(
         client,
         "..syncmodal.is_open...syncmodal-target.data...syncmodal-title.children"
-        "...syncmodal-feedback.children..",
+        "...syncmodal-feedback.children...syncmodal-flags.value...syncmodal-since.date"
+        "...syncmodal-max-records.value...syncmodal-batch-size.value..",
         inputs=[
             [{"id": pattern, "property": "n_clicks", "value": 1}],
             {"id": "syncmodal-cancel", "property": "n_clicks", "value": 0},
             {"id": "syncwatch-started", "property": "data", "value": None},
         ],
     )
+
+
+def test_each_opening_of_the_modal_starts_from_the_defaults(server, db, world, dash_app):
+    """Toggles from the last opening (a Dry run left on) used to carry over."""
+    conn = make_connection(db, world.org_a, "demo", name="Demo CRM", settings=FAST)
+    admin = signed_client(server, "admin_a@example.com")
+    out = open_request(admin, dash_app, conn.id).get_json()["response"]
+    assert out["syncmodal-flags"]["value"] == []
+    assert out["syncmodal-since"]["date"] is None
+    assert out["syncmodal-max-records"]["value"] is None
+    assert out["syncmodal-batch-size"]["value"] == "500"
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        {"syncmodal-max-records": "-5"},
+        {"syncmodal-batch-size": 0},
+        {"syncmodal-batch-size": {"$gt": 1}},
+        {"syncmodal-max-records": [1, 2]},
+        {"syncmodal-since": "2026-13-45"},
+        {"syncmodal-flags": "full"},
+    ],
+)
+def test_a_forged_start_with_bad_options_is_told_why_and_starts_nothing(
+    server, db, world, dash_app, forged
+):
+    conn = make_connection(db, world.org_a, "demo", name="Demo CRM", settings=FAST)
+    admin = signed_client(server, "admin_a@example.com")
+    target = {"connection": conn.id, "stream": None, "name": "Demo CRM", "org": "alpha"}
+    state = [
+        dict(item, value=forged.get(item["id"], item["value"]))
+        if item["id"] != "syncmodal-flags" or "syncmodal-flags" in forged
+        else item
+        for item in OPTION_STATE
+    ]
+    response = call(
+        admin,
+        callback_key(dash_app, "..syncwatch-started.data"),
+        inputs=[{"id": "syncmodal-start", "property": "n_clicks", "value": 1}],
+        state=[*state, {"id": "syncmodal-target", "property": "data", "value": target}],
+    )
+    assert response.status_code == 200
+    out = response.get_json()["response"]
+    if "syncmodal-flags" in forged:  # flags that are not a list are no flags: it may start
+        return
+    assert "syncwatch-started" not in out
+    assert "Nothing was started" in json.dumps(out)
+    assert runs_count(db) == 0
 
 
 def test_opening_the_modal_checks_the_connection_on_the_server(server, db, world, dash_app):
@@ -178,13 +251,33 @@ def test_admin_starts_a_sync_and_the_watcher_toasts_its_end(server, db, world, d
     assert out["syncwatch-interval"]["disabled"] is True
     toast = json.dumps(out["syncwatch-toasts"]["children"])
     assert "Sync of Demo CRM finished: success, 80 records" in toast
-    assert out["syncwatch-finished"]["data"] == {"ids": [run.id]}
+    assert out["syncwatch-finished"]["data"] == {"ids": [run.id], "seq": 1}
     state = out["syncwatch-state"]["data"]
-    assert state == {"active": [], "done": [run.id]}
+    assert state == {"active": [], "done": [run.id], "seq": 1}
     # The same run is not toasted twice, and an idle page stops polling.
     again = watch_request(admin, dash_app, started=started, state=state).get_json()["response"]
     assert again["syncwatch-interval"]["disabled"] is True
     assert "syncwatch-toasts" not in again
+
+
+def test_a_page_drawn_running_after_the_run_was_toasted_is_redrawn(server, db, world, dash_app):
+    """A 0.1 s run can end before the first poll: the poll toasts it while the page's render,
+    which raced it, still draws it running. The watcher used to ignore such widgets (the run
+    was done), leaving "running", its bar and Stop up until a reload."""
+    conn = make_connection(db, world.org_a, "demo", name="Demo CRM", settings=FAST)
+    run = run_sync(conn)
+    admin = signed_client(server, "admin_a@example.com")
+    state = {"active": [], "done": [run.id], "seq": 3}
+    out = watch_request(admin, dash_app, widgets=[(run.id, "running")], state=state)
+    out = out.get_json()["response"]
+    assert out["syncwatch-finished"]["data"] == {"ids": [run.id], "seq": 4}  # the page redraws
+    assert "syncwatch-toasts" not in out  # but is not toasted twice
+    assert out["syncwatch-interval"]["disabled"] is True
+    status = out[json.dumps({"run": run.id, "type": "sync-runstatus"}, separators=(",", ":"))]
+    assert "success" in json.dumps(status)
+    # Once redrawn without the stale widget, nothing more happens.
+    again = watch_request(admin, dash_app, state=out["syncwatch-state"]["data"])
+    assert "syncwatch-finished" not in again.get_json()["response"]
 
 
 def test_watcher_updates_progress_widgets_while_a_run_is_active(server, db, world, dash_app):
