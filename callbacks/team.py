@@ -1,138 +1,93 @@
-"""Callbacks of the team page: every change is checked by models/team.py against the viewer."""
+"""Callbacks of the team page: every change is checked by models/team.py against the viewer.
+
+The role selects and number pickers are drawn by `show_team`, and Dash reports their values
+as inputs each time it draws them; `set_role` and `assign_numbers` compare with what is
+stored and change nothing (and the page says nothing) unless the value really differs.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import (
+    ALL,
+    MATCH,
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    no_update,
+)
 
 from models.db import session_scope
-from models.params import as_text, int_or_none
+from models.params import as_text, id_or_none, int_or_none
 from models.scope import MANAGE_TEAM, AccessDenied
 from models.team import (
+    INVITE_DAYS,
     assign_numbers,
+    invitation_problem,
     invite,
     members,
     org_numbers,
     pending_invitations,
+    removal,
     remove_member,
+    renew_invitation,
     revoke_invitation,
     set_role,
 )
 from models.users import AccountError
 from pages._team_ids import (
     CONFIRM,
+    CONFIRM_BODY,
+    CONFIRM_TITLE,
+    COPIED,
+    COPY,
     INVITE_EMAIL,
+    INVITE_FEEDBACK,
+    INVITE_RESULT,
     INVITE_ROLE,
     INVITE_SEND,
     INVITES,
+    LINK,
     MEMBERS,
     MESSAGE,
     NUMBERS,
     PENDING,
     REFRESH,
     REMOVE,
+    RESEND,
     REVOKE,
     ROLE,
-    ROLES,
 )
-from settings import get_settings
+from pages._team_view import (
+    alert,
+    invite_list,
+    invite_result,
+    member_table,
+    removal_body,
+    removal_title,
+)
+from web.invite import invite_url
 from web.mail import send_mail
 from web.viewer import current_viewer
-
-
-def _alert(text: str, color: str = "success") -> dbc.Alert:
-    return dbc.Alert(
-        text, color=color, dismissable=True, duration=6000 if color == "success" else None
-    )
-
-
-def member_table(rows, numbers, *, editable: bool, me: int) -> html.Div:
-    """The members table; selects only for admins (the server checks again on change)."""
-    if not rows:
-        return html.Div("Nobody is in this organisation yet.", className="empty-state")
-    options = [{"label": label, "value": nid} for nid, label in numbers]
-    body = []
-    for m in rows:
-        role_cell = (
-            dbc.Select(
-                id={"type": ROLE, "user": m.user_id},
-                value=m.role,
-                size="sm",
-                options=[{"label": label, "value": v} for v, label in ROLES],
-                disabled=m.user_id == me,
-            )
-            if editable
-            else dict(ROLES).get(m.role, m.role)
-        )
-        if m.role == "agent":
-            number_cell = (
-                dcc.Dropdown(
-                    id={"type": NUMBERS, "user": m.user_id},
-                    options=options,
-                    value=list(m.numbers),
-                    multi=True,
-                    placeholder="No numbers: sees no calls",
-                )
-                if editable
-                else ", ".join(label for nid, label in numbers if nid in m.numbers) or "—"
-            )
-        else:
-            number_cell = html.Span("All calls", className="text-muted")
-        action = (
-            dbc.Button(
-                html.I(className="bi bi-person-x"),
-                id={"type": REMOVE, "user": m.user_id},
-                color="link",
-                className="text-danger",
-                title=f"Remove {m.email}",
-                disabled=m.user_id == me,
-            )
-            if editable
-            else None
-        )
-        body.append(
-            html.Tr(
-                [
-                    html.Td([html.Div(m.name), html.Small(m.email, className="text-muted")]),
-                    html.Td(role_cell, style={"minWidth": "9rem"}),
-                    html.Td(number_cell, style={"minWidth": "16rem"}),
-                    html.Td(m.last_login or "never", className="small text-muted"),
-                    html.Td(action),
-                ]
-            )
-        )
-    head = html.Thead(
-        html.Tr([html.Th(h) for h in ("Member", "Role", "Phone numbers", "Last sign-in", "")])
-    )
-    return dbc.Table(
-        [head, html.Tbody(body)], hover=True, responsive=True, className="bg-white", id="team-table"
-    )
-
-
-def invite_list(invitations, *, editable: bool) -> html.Div:
-    if not invitations:
-        return html.Div("No pending invitations.", className="text-muted small")
-    items = [
-        html.Li(
-            [
-                f"{inv.email} — {inv.role.value.replace('_', ' ')}, expires {inv.expires_at:%Y-%m-%d}",
-                dbc.Button(
-                    "Revoke", id={"type": REVOKE, "invitation": inv.id}, size="sm", color="link"
-                )
-                if editable
-                else None,
-            ]
-        )
-        for inv in invitations
-    ]
-    return html.Div([html.H3("Pending", className="h6"), html.Ul(items, className="mb-0")])
 
 
 def _next(refresh: Any) -> int:
     """The refresh counter after a change (a forged counter starts again)."""
     return (int_or_none(refresh) or 0) + 1
+
+
+def _mail(address: str, link: str) -> str:
+    """Mail the link (or keep it in the outbox); "sent" or "outbox"."""
+    return send_mail(
+        address,
+        "You are invited to syncboard",
+        f"Join on syncboard: {link}\nThe link works for {INVITE_DAYS} days.",
+    )
 
 
 @callback(Output(MEMBERS, "children"), Output(INVITES, "children"), Input(REFRESH, "data"))
@@ -142,15 +97,38 @@ def show_team(_refresh):
         rows = members(db, viewer)
         numbers = org_numbers(db, viewer)
         invitations = pending_invitations(db, viewer)
-        editable = viewer.may(MANAGE_TEAM)
-        return (
-            member_table(rows, numbers, editable=editable, me=viewer.user_id),
-            invite_list(invitations, editable=editable),
-        )
+    editable = viewer.may(MANAGE_TEAM)
+    links = {inv.id: invite_url(inv.token) for inv in invitations if inv.token}
+    return (
+        member_table(rows, numbers, editable=editable, me=viewer.user_id),
+        invite_list(invitations, links, editable=editable),
+    )
 
 
 @callback(
-    Output(MESSAGE, "children", allow_duplicate=True),
+    Output(INVITE_EMAIL, "invalid"),
+    Output(INVITE_FEEDBACK, "children"),
+    Output(INVITE_SEND, "disabled"),
+    Input(INVITE_EMAIL, "value"),
+    Input(REFRESH, "data"),
+)
+def check_invite_email(email, _refresh):
+    """Say next to the field why the address cannot be invited; Send waits for a good one."""
+    text = as_text(email).strip()
+    if not text:
+        return False, "", True
+    viewer = current_viewer()
+    if not viewer.may(MANAGE_TEAM):
+        return False, "", True
+    with session_scope() as db:
+        problem = invitation_problem(db, viewer, text)
+    return bool(problem), problem or "", bool(problem)
+
+
+@callback(
+    Output(INVITE_RESULT, "children", allow_duplicate=True),
+    Output(INVITE_EMAIL, "invalid", allow_duplicate=True),
+    Output(INVITE_FEEDBACK, "children", allow_duplicate=True),
     Output(REFRESH, "data", allow_duplicate=True),
     Output(INVITE_EMAIL, "value"),
     Input(INVITE_SEND, "n_clicks"),
@@ -159,30 +137,58 @@ def show_team(_refresh):
     State(REFRESH, "data"),
     prevent_initial_call=True,
 )
-def send_invite(_clicks, email, role, refresh):
+def send_invite(clicks, email, role, refresh):
+    if not int_or_none(clicks):
+        return no_update, no_update, no_update, no_update, no_update
     viewer = current_viewer()
     try:
         with session_scope() as db:
             invitation, token = invite(db, viewer, as_text(email), as_text(role) or "agent")
-            address = invitation.email
+            address, granted = invitation.email, invitation.role.value
+    except AccountError as exc:
+        return no_update, True, str(exc), no_update, no_update
+    except AccessDenied as exc:
+        return alert(str(exc), "danger"), no_update, no_update, no_update, no_update
+    link = invite_url(token)
+    how = _mail(address, link)
+    return invite_result(address, granted, link, how), False, "", _next(refresh), ""
+
+
+@callback(
+    Output(INVITE_RESULT, "children", allow_duplicate=True),
+    Output(REFRESH, "data", allow_duplicate=True),
+    Input({"type": RESEND, "invitation": ALL}, "n_clicks"),
+    State(REFRESH, "data"),
+    prevent_initial_call=True,
+)
+def resend(_clicks, refresh):
+    """A new seven-day link, mailed (or kept in the outbox) and shown to copy."""
+    trigger = ctx.triggered_id
+    if (
+        not isinstance(trigger, dict)
+        or not ctx.triggered
+        or not int_or_none(ctx.triggered[0]["value"])
+    ):
+        return no_update, no_update
+    try:
+        with session_scope() as db:
+            invitation, token = renew_invitation(db, current_viewer(), trigger.get("invitation"))
+            address, granted = invitation.email, invitation.role.value
     except (AccountError, AccessDenied) as exc:
-        return _alert(str(exc), "danger"), no_update, no_update
-    link = f"{get_settings().url_prefix}invite/{token}"
-    how = send_mail(
-        address,
-        "You are invited to syncboard",
-        f"Join on syncboard: {link}\nThe link works for 7 days.",
-    )
-    note = (
-        "Invitation mailed."
-        if how == "sent"
-        else "No mail server is set up: send this link yourself."
-    )
-    return (
-        _alert([html.Div(f"Invited {address}. {note}"), html.Code(link, id="team-invite-link")]),
-        _next(refresh),
-        "",
-    )
+        return alert(str(exc), "danger"), _next(refresh)
+    link = invite_url(token)
+    how = _mail(address, link)
+    return invite_result(address, granted, link, how, renewed=True), _next(refresh)
+
+
+def _changes(kind: str) -> list[tuple[int | None, Any]]:
+    """(user id, value) of each pattern input that triggered the callback."""
+    found = []
+    for item in ctx.triggered_prop_ids:
+        cid = ctx.triggered_prop_ids[item]
+        if isinstance(cid, dict) and cid.get("type") == kind:
+            found.append((id_or_none(cid.get("user")), ctx.inputs.get(item)))
+    return found
 
 
 @callback(
@@ -193,52 +199,80 @@ def send_invite(_clicks, email, role, refresh):
     prevent_initial_call=True,
 )
 def change_role(_values, refresh):
-    trigger = ctx.triggered_id
-    if not isinstance(trigger, dict) or not ctx.triggered or ctx.triggered[0]["value"] is None:
-        return no_update, no_update
+    changed = []
     try:
         with session_scope() as db:
-            set_role(db, current_viewer(), trigger["user"], ctx.triggered[0]["value"])
+            viewer = current_viewer()
+            for user_id, value in _changes(ROLE):
+                if set_role(db, viewer, user_id, value):
+                    changed.append(user_id)
     except (AccountError, AccessDenied) as exc:
-        return _alert(str(exc), "danger"), _next(refresh)
-    return _alert("Role changed."), _next(refresh)
+        return alert(str(exc), "danger"), _next(refresh)  # redraw: the select shows the truth
+    if not changed:
+        return no_update, no_update  # a redraw or a repeated value: nothing was done
+    return alert("Role changed."), _next(refresh)
 
 
 @callback(
     Output(MESSAGE, "children", allow_duplicate=True),
+    Output(REFRESH, "data", allow_duplicate=True),
     Input({"type": NUMBERS, "user": ALL}, "value"),
+    State(REFRESH, "data"),
     prevent_initial_call=True,
 )
-def change_numbers(_values):
-    trigger = ctx.triggered_id
-    if not isinstance(trigger, dict) or not ctx.triggered:
-        return no_update
+def change_numbers(_values, refresh):
+    changed = []
     try:
         with session_scope() as db:
-            assign_numbers(db, current_viewer(), trigger["user"], ctx.triggered[0]["value"] or [])
+            viewer = current_viewer()
+            for user_id, value in _changes(NUMBERS):
+                if assign_numbers(db, viewer, user_id, value or []):
+                    changed.append(user_id)
     except (AccountError, AccessDenied, ValueError, TypeError) as exc:
-        return _alert(str(exc) or "Those numbers cannot be assigned.", "danger")
-    return _alert("Numbers saved.")
+        return alert(str(exc) or "Those numbers cannot be assigned.", "danger"), _next(refresh)
+    if not changed:
+        return no_update, no_update
+    return alert("Numbers saved."), no_update
 
 
 @callback(
     Output(CONFIRM, "is_open"),
     Output(PENDING, "data"),
+    Output(CONFIRM_TITLE, "children"),
+    Output(CONFIRM_BODY, "children"),
+    Output(f"{CONFIRM}-ok", "disabled"),
+    Output(f"{CONFIRM}-ok", "children"),
     Input({"type": REMOVE, "user": ALL}, "n_clicks"),
     Input(f"{CONFIRM}-cancel", "n_clicks"),
     prevent_initial_call=True,
 )
-def ask_removal(clicks, _cancel):
+def ask_removal(_clicks, _cancel):
+    """Open the confirmation naming the person; a redraw of the buttons opens nothing."""
     trigger = ctx.triggered_id
-    if isinstance(trigger, dict) and any(clicks or []):
-        return True, trigger["user"]
-    return False, None
+    if trigger == f"{CONFIRM}-cancel":
+        return False, None, no_update, no_update, no_update, no_update
+    if not isinstance(trigger, dict) or not int_or_none(ctx.triggered[0]["value"]):
+        return (no_update,) * 6
+    try:
+        with session_scope() as db:
+            found = removal(db, current_viewer(), trigger.get("user"))
+    except (AccountError, AccessDenied) as exc:
+        return True, None, "Cannot remove", [str(exc)], True, "Remove"
+    return (
+        True,
+        found.user_id,
+        removal_title(found),
+        removal_body(found),
+        found.refusal is not None,
+        f"Remove {found.name}",
+    )
 
 
 @callback(
     Output(MESSAGE, "children", allow_duplicate=True),
     Output(REFRESH, "data", allow_duplicate=True),
     Output(CONFIRM, "is_open", allow_duplicate=True),
+    Output(PENDING, "data", allow_duplicate=True),
     Input(f"{CONFIRM}-ok", "n_clicks"),
     State(PENDING, "data"),
     State(REFRESH, "data"),
@@ -246,13 +280,15 @@ def ask_removal(clicks, _cancel):
 )
 def confirm_removal(_ok, user_id, refresh):
     if user_id is None:
-        return no_update, no_update, False
+        return no_update, no_update, False, None
     try:
         with session_scope() as db:
-            remove_member(db, current_viewer(), user_id)
+            viewer = current_viewer()
+            found = removal(db, viewer, user_id)
+            remove_member(db, viewer, user_id)
     except (AccountError, AccessDenied) as exc:
-        return _alert(str(exc), "danger"), no_update, False
-    return _alert("Removed from the organisation."), _next(refresh), False
+        return alert(str(exc), "danger"), no_update, False, None
+    return alert(f"{found.name} was removed from {found.org_name}."), _next(refresh), False, None
 
 
 @callback(
@@ -262,13 +298,22 @@ def confirm_removal(_ok, user_id, refresh):
     State(REFRESH, "data"),
     prevent_initial_call=True,
 )
-def revoke(clicks, refresh):
+def revoke(_clicks, refresh):
     trigger = ctx.triggered_id
-    if not isinstance(trigger, dict) or not any(clicks or []):
+    if not isinstance(trigger, dict) or not int_or_none(ctx.triggered[0]["value"]):
         return no_update, no_update
     try:
         with session_scope() as db:
-            revoke_invitation(db, current_viewer(), trigger["invitation"])
+            revoke_invitation(db, current_viewer(), trigger.get("invitation"))
     except (AccountError, AccessDenied) as exc:
-        return _alert(str(exc), "danger"), no_update
-    return _alert("Invitation revoked."), _next(refresh)
+        return alert(str(exc), "danger"), no_update
+    return alert("Invitation revoked."), _next(refresh)
+
+
+clientside_callback(
+    ClientsideFunction(namespace="team", function_name="copy"),
+    Output({"type": COPIED, "key": MATCH}, "children"),
+    Input({"type": COPY, "key": MATCH}, "n_clicks"),
+    State({"type": LINK, "key": MATCH}, "data"),
+    prevent_initial_call=True,
+)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import cast
 
 from sqlalchemy import CursorResult, delete, func, select, update
@@ -13,8 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
-from models.invitations import Invitation
-from models.orgs import Membership, PhoneAssignment, PhoneNumber, Role, User
+from models.invitations import Invitation, hash_token, make_token, stored_token
+from models.orgs import Membership, Organization, PhoneAssignment, PhoneNumber, Role, User
 from models.params import id_or_none
 from models.scope import MANAGE_TEAM, SEE_ORG, AccessDenied, Viewer, visible
 from models.users import AccountError, add_membership, create_user, normalize_email
@@ -30,6 +29,48 @@ class Member:
     role: str
     numbers: tuple[int, ...]
     last_login: str | None
+    #: why the viewer may not remove this member (themself, the last org admin), else None
+    refusal: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email
+
+
+@dataclass(frozen=True)
+class PendingInvitation:
+    """An open invitation; `token` only for viewers who may manage the team (a link lets its
+    holder make an account for that address), and None when the link cannot be made again."""
+
+    id: int
+    email: str
+    role: str
+    expires_at: datetime
+    token: str | None
+
+
+@dataclass(frozen=True)
+class Removal:
+    """Who a removal would take out of which organisation, and why it would be refused."""
+
+    user_id: int
+    name: str
+    email: str
+    org_name: str
+    refusal: str | None
+
+
+ONE_ADMIN = "An organisation needs at least one org admin."
+NOT_YOURSELF = "You cannot remove yourself."
+
+
+def removal_refusal(*, is_self: bool, is_admin: bool, admins: int) -> str | None:
+    """Why a member may not be removed: the page disables the button, the server refuses."""
+    if is_self:
+        return NOT_YOURSELF
+    if is_admin and admins <= 1:
+        return ONE_ADMIN
+    return None
 
 
 def _can_view(viewer: Viewer) -> None:
@@ -56,6 +97,7 @@ def members(session: Session, viewer: Viewer) -> list[Member]:
         )
     ):
         assigned.setdefault(user_id, []).append(number_id)
+    admins = sum(1 for row in rows if Role(row.role) == Role.ORG_ADMIN)
     return [
         Member(
             uid,
@@ -64,6 +106,9 @@ def members(session: Session, viewer: Viewer) -> list[Member]:
             Role(role).value,
             tuple(sorted(assigned.get(uid, []))),
             last.strftime("%Y-%m-%d %H:%M") if last else None,
+            removal_refusal(
+                is_self=uid == viewer.user_id, is_admin=Role(role) == Role.ORG_ADMIN, admins=admins
+            ),
         )
         for uid, email, name, role, last in rows
     ]
@@ -104,19 +149,26 @@ def _admins(session: Session, viewer: Viewer) -> int:
     )
 
 
-def set_role(session: Session, viewer: Viewer, user_id: int, role: str) -> None:
-    _can_edit(viewer)
+def _role(raw: object) -> Role:
     try:
-        new_role = Role(role)
+        return Role(raw if isinstance(raw, str) else "")
     except ValueError as exc:
-        raise AccountError(f"Unknown role {role!r}.") from exc
+        raise AccountError(f"Unknown role {raw!r}.") from exc
+
+
+def set_role(session: Session, viewer: Viewer, user_id: int, role: str) -> bool:
+    """Give the member `role`; False when they have it already (nothing was changed).
+
+    The team page's selects report their value whenever the table is drawn, and a POST can
+    repeat a value: comparing with the stored role is what tells a change from a redraw.
+    """
+    _can_edit(viewer)
+    new_role = _role(role)
     membership = _membership(session, viewer, user_id)
-    if (
-        membership.role == Role.ORG_ADMIN
-        and new_role != Role.ORG_ADMIN
-        and _admins(session, viewer) <= 1
-    ):
-        raise AccountError("An organisation needs at least one org admin.")
+    if membership.role == new_role:
+        return False
+    if membership.role == Role.ORG_ADMIN and _admins(session, viewer) <= 1:
+        raise AccountError(ONE_ADMIN)
     membership.role = new_role
     if new_role != Role.AGENT:
         session.execute(
@@ -125,15 +177,39 @@ def set_role(session: Session, viewer: Viewer, user_id: int, role: str) -> None:
                 PhoneAssignment.user_id == membership.user_id,
             )
         )
+    return True
+
+
+def removal(session: Session, viewer: Viewer, user_id: int) -> Removal:
+    """What the remove-member confirmation names: the person, the organisation, any refusal."""
+    _can_edit(viewer)
+    membership = _membership(session, viewer, user_id)
+    user = session.get(User, membership.user_id)
+    org = session.get(Organization, membership.org_id)
+    assert user is not None and org is not None  # the membership's foreign keys hold them
+    return Removal(
+        user.id,
+        user.name or user.email,
+        user.email,
+        org.name,
+        removal_refusal(
+            is_self=user.id == viewer.user_id,
+            is_admin=membership.role == Role.ORG_ADMIN,
+            admins=_admins(session, viewer),
+        ),
+    )
 
 
 def remove_member(session: Session, viewer: Viewer, user_id: int) -> None:
     _can_edit(viewer)
     membership = _membership(session, viewer, user_id)
-    if membership.user_id == viewer.user_id:
-        raise AccountError("You cannot remove yourself.")
-    if membership.role == Role.ORG_ADMIN and _admins(session, viewer) <= 1:
-        raise AccountError("An organisation needs at least one org admin.")
+    refusal = removal_refusal(
+        is_self=membership.user_id == viewer.user_id,
+        is_admin=membership.role == Role.ORG_ADMIN,
+        admins=_admins(session, viewer),
+    )
+    if refusal:
+        raise AccountError(refusal)
     session.execute(
         delete(PhoneAssignment).where(
             visible(viewer, PhoneAssignment), PhoneAssignment.user_id == membership.user_id
@@ -142,8 +218,12 @@ def remove_member(session: Session, viewer: Viewer, user_id: int) -> None:
     session.delete(membership)
 
 
-def assign_numbers(session: Session, viewer: Viewer, user_id: int, number_ids: list[int]) -> None:
-    """Replace the agent's numbers; numbers of other organisations are refused."""
+def assign_numbers(session: Session, viewer: Viewer, user_id: int, number_ids: list[int]) -> bool:
+    """Replace the agent's numbers; False when they are the ones held already (no change).
+
+    Numbers of other organisations are refused. Like set_role, an unchanged list is a redraw
+    of the picker or a repeated POST, not something the admin did.
+    """
     _can_edit(viewer)
     membership = _membership(session, viewer, user_id)
     if membership.role != Role.AGENT:
@@ -155,6 +235,15 @@ def assign_numbers(session: Session, viewer: Viewer, user_id: int, number_ids: l
     ours = set(session.scalars(select(PhoneNumber.id).where(visible(viewer, PhoneNumber))))
     if not wanted <= ours:
         raise AccessDenied("Those numbers do not belong to this organisation.")
+    held = set(
+        session.scalars(
+            select(PhoneAssignment.phone_number_id).where(
+                visible(viewer, PhoneAssignment), PhoneAssignment.user_id == membership.user_id
+            )
+        )
+    )
+    if held == wanted:
+        return False
     session.execute(
         delete(PhoneAssignment).where(
             visible(viewer, PhoneAssignment), PhoneAssignment.user_id == membership.user_id
@@ -164,71 +253,129 @@ def assign_numbers(session: Session, viewer: Viewer, user_id: int, number_ids: l
         PhoneAssignment(org_id=viewer.org_id, user_id=membership.user_id, phone_number_id=n)
         for n in sorted(wanted)
     )
+    return True
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def _open(viewer: Viewer):
+    """The clauses of the viewer's organisation's open invitations."""
+    return (
+        visible(viewer, Invitation),
+        Invitation.accepted_at.is_(None),
+        Invitation.expires_at > utcnow(),
+    )
+
+
+def invitation_problem(session: Session, viewer: Viewer, email: str) -> str | None:
+    """Why this address cannot be invited (not an address, a member, invited already), or None.
+
+    The invite form shows it next to the field as the admin types; invite() asks it again.
+    """
+    _can_edit(viewer)
+    try:
+        address = normalize_email(email)
+    except AccountError as exc:
+        return str(exc)
+    member = session.scalar(
+        select(User.id)
+        .join(Membership, Membership.user_id == User.id)
+        .where(User.email == address, visible(viewer, Membership))
+    )
+    if member is not None:
+        return f"{address} is already a member."
+    invited = session.scalar(
+        select(Invitation.id).where(*_open(viewer), Invitation.email == address)
+    )
+    if invited is not None:
+        return f"{address} is invited already: copy or resend that invitation below."
+    return None
+
+
+def _new_expiry() -> datetime:
+    """Seven days from now in whole seconds, as the token derives from it (see make_token)."""
+    return (utcnow() + timedelta(days=INVITE_DAYS)).replace(microsecond=0)
 
 
 def invite(session: Session, viewer: Viewer, email: str, role: str) -> tuple[Invitation, str]:
-    """A pending invitation and its secret token (only its hash is stored)."""
+    """A pending invitation and its link token (only the token's hash is stored)."""
     _can_edit(viewer)
-    email = normalize_email(email)
-    try:
-        role = Role(role)
-    except ValueError as exc:
-        raise AccountError(f"Unknown role {role!r}.") from exc
-    existing = session.scalar(
-        select(User.id)
-        .join(Membership, Membership.user_id == User.id)
-        .where(User.email == email, visible(viewer, Membership))
-    )
-    if existing is not None:
-        raise AccountError(f"{email} is already a member.")
-    token = secrets.token_urlsafe(32)
+    new_role = _role(role)
+    problem = invitation_problem(session, viewer, email)
+    if problem:
+        raise AccountError(problem)
     invitation = Invitation(
         org_id=viewer.org_id,
-        email=email,
-        role=role,
-        token_hash=_hash(token),
+        email=normalize_email(email),
+        role=new_role,
+        token_hash=hash_token(secrets.token_urlsafe(16)),  # a placeholder until the id is known
         invited_by_id=viewer.user_id,
-        expires_at=utcnow() + timedelta(days=INVITE_DAYS),
+        expires_at=_new_expiry(),
     )
     session.add(invitation)
+    session.flush()  # the token derives from the id
+    token = make_token(invitation)
+    invitation.token_hash = hash_token(token)
     session.flush()
     return invitation, token
 
 
-def pending_invitations(session: Session, viewer: Viewer) -> list[Invitation]:
+def pending_invitations(session: Session, viewer: Viewer) -> list[PendingInvitation]:
+    """Open invitations, newest first; links only for viewers who may manage the team."""
     _can_view(viewer)
-    return list(
-        session.scalars(
-            select(Invitation)
-            .where(
-                visible(viewer, Invitation),
-                Invitation.accepted_at.is_(None),
-                Invitation.expires_at > utcnow(),
-            )
-            .order_by(Invitation.created_at.desc())
+    links = viewer.may(MANAGE_TEAM)
+    return [
+        PendingInvitation(
+            inv.id,
+            inv.email,
+            inv.role.value,
+            inv.expires_at,
+            stored_token(inv) if links else None,
+        )
+        for inv in session.scalars(
+            select(Invitation).where(*_open(viewer)).order_by(Invitation.created_at.desc())
+        )
+    ]
+
+
+def _invitation(session: Session, viewer: Viewer, invitation_id: object) -> Invitation:
+    found = session.scalar(
+        select(Invitation).where(
+            visible(viewer, Invitation), Invitation.id == id_or_none(invitation_id)
         )
     )
+    if found is None:
+        raise AccountError("No such invitation.")
+    return found
+
+
+def renew_invitation(
+    session: Session, viewer: Viewer, invitation_id: int
+) -> tuple[Invitation, str]:
+    """Resend: seven more days and a new link; the previous link stops working.
+
+    A fresh link rather than the same one: an invitation is resent because the mail was
+    lost or the week ran out, and a link that may have gone astray should not keep working.
+    """
+    _can_edit(viewer)
+    invitation = _invitation(session, viewer, invitation_id)
+    if invitation.accepted_at is not None:
+        raise AccountError(f"{invitation.email} has accepted this invitation already.")
+    # A later expiry, by a second at least, is what makes the token new (see make_token).
+    invitation.expires_at = max(_new_expiry(), invitation.expires_at + timedelta(seconds=1))
+    token = make_token(invitation)
+    invitation.token_hash = hash_token(token)
+    session.flush()
+    return invitation, token
 
 
 def revoke_invitation(session: Session, viewer: Viewer, invitation_id: int) -> None:
     _can_edit(viewer)
-    found_id = id_or_none(invitation_id)
-    invitation = session.scalar(
-        select(Invitation).where(visible(viewer, Invitation), Invitation.id == found_id)
-    )
-    if invitation is None:
-        raise AccountError("No such invitation.")
-    session.delete(invitation)
+    session.delete(_invitation(session, viewer, invitation_id))
 
 
 def find_invitation(session: Session, token: str) -> Invitation | None:
     """The open invitation for this token, or None (unknown, used or expired)."""
     invitation = session.scalar(
-        select(Invitation).where(Invitation.token_hash == _hash(token or ""))
+        select(Invitation).where(Invitation.token_hash == hash_token(token or ""))
     )
     if (
         invitation is None
@@ -249,8 +396,6 @@ CANNOT_CREATE = (
 
 def invitation_summary(session: Session, token: str) -> tuple[Invitation, str] | None:
     """The open invitation and its organisation's name, for the invite page."""
-    from models.orgs import Organization
-
     invitation = find_invitation(session, token)
     org = None if invitation is None else session.get(Organization, invitation.org_id)
     if invitation is None or org is None:
@@ -290,8 +435,6 @@ def accept_invitation(
     checked the password); a password typed here never unlocks an existing account.
     """
     invitation = _claim(session, token)
-    from models.orgs import Organization
-
     if user_id is not None:
         user = session.get(User, user_id)
         if user is None or user.email != invitation.email or not user.is_active:

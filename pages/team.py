@@ -4,28 +4,55 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from pages._shell import page_guard
+from models.scope import MANAGE_TEAM
+from pages._shell import page_guard, viewer_or_none
 from pages._team_ids import (
     CONFIRM,
+    CONFIRM_BODY,
+    CONFIRM_TITLE,
+    COPIED,
+    COPY,
+    INVITE_CARD,
     INVITE_EMAIL,
+    INVITE_FEEDBACK,
+    INVITE_RESULT,
     INVITE_ROLE,
     INVITE_SEND,
     INVITES,
+    LINK,
     MEMBERS,
     MESSAGE,
+    NUMBERS,
     PENDING,
     REFRESH,
+    REMOVE,
+    RESEND,
+    REVOKE,
+    ROLE,
     ROLES,
 )
 
 dash.register_page(__name__, path="/team", name="Team", order=80, icon="people", min_role="manager")
 
 
-def layout(**_kwargs):
-    refusal = page_guard("manager")
-    if refusal is not None:
-        return refusal
-    invite_form = dbc.Card(
+def drawn_by_callbacks() -> list:
+    """The member rows' controls, the invitations' buttons and the links to copy."""
+    return [
+        dbc.Select(id={"type": ROLE, "user": 0}),
+        dcc.Dropdown(id={"type": NUMBERS, "user": 0}),
+        html.Button(id={"type": REMOVE, "user": 0}),
+        html.Button(id={"type": RESEND, "invitation": 0}),
+        html.Button(id={"type": REVOKE, "invitation": 0}),
+        html.Button(id={"type": COPY, "key": 0}),
+        html.Div(id={"type": COPIED, "key": 0}),
+        dcc.Store(id={"type": LINK, "key": 0}),
+    ]
+
+
+def _invite_form(editable: bool) -> dbc.Card:
+    # Present for managers too (hidden) so the form's callbacks always find their ids;
+    # the server refuses anyone who may not manage the team whatever the page shows.
+    return dbc.Card(
         dbc.CardBody(
             [
                 html.H2("Invite someone", className="h6"),
@@ -34,20 +61,28 @@ def layout(**_kwargs):
                         dbc.Col(
                             [
                                 dbc.Label(
-                                    "Email to invite",
+                                    "Email address to invite",
                                     html_for=INVITE_EMAIL,
                                     class_name="visually-hidden",
                                 ),
                                 dbc.Input(
-                                    id=INVITE_EMAIL, type="email", placeholder="name@example.com"
+                                    id=INVITE_EMAIL,
+                                    type="email",
+                                    placeholder="name@example.com",
+                                    autocomplete="off",
+                                    debounce=300,
+                                    value="",
                                 ),
+                                dbc.FormFeedback(id=INVITE_FEEDBACK, type="invalid"),
                             ],
                             md=6,
                         ),
                         dbc.Col(
                             [
                                 dbc.Label(
-                                    "Role", html_for=INVITE_ROLE, class_name="visually-hidden"
+                                    "Role of the invited person",
+                                    html_for=INVITE_ROLE,
+                                    class_name="visually-hidden",
                                 ),
                                 dbc.Select(
                                     id=INVITE_ROLE,
@@ -62,32 +97,56 @@ def layout(**_kwargs):
                                 "Send invitation",
                                 id=INVITE_SEND,
                                 color="primary",
-                                className="w-100",
+                                class_name="w-100",
+                                disabled=True,
+                                n_clicks=0,
                             ),
                             md=3,
                         ),
                     ],
-                    className="g-2",
+                    class_name="g-2",
                 ),
-                html.Div(id=INVITES, className="mt-3"),
+                html.Div(id=INVITE_RESULT, className="mt-3", **{"aria-live": "polite"}),
             ]
         ),
-        className="mb-3",
+        class_name="mb-3" if editable else "d-none",
+        id=INVITE_CARD,
     )
+
+
+def layout(**_kwargs):
+    refusal = page_guard("manager")
+    if refusal is not None:
+        return refusal
+    viewer = viewer_or_none()
+    editable = viewer is None or viewer.may(MANAGE_TEAM)  # None: Dash validating, render whole
     return html.Div(
         [
             dcc.Store(id=REFRESH, data=0),
             dcc.Store(id=PENDING),
             html.H1("Team", className="h3 mb-3"),
-            html.Div(id=MESSAGE),
-            invite_form,
-            dcc.Loading(html.Div(id=MEMBERS), type="dot", delay_show=300),
+            html.Div(id=MESSAGE, **{"aria-live": "polite"}),
+            _invite_form(editable),
+            html.P(
+                "Only org admins invite people and change roles or numbers.",
+                className="team-note",
+            )
+            if not editable
+            else None,
+            html.Div(id=INVITES, className="mb-3 team-invites"),
+            html.H2("Members", className="h6 mt-2"),
+            dcc.Loading(
+                html.Div(id=MEMBERS),
+                type="dot",
+                delay_show=300,
+                target_components={MEMBERS: "children"},
+            ),
             dbc.Modal(
                 [
-                    dbc.ModalHeader(dbc.ModalTitle("Remove from the organisation?")),
-                    dbc.ModalBody(
-                        "They lose access to this organisation at once. Their past calls and records stay."
+                    dbc.ModalHeader(
+                        dbc.ModalTitle("Remove from the organisation?", id=CONFIRM_TITLE)
                     ),
+                    dbc.ModalBody(id=CONFIRM_BODY),
                     dbc.ModalFooter(
                         [
                             dbc.Button(
@@ -99,6 +158,7 @@ def layout(**_kwargs):
                 ],
                 id=CONFIRM,
                 is_open=False,
+                labelledby=CONFIRM_TITLE,
             ),
         ]
     )

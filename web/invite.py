@@ -9,9 +9,10 @@ creating one; that answer is the same words for every refusal and is rate limite
 
 from __future__ import annotations
 
-from urllib.parse import quote
+import re
+from urllib.parse import quote, urlsplit
 
-from flask import Blueprint, redirect, render_template_string, request, session
+from flask import Blueprint, has_request_context, redirect, render_template_string, request, session
 from flask_login import current_user, login_user
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
@@ -24,6 +25,53 @@ from web.auth import TOO_MANY, limiter, prefixed, signed_in_user
 from web.viewer import ORG_KEY
 
 bp = Blueprint("invite", __name__)
+
+#: host[:port] as a browser may send it: a DNS name, IPv4 or [IPv6], nothing else.
+_HOST = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?"
+)
+
+
+def _origin_of(url: str) -> str:
+    """scheme://host[:port] of an http(s) URL whose host is well formed, else ""."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return ""
+    if parts.scheme not in ("http", "https") or not _HOST.fullmatch(parts.netloc or ""):
+        return ""
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def public_origin() -> str:
+    """The scheme://host[:port] that invitation links start with ("" when none is known).
+
+    Decided in this order, because a link mailed to someone must name the address people
+    really use, and a Host header is the classic way to poison such a link:
+    1. a public base URL from the settings, when one is configured (settings has none yet;
+       a `public_url` field is read when it appears);
+    2. the `Origin` header of the request: browsers set it on every POST a page makes and no
+       page script can change it, so it names the address the admin's browser is at — right
+       even behind a proxy that does not forward Host;
+    3. the request's own scheme and Host (after ProxyFix for SYNCBOARD_PROXY_HOPS trusted
+       proxies), when no usable Origin came (a script, not a browser; a sandboxed frame's
+       "null"), if it is a well-formed host.
+    Links are made only in callbacks that need the org admin's session cookie and CSRF token,
+    so a forged Host or Origin can only come from that admin and poison only their own links.
+    """
+    configured = getattr(get_settings(), "public_url", None)
+    if isinstance(configured, str) and _origin_of(configured):
+        return _origin_of(configured)
+    if not has_request_context():
+        return ""
+    sent = _origin_of(request.headers.get("Origin") or "")  # "null" from sandboxed frames
+    return sent or _origin_of(f"{request.scheme}://{request.host}")
+
+
+def invite_url(token: str) -> str:
+    """The absolute link of an invitation (scheme, host and SYNCBOARD_URL_PREFIX)."""
+    return f"{public_origin()}{get_settings().url_prefix}invite/{token}"
+
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">

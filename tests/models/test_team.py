@@ -6,35 +6,22 @@ import pytest
 from sqlalchemy import select
 
 from models.orgs import Membership, PhoneAssignment, User
-from models.outbox import OutboxMail
 from models.scope import AccessDenied, build_viewer
 from models.team import (
+    ONE_ADMIN,
     accept_invitation,
     assign_numbers,
     find_invitation,
+    invitation_problem,
     invite,
     members,
+    pending_invitations,
+    removal,
     remove_member,
+    renew_invitation,
     set_role,
 )
 from models.users import AccountError
-
-
-def find_prop(tree, component_id: str):
-    """The children of the component with this id anywhere in a callback's JSON answer."""
-    if isinstance(tree, dict):
-        if tree.get("props", {}).get("id") == component_id:
-            return tree["props"]["children"]
-        values = tree.values()
-    elif isinstance(tree, list):
-        values = tree
-    else:
-        return None
-    for value in values:
-        found = find_prop(value, component_id)
-        if found is not None:
-            return found
-    return None
 
 
 def viewer(s, world, key):
@@ -110,64 +97,91 @@ def test_invitation_round_trip(db, world):
             accept_invitation(s, token, password="again-again")
 
 
-def test_invite_page_and_outbox(client, db, world):
-    from tests.helpers import dash_post, login
-
-    login(client, "admin_a@example.com")
-    client.get("/_dash-layout")
-    response = dash_post(
-        client,
-        "..team-message.children...team-refresh.data...team-invite-email.value..",
-        [{"id": "team-invite-send", "property": "n_clicks", "value": 1}],
-        state=[
-            {"id": "team-invite-email", "property": "value", "value": "fresh@example.com"},
-            {"id": "team-invite-role", "property": "value", "value": "manager"},
-            {"id": "team-refresh", "property": "data", "value": 0},
-        ],
-    )
-    assert response.status_code == 200, response.get_data(as_text=True)
-    link = find_prop(response.get_json(), "team-invite-link")
-    assert link.startswith("/invite/")
+def test_an_unchanged_role_or_number_list_changes_nothing(db, world):
+    """What the page's selects report when drawn is the stored value: not a change."""
     with db.session() as s:
-        mail = s.scalar(select(OutboxMail))
-        assert mail.to_address == "fresh@example.com" and link in mail.body
-    fresh = client.application.test_client()
-    page = fresh.get(link)
-    assert page.status_code == 200 and "Join Alpha Co" in page.get_data(as_text=True)
-    import re
+        admin = viewer(s, world, "admin_a")
+        assert set_role(s, admin, world.users["agent_a2"], "agent") is False
+        assert set_role(s, admin, world.users["admin_a"], "org_admin") is False  # the only admin
+        held = [world.numbers["a3"], world.numbers["a2"]]
+        assert assign_numbers(s, admin, world.users["agent_a2"], held) is False
+        assert assign_numbers(s, admin, world.users["agent_a2"], [world.numbers["a2"]]) is True
+        assert set_role(s, admin, world.users["agent_a1"], "manager") is True
+        s.commit()
+        rows = {m.email: m for m in members(s, admin)}
+        assert rows["agent_a2@example.com"].numbers == (world.numbers["a2"],)
+        assert rows["agent_a1@example.com"].role == "manager"
+        with pytest.raises(AccountError, match="Unknown role"):
+            set_role(s, admin, world.users["agent_a2"], ["agent"])  # a forged non-string
 
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
-    joined = fresh.post(
-        link, data={"csrf_token": token, "name": "Fresh", "password": "fresh-password"}
-    )
-    assert joined.status_code == 302
-    assert fresh.get("/_dash-layout").status_code == 200
-    assert fresh.get(link).status_code == 404
 
-
-def test_manager_cannot_forge_team_changes(client, db, world):
-    from tests.helpers import dash_post, login
-
-    login(client, "manager_a@example.com")
-    client.get("/_dash-layout")
-    forged = dash_post(
-        client,
-        "..team-message.children...team-refresh.data..",
-        [
-            [  # an ALL input is a list of the matching components, as the browser sends it
-                {
-                    "id": {"type": "team-role", "user": world.users["agent_a1"]},
-                    "property": "value",
-                    "value": "org_admin",
-                }
-            ]
-        ],
-        state=[{"id": "team-refresh", "property": "data", "value": 0}],
-    )
-    assert forged.status_code == 200
-    assert "Only org admins" in forged.get_data(as_text=True)
+def test_removal_names_the_person_and_refuses_the_last_admin(db, world):
     with db.session() as s:
-        role = s.scalar(
-            select(Membership.role).where(Membership.user_id == world.users["agent_a1"])
+        admin = viewer(s, world, "admin_a")
+        found = removal(s, admin, world.users["agent_a1"])
+        assert (found.email, found.org_name, found.refusal) == (
+            "agent_a1@example.com",
+            "Alpha Co",
+            None,
         )
-        assert role.value == "agent"
+        assert removal(s, admin, world.users["admin_a"]).refusal == "You cannot remove yourself."
+        rows = {m.email: m for m in members(s, admin)}
+        assert rows["admin_a@example.com"].refusal == "You cannot remove yourself."
+        assert rows["manager_a@example.com"].refusal is None
+        set_role(s, admin, world.users["manager_a"], "org_admin")
+        s.commit()
+        other = viewer(s, world, "manager_a")  # now an org admin too
+        set_role(s, other, world.users["admin_a"], "manager")
+        s.commit()
+        # admin_a is a manager now; manager_a, the only org admin, is refused by everyone
+        assert removal(s, other, world.users["manager_a"]).refusal == "You cannot remove yourself."
+        with pytest.raises(AccountError, match=ONE_ADMIN):
+            set_role(s, other, world.users["manager_a"], "agent")
+        with pytest.raises(AccountError, match="not a member"):
+            removal(s, other, world.users["admin_b"])
+
+
+def test_invitation_problems_are_named(db, world):
+    with db.session() as s:
+        admin = viewer(s, world, "admin_a")
+        assert "not an email address" in invitation_problem(s, admin, "jane@")
+        assert "already a member" in invitation_problem(s, admin, " Manager_A@example.com ")
+        assert invitation_problem(s, admin, "admin_b@example.com") is None  # org B's only
+        invite(s, admin, "jane@example.com", "agent")
+        s.commit()
+        assert "invited already" in invitation_problem(s, admin, "JANE@example.com")
+        with pytest.raises(AccountError, match="invited already"):
+            invite(s, admin, "jane@example.com", "manager")
+        with pytest.raises(AccessDenied):
+            invitation_problem(s, viewer(s, world, "manager_a"), "x@example.com")
+
+
+def test_a_pending_link_can_be_shown_again_and_resend_replaces_it(db, world):
+    from dataclasses import replace
+
+    from settings import get_settings, reset_settings
+
+    with db.session() as s:
+        admin = viewer(s, world, "admin_a")
+        invitation, token = invite(s, admin, "jane@example.com", "agent")
+        s.commit()
+        [pending] = pending_invitations(s, admin)
+        assert pending.token == token and pending.email == "jane@example.com"
+        assert [p.token for p in pending_invitations(s, viewer(s, world, "manager_a"))] == [None]
+        assert pending_invitations(s, viewer(s, world, "admin_b")) == []
+        with pytest.raises(AccountError, match="No such invitation"):
+            renew_invitation(s, viewer(s, world, "admin_b"), invitation.id)
+        first_expiry = invitation.expires_at
+        renewed, new_token = renew_invitation(s, admin, invitation.id)
+        s.commit()
+        assert new_token != token and renewed.expires_at >= first_expiry
+        assert find_invitation(s, token) is None
+        assert find_invitation(s, new_token).id == invitation.id
+        assert pending_invitations(s, admin)[0].token == new_token
+        settings = get_settings()
+        reset_settings(replace(settings, secret_key="another-secret-key-0123456789"))
+        try:  # a new SECRET_KEY cannot make the link again: the page offers Resend only
+            assert pending_invitations(s, admin)[0].token is None
+            assert find_invitation(s, new_token).id == invitation.id  # the link still works
+        finally:
+            reset_settings(settings)

@@ -1,0 +1,420 @@
+"""The team page's callbacks posted as the browser posts them: no action on a redraw, links
+that stay and are absolute, validation next to the field, a removal that names the person."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from sqlalchemy import func, select
+
+from models.invitations import Invitation
+from models.orgs import Membership, PhoneAssignment, User
+from models.outbox import OutboxMail
+from models.scope import build_viewer
+from models.team import invite, members
+from tests.helpers import dash_post, login
+
+ROLE_OUT = "..team-message.children...team-refresh.data.."
+SEND_OUT = (
+    "..team-invite-result.children...team-invite-email.invalid...team-invite-email-feedback"
+    ".children...team-refresh.data...team-invite-email.value.."
+)
+CHECK_OUT = "..team-invite-email.invalid...team-invite-email-feedback.children...team-invite-send.disabled.."
+ASK_OUT = (
+    "..team-confirm.is_open...team-pending-removal.data...team-confirm-title.children"
+    "...team-confirm-body.children...team-confirm-ok.disabled...team-confirm-ok.children.."
+)
+
+
+def props_with_id(tree, component_id):
+    """The props of every component with this id anywhere in a callback's JSON answer."""
+    found = []
+    if isinstance(tree, dict):
+        if tree.get("props", {}).get("id") == component_id:
+            found.append(tree["props"])
+        for value in tree.values():
+            found += props_with_id(value, component_id)
+    elif isinstance(tree, list):
+        for value in tree:
+            found += props_with_id(value, component_id)
+    return found
+
+
+def nothing_done(answer) -> bool:
+    """Every output left alone: Dash answers 204, or (Dash 4) an empty response."""
+    return answer.status_code == 204 or (
+        answer.status_code == 200 and answer.get_json().get("response") == {}
+    )
+
+
+def text_of(tree) -> str:
+    return json.dumps(tree)
+
+
+def signed_in(client, who: str = "admin_a"):
+    login(client, f"{who}@example.com")
+    client.get("/_dash-layout")
+    return client
+
+
+def drawn_roles(db, world):
+    """The role selects as the renderer reports them when show_team draws the table."""
+    with db.session() as s:
+        admin = build_viewer(s, s.get(User, world.users["admin_a"]), world.org_a)
+        rows = members(s, admin)
+    return [
+        {"id": {"type": "team-role", "user": m.user_id}, "property": "value", "value": m.role}
+        for m in rows
+    ]
+
+
+def drawn_numbers(db, world):
+    with db.session() as s:
+        admin = build_viewer(s, s.get(User, world.users["admin_a"]), world.org_a)
+        rows = members(s, admin)
+    return [
+        {
+            "id": {"type": "team-numbers", "user": m.user_id},
+            "property": "value",
+            "value": list(m.numbers),
+        }
+        for m in rows
+        if m.role == "agent"
+    ]
+
+
+def send(client, email: str, role: str = "agent", **headers):
+    return dash_post(
+        client,
+        SEND_OUT,
+        [{"id": "team-invite-send", "property": "n_clicks", "value": 1}],
+        state=[
+            {"id": "team-invite-email", "property": "value", "value": email},
+            {"id": "team-invite-role", "property": "value", "value": role},
+            {"id": "team-refresh", "property": "data", "value": 0},
+        ],
+    )
+
+
+def link_in(answer) -> str:
+    [store] = props_with_id(answer, {"type": "team-link", "key": "new"})
+    return store["data"]
+
+
+def test_drawing_the_table_saves_nothing_and_says_nothing(client, db, world):
+    """Defect 1: every visit showed "Role changed." / "Numbers saved." for nothing done."""
+    signed_in(client)
+    roles = drawn_roles(db, world)
+    answer = dash_post(
+        client, ROLE_OUT, [roles], state=[{"id": "team-refresh", "property": "data", "value": 3}]
+    )
+    assert nothing_done(answer), answer.get_data(as_text=True)  # no output at all
+    numbers = drawn_numbers(db, world)
+    answer = dash_post(
+        client, ROLE_OUT, [numbers], state=[{"id": "team-refresh", "property": "data", "value": 3}]
+    )
+    assert nothing_done(answer), answer.get_data(as_text=True)
+    # a forged POST that "changes" one role to the value it has is the same no-op
+    one = next(r for r in roles if r["id"]["user"] == world.users["agent_a1"])
+    answer = dash_post(
+        client,
+        ROLE_OUT,
+        [roles],
+        state=[{"id": "team-refresh", "property": "data", "value": 3}],
+        changed=[json.dumps(one["id"], sort_keys=True, separators=(",", ":")) + ".value"],
+    )
+    assert nothing_done(answer)
+
+
+def test_a_real_change_is_saved_and_said_once(client, db, world):
+    signed_in(client)
+    roles = drawn_roles(db, world)
+    agent = next(r for r in roles if r["id"]["user"] == world.users["agent_a1"])
+    agent["value"] = "manager"
+    answer = dash_post(
+        client,
+        ROLE_OUT,
+        [roles],
+        state=[{"id": "team-refresh", "property": "data", "value": 3}],
+        changed=[json.dumps(agent["id"], sort_keys=True, separators=(",", ":")) + ".value"],
+    )
+    body = answer.get_json()["response"]
+    assert "Role changed." in text_of(body["team-message"])
+    assert body["team-refresh"]["data"] == 4
+    numbers = drawn_numbers(db, world)  # agent_a1 is a manager now: only agent_a2 is left
+    numbers[0]["value"] = [world.numbers["a1"]]
+    answer = dash_post(
+        client, ROLE_OUT, [numbers], state=[{"id": "team-refresh", "property": "data", "value": 4}]
+    )
+    assert "Numbers saved." in answer.get_data(as_text=True)
+    with db.session() as s:
+        held = s.scalars(
+            select(PhoneAssignment.phone_number_id).where(
+                PhoneAssignment.user_id == world.users["agent_a2"]
+            )
+        ).all()
+        assert held == [world.numbers["a1"]]
+        role = s.scalar(
+            select(Membership.role).where(Membership.user_id == world.users["agent_a1"])
+        )
+        assert role.value == "manager"
+
+
+def test_the_invitation_link_stays_absolute_and_works(client, db, world):
+    signed_in(client)
+    client.environ_base["HTTP_ORIGIN"] = "http://localhost"
+    answer = send(client, "fresh@example.com", "manager")
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    body = answer.get_json()["response"]
+    assert "team-message" not in body  # nothing else takes the link's place
+    link = link_in(body)
+    assert re.fullmatch(r"http://localhost/invite/[A-Za-z0-9_-]{43}", link), link
+    assert "No mail server is set up" in text_of(body["team-invite-result"])
+    assert body["team-invite-email"] == {"invalid": False, "value": ""}
+    [field] = props_with_id(body, "team-link-new")
+    assert field["value"] == link and field["readonly"] is True
+    with db.session() as s:
+        mail = s.scalar(select(OutboxMail))
+        assert mail.to_address == "fresh@example.com" and link in mail.body
+    # the pending list offers the same link again, with Resend and Revoke
+    shown = dash_post(
+        client,
+        "..team-members.children...team-invites.children..",
+        [{"id": "team-refresh", "property": "data", "value": 1}],
+    ).get_json()["response"]
+    with db.session() as s:
+        invitation_id = s.scalar(select(Invitation.id))
+    [pending] = props_with_id(shown, {"type": "team-link", "key": invitation_id})
+    assert pending["data"] == link
+    assert props_with_id(shown, {"type": "team-resend", "invitation": invitation_id})
+    assert props_with_id(shown, {"type": "team-copy", "key": invitation_id})
+
+    path = link.removeprefix("http://localhost")
+    fresh = client.application.test_client()
+    page = fresh.get(path)
+    assert page.status_code == 200 and "Join Alpha Co" in page.get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    joined = fresh.post(
+        path, data={"csrf_token": token, "name": "Fresh", "password": "fresh-password"}
+    )
+    assert joined.status_code == 302
+    assert fresh.get("/_dash-layout").status_code == 200
+    assert fresh.get(path).status_code == 404
+
+
+def test_the_link_origin_is_the_browsers_never_a_malformed_host(client, db, world):
+    signed_in(client)
+    client.environ_base["HTTP_ORIGIN"] = "https://syncboard.city.example"
+    assert link_in(send(client, "one@example.com").get_json()["response"]).startswith(
+        "https://syncboard.city.example/invite/"
+    )
+    del client.environ_base["HTTP_ORIGIN"]  # no browser: the request's own host
+    assert link_in(send(client, "two@example.com").get_json()["response"]).startswith(
+        "http://localhost/invite/"
+    )
+    client.environ_base["HTTP_ORIGIN"] = "null"  # a sandboxed frame: the host again
+    assert link_in(send(client, "three@example.com").get_json()["response"]).startswith(
+        "http://localhost/invite/"
+    )
+
+
+def test_a_malformed_host_never_makes_the_link(server):
+    from web.invite import invite_url, public_origin
+
+    with server.test_request_context("/", headers={"Host": "evil.example/<x>", "Origin": "null"}):
+        assert public_origin() == "" and invite_url("T").startswith("/invite/T")
+    with server.test_request_context("/", headers={"Host": "app.example:8443"}):
+        assert invite_url("T") == "http://app.example:8443/invite/T"
+    with server.test_request_context(
+        "/", headers={"Host": "127.0.0.1:8050", "Origin": "https://analytics.example"}
+    ):  # behind a proxy that does not forward Host, the browser's address wins
+        assert invite_url("T") == "https://analytics.example/invite/T"
+
+
+def test_resend_makes_a_new_link_and_shows_it_without_smtp(client, db, world):
+    signed_in(client)
+    link = link_in(send(client, "late@example.com").get_json()["response"])
+    with db.session() as s:
+        invitation_id = s.scalar(select(Invitation.id))
+    answer = dash_post(
+        client,
+        "..team-invite-result.children...team-refresh.data..",
+        [
+            [
+                {
+                    "id": {"type": "team-resend", "invitation": invitation_id},
+                    "property": "n_clicks",
+                    "value": 1,
+                }
+            ]
+        ],
+        state=[{"id": "team-refresh", "property": "data", "value": 2}],
+    )
+    body = answer.get_json()["response"]
+    again = link_in(body)
+    assert again != link and "previous link no longer works" in text_of(body)
+    assert "send them this link yourself" in text_of(body)
+    assert client.get(link.removeprefix("http://localhost")).status_code == 404
+    assert client.get(again.removeprefix("http://localhost")).status_code == 200
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxMail)) == 2
+    # drawing the Resend buttons (n_clicks 0) resends nothing
+    drawn = dash_post(
+        client,
+        "..team-invite-result.children...team-refresh.data..",
+        [
+            [
+                {
+                    "id": {"type": "team-resend", "invitation": invitation_id},
+                    "property": "n_clicks",
+                    "value": 0,
+                }
+            ]
+        ],
+        state=[{"id": "team-refresh", "property": "data", "value": 3}],
+    )
+    assert nothing_done(drawn)
+
+
+def test_the_email_field_says_what_is_wrong_before_sending(client, db, world):
+    signed_in(client)
+    with db.session() as s:
+        admin = build_viewer(s, s.get(User, world.users["admin_a"]), world.org_a)
+        invite(s, admin, "waiting@example.com", "agent")
+        s.commit()
+
+    def check(value):
+        answer = dash_post(
+            client,
+            CHECK_OUT,
+            [
+                {"id": "team-invite-email", "property": "value", "value": value},
+                {"id": "team-refresh", "property": "data", "value": 0},
+            ],
+        ).get_json()["response"]
+        return (
+            answer["team-invite-email"]["invalid"],
+            answer["team-invite-email-feedback"]["children"],
+            answer["team-invite-send"]["disabled"],
+        )
+
+    assert check("") == (False, "", True)
+    invalid, said, disabled = check("jane@")
+    assert invalid and disabled and "not an email address" in said
+    assert check("manager_a@example.com") == (
+        True,
+        "manager_a@example.com is already a member.",
+        True,
+    )
+    invalid, said, disabled = check("Waiting@Example.com")
+    assert invalid and disabled and "invited already" in said
+    assert check("new.person@example.com") == (False, "", False)
+    # the server says the same when Send is forced anyway, next to the field
+    body = send(client, "manager_a@example.com").get_json()["response"]
+    assert body["team-invite-email"] == {"invalid": True}
+    assert "already a member" in body["team-invite-email-feedback"]["children"]
+
+
+def test_removal_confirmation_names_the_person_and_organisation(client, db, world):
+    signed_in(client)
+    with db.session() as s:
+        user = s.get(User, world.users["agent_a1"])
+        user.name = "Jane Doe"
+        s.commit()
+
+    def ask(user_id, clicks=1):
+        return dash_post(
+            client,
+            ASK_OUT,
+            [
+                [
+                    {
+                        "id": {"type": "team-remove", "user": user_id},
+                        "property": "n_clicks",
+                        "value": clicks,
+                    }
+                ],
+                {"id": "team-confirm-cancel", "property": "n_clicks", "value": None},
+            ],
+            changed=[
+                json.dumps({"type": "team-remove", "user": user_id}, separators=(",", ":"))
+                + ".n_clicks"
+            ],
+        )
+
+    assert nothing_done(ask(world.users["agent_a1"], None))  # a redraw opens nothing
+    body = ask(world.users["agent_a1"]).get_json()["response"]
+    assert body["team-confirm"]["is_open"] is True
+    assert body["team-confirm-title"]["children"] == "Remove Jane Doe?"
+    assert "Remove Jane Doe (agent_a1@example.com) from Alpha Co?" in text_of(body)
+    assert body["team-confirm-ok"] == {"disabled": False, "children": "Remove Jane Doe"}
+    assert body["team-pending-removal"]["data"] == world.users["agent_a1"]
+
+    mine = ask(world.users["admin_a"]).get_json()["response"]
+    assert "You cannot remove yourself." in text_of(mine)
+    assert mine["team-confirm-ok"]["disabled"] is True
+    forged = dash_post(  # the Remove button forced for oneself: the server refuses
+        client,
+        "..team-message.children...team-refresh.data...team-confirm.is_open"
+        "...team-pending-removal.data..",
+        [{"id": "team-confirm-ok", "property": "n_clicks", "value": 1}],
+        state=[
+            {"id": "team-pending-removal", "property": "data", "value": world.users["admin_a"]},
+            {"id": "team-refresh", "property": "data", "value": 0},
+        ],
+    )
+    assert "You cannot remove yourself." in forged.get_data(as_text=True)
+    done = dash_post(
+        client,
+        "..team-message.children...team-refresh.data...team-confirm.is_open"
+        "...team-pending-removal.data..",
+        [{"id": "team-confirm-ok", "property": "n_clicks", "value": 1}],
+        state=[
+            {"id": "team-pending-removal", "property": "data", "value": world.users["agent_a1"]},
+            {"id": "team-refresh", "property": "data", "value": 0},
+        ],
+    )
+    assert "Jane Doe was removed from Alpha Co." in done.get_data(as_text=True)
+    with db.session() as s:
+        assert (
+            s.scalar(select(Membership).where(Membership.user_id == world.users["agent_a1"]))
+            is None
+        )
+
+
+def test_manager_cannot_forge_team_changes_nor_read_links(client, db, world):
+    signed_in(client, "manager_a")
+    forged = dash_post(
+        client,
+        ROLE_OUT,
+        [
+            [  # an ALL input is a list of the matching components, as the browser sends it
+                {
+                    "id": {"type": "team-role", "user": world.users["agent_a1"]},
+                    "property": "value",
+                    "value": "org_admin",
+                }
+            ]
+        ],
+        state=[{"id": "team-refresh", "property": "data", "value": 0}],
+    )
+    assert forged.status_code == 200
+    assert "Only org admins" in forged.get_data(as_text=True)
+    with db.session() as s:
+        role = s.scalar(
+            select(Membership.role).where(Membership.user_id == world.users["agent_a1"])
+        )
+        assert role.value == "agent"
+        admin = build_viewer(s, s.get(User, world.users["admin_a"]), world.org_a)
+        invite(s, admin, "someone@example.com", "agent")
+        s.commit()
+    shown = dash_post(
+        client,
+        "..team-members.children...team-invites.children..",
+        [{"id": "team-refresh", "property": "data", "value": 1}],
+    ).get_data(as_text=True)
+    assert "someone@example.com" in shown and "/invite/" not in shown
+    assert '"type":"team-resend"' not in shown.replace(" ", "")
+    assert '"type":"team-role"' not in shown.replace(" ", "")
+    assert "Only org admins" in send(client, "x@example.com").get_data(as_text=True)
