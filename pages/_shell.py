@@ -19,6 +19,9 @@ from web.viewer import current_viewer, my_orgs
 ORG_SELECT = "shell-org"
 REDIRECT = "shell-redirect"
 URL = "shell-url"
+SIDEBAR = "sidebar"
+MENU_TOGGLE = "shell-menu-toggle"
+MAIN = "page-body"
 EMBED_KEY = "embed"
 
 ROLE_LABEL = {
@@ -109,9 +112,15 @@ def page_guard(min_role: str) -> html.Div | None:
 
 
 def _sidebar(viewer: Viewer | None) -> html.Nav:
+    """The page links; on phones the same element is the menu the header's toggler opens."""
     links = [
         dbc.NavLink(
-            [html.I(className=f"bi bi-{page.get('icon', 'circle')} me-2"), page["name"]],
+            [
+                html.I(
+                    className=f"bi bi-{page.get('icon', 'circle')} me-2", **{"aria-hidden": "true"}
+                ),
+                page["name"],
+            ],
             href=page["relative_path"],
             active="exact" if page["path"] == "/" else "partial",
             id=f"nav-{page['module'].rsplit('.', 1)[-1]}",
@@ -119,7 +128,26 @@ def _sidebar(viewer: Viewer | None) -> html.Nav:
         for page in dash.page_registry.values()
         if page.get("in_nav", True) and may_see(page, viewer)
     ]
-    return html.Nav(dbc.Nav(links, vertical=True, pills=True), className="sidebar", id="sidebar")
+    return html.Nav(
+        dbc.Nav(links, vertical=True, pills=True),
+        className="sidebar",
+        id=SIDEBAR,
+        **{"aria-label": "Pages"},
+    )
+
+
+def _menu_toggle() -> html.Button:
+    """The phone menu's button (assets/shell.js opens and closes the sidebar drawer)."""
+    return html.Button(
+        [
+            html.I(className="bi bi-list", **{"aria-hidden": "true"}),
+            html.Span("Menu", className="visually-hidden"),
+        ],
+        id=MENU_TOGGLE,
+        type="button",
+        className="btn btn-light shell-menu-toggle",
+        **{"aria-controls": SIDEBAR, "aria-expanded": "false"},
+    )
 
 
 def _user_menu(viewer: Viewer | None) -> html.Div:
@@ -135,7 +163,12 @@ def _user_menu(viewer: Viewer | None) -> html.Div:
                 [
                     dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
                     html.Button(
-                        [html.I(className="bi bi-box-arrow-right me-2"), "Sign out"],
+                        [
+                            html.I(
+                                className="bi bi-box-arrow-right me-2", **{"aria-hidden": "true"}
+                            ),
+                            "Sign out",
+                        ],
                         type="submit",
                         className="dropdown-item",
                         id="shell-signout",
@@ -145,10 +178,19 @@ def _user_menu(viewer: Viewer | None) -> html.Div:
                 action=prefix + "logout",
             ),
         ],
-        label=html.Span([html.I(className="bi bi-person-circle me-1"), viewer.email]),
+        # On phones the address is visually hidden (assets/syncboard.css) but still names
+        # the button.
+        label=html.Span(
+            [
+                html.I(className="bi bi-person-circle", **{"aria-hidden": "true"}),
+                html.Span(viewer.email, className="shell-user-email"),
+            ],
+            className="shell-user-label",
+        ),
         align_end=True,
         color="light",
         id="shell-user-menu",
+        class_name="shell-user",
     )
 
 
@@ -158,49 +200,59 @@ def _org_switcher(viewer: Viewer | None) -> html.Div:
     orgs = my_orgs()
     if len(orgs) <= 1:
         name = orgs[0][1] if orgs else "No organisation"
-        return html.Div(name, className="fw-semibold", id="shell-org-name")
+        return html.Div(name, className="fw-semibold shell-org shell-org-name", id="shell-org-name")
     return html.Div(
-        dcc.Dropdown(
-            id=ORG_SELECT,
-            options=[{"label": name, "value": oid} for oid, name, _role in orgs],
-            value=viewer.org_id,
-            clearable=False,
-            searchable=len(orgs) > 8,
-            style={"minWidth": "16rem"},
-        ),
+        [
+            # shell.js adds this label to the dropdown button's accessible name.
+            html.Label("Organisation", htmlFor=ORG_SELECT, className="visually-hidden"),
+            dcc.Dropdown(
+                id=ORG_SELECT,
+                options=[{"label": name, "value": oid} for oid, name, _role in orgs],
+                value=viewer.org_id,
+                clearable=False,
+                searchable=len(orgs) > 8,
+            ),
+        ],
+        className="shell-org",
         title="Switch organisation",
     )
 
 
 def shell() -> html.Div:
-    """The whole app frame; Dash calls it on every page load."""
+    """The whole app frame; Dash calls it on every page load.
+
+    Landmarks: a skip link first, the header (banner), the sidebar (navigation) and the page
+    body (main). Below 768 px the sidebar is a drawer opened by the header's menu button.
+    """
     viewer = viewer_or_none()
     embedded = has_request_context() and bool(session.get(EMBED_KEY))
-    header = dbc.Navbar(
-        dbc.Container(
-            [
-                dbc.NavbarBrand(
-                    [html.I(className="bi bi-grid-1x2-fill me-2"), "syncboard"],
-                    href=get_settings().url_prefix,
-                ),
-                html.Div(
-                    [_org_switcher(viewer), _user_menu(viewer)],
-                    className="d-flex align-items-center gap-3 ms-auto",
-                ),
-            ],
-            fluid=True,
-        ),
-        color="white",
-        dark=False,
-        className="border-bottom shell-header navbar-light",
+    header = html.Header(
+        [
+            _menu_toggle(),
+            html.A(
+                [
+                    html.I(className="bi bi-grid-1x2-fill", **{"aria-hidden": "true"}),
+                    html.Span("syncboard", className="shell-brand-name"),
+                ],
+                href=get_settings().url_prefix,
+                className="navbar-brand shell-brand",
+            ),
+            html.Div([_org_switcher(viewer), _user_menu(viewer)], className="shell-tools"),
+        ],
+        className="shell-header",
+        id="shell-header",
     )
-    body = html.Main(dash.page_container, className="page-body", id="page-body")
+    body = html.Main(dash.page_container, className="page-body", id=MAIN, tabIndex="-1")
+    skip = html.A("Skip to main content", href=f"#{MAIN}", className="skip-link")
     return html.Div(
         [
             dcc.Location(id=REDIRECT, refresh=True),
-            *([] if embedded else [header]),
+            *([] if embedded else [skip, header]),
             html.Div(
-                [*([] if embedded else [_sidebar(viewer)]), body],
+                [
+                    *([] if embedded else [_sidebar(viewer), html.Div(className="shell-backdrop")]),
+                    body,
+                ],
                 className="shell-main" + (" embedded" if embedded else ""),
             ),
         ],

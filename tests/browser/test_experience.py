@@ -140,11 +140,7 @@ def navigation_reachable(driver) -> bool:
         wait(driver, 5).until(lambda d: d.execute_script(visible))
     except TimeoutException:
         return False
-    closer = driver.find_elements(By.CSS_SELECTOR, "#shell-menu .btn-close")
-    if closer and closer[0].is_displayed():
-        closer[0].click()
-    else:
-        toggles[0].click()
+    toggles[0].click()
     try:
         wait(driver, 5).until(lambda d: not d.execute_script(visible))
     except TimeoutException:
@@ -231,3 +227,62 @@ def test_every_page_at_every_width(chrome, live_server, demo, role):
     assert not problems, "\n".join(problems) + ("\n\naxe:\n" + violations if violations else "")
     if violations:
         raise AxeViolations(f"axe-core, {role}, critical and serious:\n{violations}")
+
+
+# --- the phone menu -------------------------------------------------------------------------
+
+
+def _menu_open(driver) -> bool:
+    return driver.execute_script("return document.body.classList.contains('shell-menu-open')")
+
+
+def _focused_id(driver) -> str:
+    return driver.execute_script("return document.activeElement && document.activeElement.id")
+
+
+def test_the_phone_menu_opens_by_keyboard_and_closes_on_navigation(
+    browser, live_server, app_world, window_width
+):
+    from selenium.webdriver.common.keys import Keys
+
+    window_width(390)
+    sign_in(browser, live_server, "admin_a@example.com")
+    settle(browser)
+    sidebar = browser.find_element(By.ID, "sidebar")
+    toggle = browser.find_element(By.ID, MENU_TOGGLE)
+    assert not sidebar.is_displayed() or sidebar.rect["x"] + sidebar.rect["width"] <= 0
+    assert toggle.get_attribute("aria-expanded") == "false"
+    # The header is one line: every part of it sits inside its 3.5rem.
+    header = browser.find_element(By.ID, "shell-header").rect
+    assert header["height"] <= 57, header
+    for part in browser.find_elements(By.CSS_SELECTOR, "#shell-header > *"):
+        if part.is_displayed():
+            assert part.rect["y"] + part.rect["height"] <= header["height"] + 1, part.rect
+    # The page title starts below the header.
+    title = browser.find_element(By.CSS_SELECTOR, "#page-body h1, #page-body h2").rect
+    assert title["y"] >= header["height"], title
+
+    # Keyboard: the skip link first, then the menu button.
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.TAB)
+    assert browser.switch_to.active_element.text == "Skip to main content"
+    browser.switch_to.active_element.send_keys(Keys.TAB)
+    assert _focused_id(browser) == MENU_TOGGLE
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+    wait(browser, 5).until(lambda d: _menu_open(d) and sidebar.is_displayed())
+    assert toggle.get_attribute("aria-expanded") == "true"
+    wait(browser, 5).until(lambda d: (_focused_id(d) or "").startswith("nav-"))
+    screenshot(browser, "phone-menu-open")
+    browser.switch_to.active_element.send_keys(Keys.ESCAPE)
+    wait(browser, 5).until(lambda d: not _menu_open(d))
+    assert _focused_id(browser) == MENU_TOGGLE
+    assert toggle.get_attribute("aria-expanded") == "false"
+
+    # Following a link navigates and closes the menu.
+    toggle.click()
+    wait(browser, 5).until(_menu_open)
+    wait(browser, 5).until(lambda d: d.find_element(By.ID, "nav-calls").is_displayed())
+    browser.find_element(By.ID, "nav-calls").click()
+    wait(browser, 10).until(lambda d: d.current_url.endswith("/calls"))
+    wait(browser, 5).until(lambda d: not _menu_open(d))
+    assert overflow(browser) <= 0
