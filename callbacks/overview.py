@@ -18,7 +18,19 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, clientside_callback, ctx, html, no_update
+from dash import (
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    dcc,
+    get_relative_path,
+    html,
+    no_update,
+)
 
 from models.base import utcnow
 from models.db import session_scope
@@ -27,10 +39,12 @@ from models.kpis import (
     OverviewData,
     Period,
     agent_choices,
+    has_calls,
     overview_data,
     phone_choices,
 )
 from models.scope import Viewer
+from pages._date_note import dates_note
 from pages._figures import (
     WEEKDAY_SHORT,
     agent_rate_figure,
@@ -38,7 +52,9 @@ from pages._figures import (
     calls_per_hour_figure,
     case_office_figure,
     case_status_figure,
+    figure_table,
     heatmap_figure,
+    table_id,
     ticket_status_figure,
     top_numbers_figure,
 )
@@ -55,6 +71,7 @@ from pages._overview_ids import (
     CELL_TEXT,
     CUSTOM,
     DATES,
+    DATES_NOTE,
     DATES_WRAP,
     DAY_CHART,
     DAY_HINT,
@@ -64,6 +81,7 @@ from pages._overview_ids import (
     FILTERS,
     HEATMAP,
     INTERVAL,
+    MAX_DAYS,
     NUMBER_CHART,
     PERIOD_TEXT,
     PHONE,
@@ -75,8 +93,29 @@ from pages._overview_ids import (
     URL,
     OverviewFilters,
     cell_label,
+    from_search_dict,
 )
 from web.viewer import current_viewer
+
+#: Every chart of the page in the order `refresh` returns them, and what its table is called.
+CHARTS = (
+    DAY_CHART,
+    HEATMAP,
+    AGENT_CHART,
+    NUMBER_CHART,
+    CASE_STATUS_CHART,
+    CASE_OFFICE_CHART,
+    TICKET_CHART,
+)
+CHART_CAPTIONS = (
+    "Calls per day",
+    "Calls per weekday and UTC hour",
+    "Answer rate by agent",
+    "Calls per phone number",
+    "Cases by status",
+    "Cases by office",
+    "Tickets by status",
+)
 
 # --- KPI cards (pure) -----------------------------------------------------------------------
 
@@ -286,32 +325,68 @@ def period_text(f: OverviewFilters, period: Period) -> str:
     return f"{shown} (UTC) · compared with {before}"
 
 
-def empty_state(viewer: Viewer, data: OverviewData, f: OverviewFilters) -> html.Div | None:
-    """A friendly message in place of the call charts when there are no calls to show."""
+def _filtered(f: OverviewFilters) -> bool:
+    return bool(f.phone or f.agent or f.direction) or f.weekday is not None or f.hour is not None
+
+
+def _widen(f: OverviewFilters, today: date) -> tuple[str, OverviewFilters]:
+    """Somewhere with calls: the last 90 days, or the last 12 months from there."""
+    if f.range == CUSTOM and f.start and f.end:
+        longer = f.end < today - timedelta(days=1) or (f.end - f.start).days + 1 < 90
+    else:
+        longer = f.range != 90
+    if longer:
+        return "Show the last 90 days", f.with_(range=90, start=None, end=None)
+    start = today - timedelta(days=MAX_DAYS - 1)
+    return "Show the last 12 months", f.with_(range=CUSTOM, start=start, end=today)
+
+
+def empty_state(
+    viewer: Viewer,
+    data: OverviewData,
+    f: OverviewFilters,
+    period: Period,
+    any_calls: bool,
+    today: date,
+) -> html.Div | None:
+    """The message in place of the call charts when there are no calls to show, and it tells
+    the truth: no numbers, nothing synced at all (`any_calls`), nothing that matches the
+    filters, or nothing in this range, with a link that widens the range."""
     if data.calls.total:
         return None
+    shown = _span(period.start.date(), _last_day(period.start, period.end))
+    link: tuple[str, OverviewFilters] | None = None
     if viewer.role == "agent" and not viewer.phone_number_ids:
         title, hint = (
             "No phone numbers assigned to you yet",
-            "Ask a manager to assign you a number; its calls will appear here.",
+            "An org admin assigns phone numbers on the Team page; ask one of your "
+            "organisation's org admins, and the calls on your numbers will appear here.",
         )
-    elif f.phone or f.agent or f.direction or f.weekday is not None or f.hour is not None:
-        title, hint = (
-            "No calls match these filters",
-            "Try a longer date range or clear the filters.",
-        )
-    elif data.calls_before.total:
-        title, hint = ("No calls in this period", "Try a longer date range.")
-    else:
+    elif not any_calls:
         title, hint = (
             "No calls yet",
             "Calls appear here once a call-tracking source has synced.",
         )
+    elif _filtered(f):
+        title, hint = (f"No calls match these filters ({shown})", "Try clearing the filters.")
+        link = (
+            "Clear the filters",
+            f.with_(phone=None, agent=None, direction=None, weekday=None, hour=None),
+        )
+    else:
+        title, hint = (f"No calls between {shown.replace(' – ', ' and ')}", "")
+        hint = "There are calls in other periods; try a longer range."
+        link = _widen(f, today)
     return html.Div(
         [
-            html.I(className="bi bi-telephone empty-icon"),
+            html.I(className="bi bi-telephone empty-icon", **{"aria-hidden": "true"}),
             html.H2(title, className="h5 mt-2"),
-            html.P(hint, className="text-muted mb-0"),
+            html.P(hint, className="empty-hint mb-2"),
+            dcc.Link(
+                link[0], href=get_relative_path("/" + link[1].to_search()), id="overview-widen"
+            )
+            if link
+            else None,
         ],
         className="empty-state",
         id="overview-empty-state",
@@ -404,6 +479,7 @@ def next_filters(
     Output(DIRECTION, "value"),
     Output(CELL_BADGE, "className"),
     Output(CELL_TEXT, "children"),
+    Output(DATES_NOTE, "children"),
     Input(RANGE, "value"),
     Input(DATES, "start_date"),
     Input(DATES, "end_date"),
@@ -459,6 +535,8 @@ def apply_filters(
     custom = f.range == CUSTOM
     cell_set = f.weekday is not None or f.hour is not None
     from_url = f"{URL}.search" in ctx.triggered_prop_ids
+    # A control change replaces what the URL asked for; back/forward to a bad URL says so.
+    problems = OverviewFilters.read(from_search_dict(search))[1] if from_url else ()
     return (
         no_update if from_url else f.to_search(),  # rewriting it would push a history entry
         f.as_dict(),
@@ -471,6 +549,7 @@ def apply_filters(
         f.direction,
         "badge rounded-pill text-bg-primary overview-cell" + ("" if cell_set else " d-none"),
         cell_label(f.weekday, f.hour),
+        dates_note(problems),
     )
 
 
@@ -489,6 +568,7 @@ def apply_filters(
     Output(CASE_STATUS_CHART, "figure"),
     Output(CASE_OFFICE_CHART, "figure"),
     Output(TICKET_CHART, "figure"),
+    *(Output(table_id(chart), "children") for chart in CHARTS),
     Input(FILTERS, "data"),
     Input(INTERVAL, "n_intervals"),
     Input(REFRESH, "n_clicks"),
@@ -503,24 +583,33 @@ def refresh(stored, _ticks, _clicks):
         data = overview_data(
             db, viewer, period, CallFilter(f.phone, f.agent, f.direction, f.weekday, f.hour)
         )
-    empty = empty_state(viewer, data, f)
-    return (
-        kpi_cards(overview_kpis(data)),
-        period_text(f, period),
-        f"Last updated {now:%H:%M:%S} UTC",
-        empty,
-        "mt-3" + (" d-none" if empty is not None else ""),
-        *(
-            (calls_per_day_figure(data.per_day), "Calls per day", "click a day to open it")
-            if data.per_hour is None
-            else (calls_per_hour_figure(data.per_hour), "Calls per hour", "click an hour to filter")
-        ),
+        any_calls = bool(data.calls.total) or has_calls(db, viewer)
+    empty = empty_state(viewer, data, f, period, any_calls, now.date())
+    if data.per_hour is None:
+        days = (calls_per_day_figure(data.per_day), "Calls per day", "click a day to open it")
+    else:
+        days = (calls_per_hour_figure(data.per_hour), "Calls per hour", "click an hour to filter")
+    figures = [
+        days[0],
         heatmap_figure(data.heatmap, f.cell),
         agent_rate_figure(data.agents),
         top_numbers_figure(data.numbers),
         case_status_figure(data.cases.breakdown),
         case_office_figure(data.cases.breakdown),
         ticket_status_figure(data.tickets.by_status),
+    ]
+    captions = [days[1], *CHART_CAPTIONS[1:]]
+    return (
+        kpi_cards(overview_kpis(data)),
+        period_text(f, period),
+        f"Last updated {now:%H:%M:%S} UTC",
+        empty,
+        "mt-3" + (" d-none" if empty is not None else ""),
+        figures[0],
+        days[1],
+        days[2],
+        *figures[1:],
+        *(figure_table(fig, caption) for fig, caption in zip(figures, captions, strict=True)),
     )
 
 
@@ -542,4 +631,12 @@ clientside_callback(
     "function(on) { return !on; }",
     Output(INTERVAL, "disabled"),
     Input(AUTO, "value"),
+)
+
+# The address bar shows the filters actually used: a URL the page had to correct (a bad
+# date, an end before the start) is replaced, not pushed, so Back does not return to it.
+clientside_callback(
+    ClientsideFunction(namespace="syncboardUrl", function_name="replaceSearch"),
+    Output(URL, "href"),
+    Input(URL, "search"),
 )

@@ -584,6 +584,12 @@ def overview_data(
     )
 
 
+def has_calls(session: Session, viewer: Viewer) -> bool:
+    """Whether the viewer may see any call at all, whenever: one indexed probe that tells
+    "nothing in this range" from "nothing synced yet" when a range comes back empty."""
+    return session.scalar(select(Call.id).where(visible(viewer, Call)).limit(1)) is not None
+
+
 # --- filter choices -------------------------------------------------------------------------
 
 

@@ -9,7 +9,8 @@ for a person (`ParamError`), or "not found" for an id, never an overflow deep in
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any, overload
 
 #: Ids are INTEGER columns (int4 on PostgreSQL): a larger id names nothing, and PostgreSQL
@@ -120,6 +121,47 @@ def date_or_none(raw: Any) -> date | None:
         return parse_date("date", raw)
     except ParamError:
         return None
+
+
+@dataclass(frozen=True)
+class DayRange:
+    """Inclusive days read from a URL, and what was wrong with them, in words for a person."""
+
+    start: date | None
+    end: date | None
+    problems: tuple[str, ...] = ()
+
+
+def _shown(raw: Any) -> str:
+    text = str(first(raw))
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def day_range(raw_start: Any, raw_end: Any, *, max_days: int | None = None) -> DayRange:
+    """`from`/`to` of a page's URL, read leniently so the page still shows something: a day
+    that is not a date or out of range is dropped, an end before the start is swapped with
+    it, and a span longer than `max_days` is cut from the start. Each change is a problem
+    to show next to the date picker, with the URL rewritten to what is shown."""
+    problems: list[str] = []
+    days: list[date | None] = []
+    for name, raw in (("The start date", raw_start), ("The end date", raw_end)):
+        raw = first(raw)
+        try:
+            days.append(parse_date(name, None if raw == "" else raw))
+        except ParamError as exc:
+            problems.append(f"{str(exc)[:-1]}, not “{_shown(raw)}”.")
+            days.append(None)
+    start, end = days
+    if start and end and start > end:
+        problems.append(
+            f"The end date {end.isoformat()} was before the start date {start.isoformat()}, "
+            "so the two were swapped."
+        )
+        start, end = end, start
+    if max_days and start and end and (end - start).days >= max_days:
+        start = end - timedelta(days=max_days - 1)
+        problems.append(f"A range covers at most {max_days} days: it now starts on {start}.")
+    return DayRange(start, end, tuple(problems))
 
 
 def as_text(raw: Any, *, max_length: int = 1000) -> str:

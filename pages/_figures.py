@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
+from dash import html as html_
 
 from models.records import CASE_STATUSES, TICKET_STATUSES
 
@@ -358,3 +359,114 @@ def ticket_status_figure(by_status: pd.DataFrame) -> Figure:
     if by_status.empty or int(by_status["tickets"].sum()) == 0:
         return empty_figure("No tickets created in this period")
     return _status_bars(by_status.set_index("status")["tickets"], TICKET_STATUSES, "tickets")
+
+
+# --- text alternatives: every chart can be read as a table ---------------------------------
+
+
+def loading_figure() -> Figure:
+    """What a chart shows before its first answer: a placeholder, never empty axes."""
+    return empty_figure("Loading…")
+
+
+def table_id(graph_id: str) -> str:
+    """The id of the "View as table" block of a chart (its children come with the figure)."""
+    return f"{graph_id}-table"
+
+
+def _label(value: Any) -> str:
+    return html.unescape(str(value)).replace("<br>", " ")
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.1%}" if 0 <= value <= 1 and not value.is_integer() else f"{value:,.1f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def figure_rows(fig: Figure | Any) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) holding what a figure draws, category by category: one column per
+    trace for bars and lines, one per column of a heatmap. Pure, so tests read it too."""
+    if not isinstance(fig, dict):  # a plotly Figure (reports)
+        fig = fig.to_plotly_json()
+    traces = [t for t in fig.get("data", []) if isinstance(t, dict)]
+    if not traces:
+        return [], []
+    first = traces[0]
+    if first.get("type") == "heatmap":
+        header = [""] + [_label(x) for x in first.get("x", [])]
+        rows = [
+            [_label(y)] + [_number(v) for v in values]
+            for y, values in zip(first.get("y", []), first.get("z", []), strict=False)
+        ]
+        return header, rows
+    horizontal = first.get("orientation") == "h"
+    cats_key, values_key = ("y", "x") if horizontal else ("x", "y")
+    categories: list[Any] = []
+    for trace in traces:
+        for cat in trace.get(cats_key) or []:
+            if cat not in categories:
+                categories.append(cat)
+    header = [""] + [_label(t.get("name") or "Value") for t in traces]
+    rows = []
+    for cat in categories:
+        row = [_label(cat)]
+        for trace in traces:
+            values = dict(zip(trace.get(cats_key) or [], trace.get(values_key) or [], strict=False))
+            value = values.get(cat)
+            row.append("" if value is None else _number(value))
+        rows.append(row)
+    return header, rows
+
+
+def figure_table(fig: Figure | Any, caption: str) -> list:
+    """The children of a chart's "View as table" block: the figure's numbers as a table, or
+    the chart's own message when there is nothing to draw."""
+    header, rows = figure_rows(fig)
+    if not rows:
+        notes = (fig if isinstance(fig, dict) else {}).get("layout", {}).get("annotations") or []
+        return [
+            html_.P(_label(notes[0]["text"]) if notes else "Nothing to show.", className="mb-0")
+        ]
+    return [
+        html_.Table(
+            [
+                html_.Caption(caption, className="visually-hidden"),
+                html_.Thead(html_.Tr([html_.Th(h, scope="col") for h in header])),
+                html_.Tbody(
+                    [
+                        html_.Tr([html_.Th(row[0], scope="row"), *(html_.Td(v) for v in row[1:])])
+                        for row in rows
+                    ]
+                ),
+            ],
+            className="table table-sm chart-table mb-0",
+        )
+    ]
+
+
+def chart_card(graph_id: str, title: str, hint: str, graph: Any, *, table: bool = True) -> Any:
+    """A chart in a card with its title, a hint and (for keyboard and screen-reader users)
+    a "View as table" disclosure whose table the page's callback fills with the figure
+    (`figure_table`). One helper for every chart of the app."""
+    import dash_bootstrap_components as dbc
+
+    header = [
+        html_.Span(title, className="chart-title", id=f"{graph_id}-title"),
+        html_.Span(hint, className="chart-hint", id=f"{graph_id}-hint"),
+    ]
+    body = [html_.Div(graph, role="img", **{"aria-label": title})]
+    if table:
+        body.append(
+            html_.Details(
+                [
+                    html_.Summary("View as table", className="chart-table-toggle"),
+                    html_.Div(id=table_id(graph_id), className="chart-table-wrap"),
+                ],
+                className="chart-details",
+            )
+        )
+    return dbc.Card(
+        [dbc.CardHeader(header, className="chart-header"), dbc.CardBody(body, className="p-2")],
+        className="chart-card h-100",
+    )

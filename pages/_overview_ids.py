@@ -16,13 +16,15 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from models.params import date_or_none, id_or_none, int_or_none
+from models.params import day_range, first, id_or_none, int_or_none
 
 URL = "overview-url"
 FILTERS = "overview-filters"
 RANGE = "overview-range"
 DATES = "overview-dates"
 DATES_WRAP = "overview-dates-wrap"
+DATES_FROM = "overview-dates-from"  # the picker's two inputs, labelled From and To
+DATES_TO = "overview-dates-to"
 PHONE = "overview-phone"
 AGENT = "overview-agent"
 DIRECTION = "overview-direction"
@@ -37,6 +39,7 @@ AUTO = "overview-auto"
 INTERVAL = "overview-interval"
 REFRESH = "overview-refresh"
 EMPTY = "overview-empty"
+DATES_NOTE = "overview-dates-note"  # what was wrong with the URL's dates, next to the picker
 CALL_CHARTS = "overview-call-charts"
 DAY_CHART = "overview-chart-days"
 DAY_TITLE = "overview-chart-days-title"  # "Calls per day", or "Calls per hour" for one day
@@ -73,20 +76,32 @@ class OverviewFilters:
     @classmethod
     def parse(cls, raw: Mapping[str, Any] | None) -> OverviewFilters:
         """Filters from a query-string dict or a stored dict; malformed values are dropped."""
+        return cls.read(raw)[0]
+
+    @classmethod
+    def read(cls, raw: Mapping[str, Any] | None) -> tuple[OverviewFilters, tuple[str, ...]]:
+        """The filters, and what was wrong with the dates and range asked for (a message for
+        the date picker; the URL is then rewritten to what is shown)."""
         raw = raw or {}
-        start, end = date_or_none(raw.get("from")), date_or_none(raw.get("to"))
-        wanted = raw.get("range")
-        days = int_or_none(wanted, low=1, high=MAX_DAYS)
+        wanted = first(raw.get("range"))
+        asked = raw.get("from") is not None or raw.get("to") is not None
+        days = day_range(raw.get("from"), raw.get("to"), max_days=MAX_DAYS)
+        start, end = days.start, days.end
+        problems = list(days.problems) if wanted in (CUSTOM, None) and asked else []
         if (wanted == CUSTOM or (wanted is None and start and end)) and start and end:
-            if start > end:
-                start, end = end, start
-            start = max(start, end - timedelta(days=MAX_DAYS - 1))
             range_: int | str = CUSTOM
         else:
-            range_ = days if days in dict(RANGES) else DEFAULT_DAYS
+            preset = int_or_none(wanted, low=1, high=MAX_DAYS)
+            if wanted is not None and wanted != CUSTOM and preset not in dict(RANGES):
+                problems.append(f"“{str(wanted)[:20]}” is not one of the ranges offered.")
+            elif wanted == CUSTOM and not problems:
+                problems.append("A custom range needs a start and an end date.")
+            range_ = preset if preset in dict(RANGES) else DEFAULT_DAYS
             start = end = None
+            if problems:
+                problems.append(f"Showing the last {range_} days instead.")
         direction = raw.get("direction")
-        return cls(
+        filters = cls(
             range=range_,
             start=start,
             end=end,
@@ -96,11 +111,12 @@ class OverviewFilters:
             weekday=int_or_none(raw.get("weekday"), low=0, high=6),
             hour=int_or_none(raw.get("hour"), low=0, high=23),
         )
+        return filters, tuple(problems)
 
     @classmethod
     def from_search(cls, search: str | None) -> OverviewFilters:
         """Filters from a URL query string such as `?range=7&phone=3` (anything else: defaults)."""
-        return cls.parse(dict(parse_qsl(search.lstrip("?") if isinstance(search, str) else "")))
+        return cls.parse(from_search_dict(search))
 
     def as_dict(self) -> dict[str, Any]:
         """The query-string keys and values (None and defaults left out)."""
@@ -144,6 +160,11 @@ class OverviewFilters:
             return start, end, end - start
         days = int(self.range)
         return midnight - timedelta(days=days - 1), now, timedelta(days=days)
+
+
+def from_search_dict(search: Any) -> dict[str, str]:
+    """A query string (`?range=7&phone=3`) as a dict; anything but text is empty."""
+    return dict(parse_qsl(search.lstrip("?") if isinstance(search, str) else ""))
 
 
 def cell_label(weekday: int | None, hour: int | None) -> str:

@@ -7,6 +7,8 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from models.base import utcnow
+from pages._date_note import dates_note
+from pages._figures import chart_card, loading_figure
 from pages._overview_ids import (
     AGENT,
     AGENT_CHART,
@@ -20,6 +22,9 @@ from pages._overview_ids import (
     CELL_TEXT,
     CUSTOM,
     DATES,
+    DATES_FROM,
+    DATES_NOTE,
+    DATES_TO,
     DATES_WRAP,
     DAY_CHART,
     DEFAULT_DAYS,
@@ -51,25 +56,46 @@ dash.register_page(
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
 
 
+#: While a callback runs, what it will replace stays visible, dimmed, under a spinner.
+DIMMED = {"visibility": "visible", "opacity": 0.45}
+
+
 def _chart(graph_id: str, title: str, hint: str = "", height: int = 300) -> dbc.Card:
-    header = [
-        html.Span(title, className="chart-title", id=f"{graph_id}-title"),
-        html.Span(hint, className="chart-hint", id=f"{graph_id}-hint"),
-    ]
-    return dbc.Card(
-        [
-            dbc.CardHeader(header, className="chart-header"),
-            dbc.CardBody(
-                dcc.Loading(
-                    dcc.Graph(id=graph_id, config=GRAPH_CONFIG, style={"height": f"{height}px"}),
-                    type="dot",
-                    delay_show=300,
-                ),
-                className="p-2",
+    return chart_card(
+        graph_id,
+        title,
+        hint,
+        dcc.Loading(
+            dcc.Graph(
+                id=graph_id,
+                config=GRAPH_CONFIG,
+                figure=loading_figure(),
+                style={"height": f"{height}px"},
             ),
-        ],
-        className="chart-card h-100",
+            type="dot",
+            delay_show=150,
+            overlay_style=DIMMED,
+        ),
     )
+
+
+def _skeleton_cards(count: int = 10) -> list:
+    """Grey cards the shape of the KPI cards, shown until the first answer arrives."""
+    return [
+        html.Span("Loading the KPI cards…", className="visually-hidden"),
+        *(
+            html.Div(
+                [
+                    html.Div(className="skeleton-line w-50"),
+                    html.Div(className="skeleton-line skeleton-value"),
+                    html.Div(className="skeleton-line w-75"),
+                ],
+                className="card kpi-card kpi-skeleton",
+                **{"aria-hidden": "true"},
+            )
+            for _ in range(count)
+        ),
+    ]
 
 
 def _placeholder(value: int | None, label: str) -> list[dict]:
@@ -78,7 +104,7 @@ def _placeholder(value: int | None, label: str) -> list[dict]:
     return [{"label": f"{label} #{value}", "value": value}] if value is not None else []
 
 
-def _filter_bar(f: OverviewFilters) -> dbc.Card:
+def _filter_bar(f: OverviewFilters, problems: tuple[str, ...] = ()) -> dbc.Card:
     today = utcnow().date()
     start = f.start or today - timedelta(days=DEFAULT_DAYS - 1)
     end = f.end or today
@@ -99,16 +125,22 @@ def _filter_bar(f: OverviewFilters) -> dbc.Card:
                     labelCheckedClassName="active",
                 ),
                 html.Div(
-                    dcc.DatePickerRange(
-                        id=DATES,
-                        start_date=start.isoformat(),
-                        end_date=end.isoformat(),
-                        max_date_allowed=today.isoformat(),
-                        display_format="D MMM YYYY",
-                        first_day_of_week=1,
-                        minimum_nights=0,
-                        updatemode="bothdates",
-                    ),
+                    [
+                        html.Label("From", htmlFor=DATES_FROM, className="visually-hidden"),
+                        html.Label("To", htmlFor=DATES_TO, className="visually-hidden"),
+                        dcc.DatePickerRange(
+                            id=DATES,
+                            start_date_id=DATES_FROM,
+                            end_date_id=DATES_TO,
+                            start_date=start.isoformat(),
+                            end_date=end.isoformat(),
+                            max_date_allowed=today.isoformat(),
+                            display_format="D MMM YYYY",
+                            first_day_of_week=1,
+                            minimum_nights=0,
+                            updatemode="bothdates",
+                        ),
+                    ],
                     id=DATES_WRAP,
                     className="overview-dates" + ("" if f.range == CUSTOM else " d-none"),
                 ),
@@ -154,6 +186,9 @@ def _filter_bar(f: OverviewFilters) -> dbc.Card:
                     + ("" if cell_set else " d-none"),
                 ),
                 dbc.Button("Clear filters", id=RESET, color="link", size="sm", className="ms-auto"),
+                html.Div(
+                    dates_note(problems), id=DATES_NOTE, role="status", className="filter-notes"
+                ),
             ],
             className="overview-filters",
         ),
@@ -165,7 +200,7 @@ def layout(**kwargs):
     refusal = page_guard("agent")
     if refusal is not None:
         return refusal
-    f = OverviewFilters.parse(kwargs)
+    f, problems = OverviewFilters.read(kwargs)
     return html.Div(
         [
             dcc.Location(id=URL, refresh=False, search=f.to_search()),
@@ -204,11 +239,12 @@ def layout(**kwargs):
                 ],
                 className="d-flex flex-wrap justify-content-between align-items-center gap-2 mb-3",
             ),
-            _filter_bar(f),
+            _filter_bar(f, problems),
             dcc.Loading(
-                html.Div(id=CARDS, className="kpi-grid overview-kpis"),
+                html.Div(_skeleton_cards(), id=CARDS, className="kpi-grid overview-kpis"),
                 type="dot",
-                delay_show=300,
+                delay_show=150,
+                overlay_style=DIMMED,
             ),
             html.Div(id=EMPTY),
             html.Div(

@@ -29,6 +29,18 @@ REFRESH_OUT = [
     "overview-chart-case-status.figure",
     "overview-chart-case-office.figure",
     "overview-chart-tickets.figure",
+    *(
+        f"overview-chart-{chart}-table.children"
+        for chart in (
+            "days",
+            "heatmap",
+            "agents",
+            "numbers",
+            "case-status",
+            "case-office",
+            "tickets",
+        )
+    ),
 ]
 APPLY_OUT = [
     "overview-url.search",
@@ -42,6 +54,7 @@ APPLY_OUT = [
     "overview-direction.value",
     "overview-cell-badge.className",
     "overview-cell-text.children",
+    "overview-dates-note.children",
 ]
 APPLY_IN = [
     ("overview-range", "value"),
@@ -664,3 +677,93 @@ def test_period_in_words():
     period = Period.of(*one_day.window(now))
     assert period.prev_start == period.start - timedelta(days=1)
     assert period_text(one_day, period) == "2 Mar 2026 (UTC) · compared with 1 Mar 2026"
+
+
+def _page_props(client, search: str) -> dict[str, dict]:
+    """{component id: props} of the overview as Dash's router draws it for this query string."""
+    response = post(
+        client,
+        ["_pages_content.children", "_pages_store.data"],
+        [
+            {"id": "_pages_location", "property": "pathname", "value": "/"},
+            {"id": "_pages_location", "property": "search", "value": search},
+        ],
+    )
+    props: dict[str, dict] = {}
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "props" in node and "id" in node["props"]:
+                props[node["props"]["id"]] = node["props"]
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(response.get_json()["response"]["_pages_content"]["children"])
+    return props
+
+
+def test_a_range_without_calls_says_so_when_the_org_has_calls(server, world):
+    """A 2020 range in an organisation with calls: not "No calls yet" (defect 6)."""
+    manager = signed_in(server, "manager_a@example.com")
+    response = refresh(manager, {"range": "custom", "from": "2020-01-01", "to": "2020-12-31"})
+    empty = str(response["overview-empty"]["children"])
+    assert "No calls between 1 Jan 2020 and 31 Dec 2020" in empty
+    assert "No calls yet" not in empty
+    assert "Show the last 90 days" in empty and "?range=90" in empty
+    # With filters, the way out is clearing them.
+    response = refresh(manager, {"range": 7, "direction": "outbound"})
+    empty = str(response["overview-empty"]["children"])
+    assert "No calls match these filters" in empty and "Clear the filters" in empty
+
+
+def test_an_agent_without_numbers_is_told_an_org_admin_assigns_them(server, db, world):
+    from models.orgs import PhoneAssignment
+
+    with db.session() as s:
+        s.query(PhoneAssignment).filter(PhoneAssignment.user_id == world.users["agent_a1"]).delete()
+        s.commit()
+    agent = signed_in(server, "agent_a1@example.com")
+    empty = str(refresh(agent, {"range": 30})["overview-empty"]["children"])
+    assert "No phone numbers assigned to you yet" in empty
+    assert "org admin" in empty and "manager" not in empty
+
+
+@pytest.mark.parametrize(
+    ("search", "shown", "says"),
+    [
+        ("?range=custom&from=2026-13-45&to=2026-01-31", "?range=30", "not “2026-13-45”"),
+        ("?from=2026-13-45", "?range=30", "Showing the last 30 days"),
+        (
+            "?range=custom&from=2026-03-07&to=2026-03-01",
+            "?range=custom&from=2026-03-01&to=2026-03-07",
+            "swapped",
+        ),
+        ("?range=custom&from=1990-01-01&to=2026-03-01", "?range=30", "between 2000-01-01"),
+        ("?range=12", "?range=30", "not one of the ranges"),
+    ],
+)
+def test_bad_dates_in_the_url_are_explained_and_the_url_shows_what_is_used(
+    server, world, search, shown, says
+):
+    manager = signed_in(server, "manager_a@example.com")
+    props = _page_props(manager, search)
+    assert props["overview-url"]["search"] == shown  # assets/url.js puts it in the address bar
+    assert says in str(props["overview-dates-note"]["children"])
+    # A good URL has no note; a control change clears it.
+    assert _page_props(manager, "?range=7")["overview-dates-note"]["children"] is None
+    out = apply(manager, {"range": 30}, "overview-range.value", **{"overview-range.value": 7})
+    assert out["overview-dates-note.children"] is None
+
+
+def test_every_chart_comes_with_its_table(server, week):
+    manager = signed_in(server, "manager_a@example.com")
+    response = refresh(manager, WEEK)
+    table = str(response["overview-chart-days-table"]["children"])
+    assert "2026-03-01" in table and "Answered" in table
+    numbers = str(response["overview-chart-numbers-table"]["children"])
+    assert "a2" in numbers
+    empty = refresh(manager, {"range": "custom", "from": "2020-01-01", "to": "2020-01-02"})
+    assert "No calls in this period" in str(empty["overview-chart-heatmap-table"]["children"])

@@ -1,0 +1,19 @@
+// Pages that read their filters from the URL show the values actually used; when the page
+// had to correct the query string (a bad date, an end before the start), the address bar is
+// rewritten in place (replaceState: no history entry, so Back does not lead to the bad URL).
+(function () {
+  "use strict";
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    syncboardUrl: {
+      replaceSearch: function (search) {
+        if (typeof search === "string" && search !== window.location.search) {
+          var query = search === "" || search.charAt(0) === "?" ? search : "?" + search;
+          window.history.replaceState(
+            window.history.state, "", window.location.pathname + query + window.location.hash
+          );
+        }
+        return window.dash_clientside.no_update;
+      },
+    },
+  });
+})();
