@@ -11,7 +11,7 @@ from flask import Flask, request, session
 
 import callbacks  # noqa: F401  (registers every callback)
 from models.bootstrap import prepare
-from pages._shell import EMBED_KEY, shell, validation_layout
+from pages._shell import EMBED_KEY, INDEX_HTML, set_page_titles, shell, validation_layout
 from settings import get_settings
 from web.api import init_api
 from web.auth import init_auth
@@ -63,8 +63,10 @@ def create_dash(server: Flask) -> Dash:
         title="syncboard",
         update_title=None,
         serve_locally=True,
+        index_string=INDEX_HTML,
     )
     app.layout = shell
+    set_page_titles()  # "Calls · Riverbend · syncboard", set on every navigation
     allow_inline_scripts_of(app)
     return app
 

@@ -14,7 +14,7 @@ from flask_wtf.csrf import generate_csrf
 
 from models.scope import AccessDenied, Viewer
 from settings import get_settings
-from web.viewer import current_viewer, my_orgs
+from web.viewer import current_org_name, current_viewer, my_orgs
 
 ORG_SELECT = "shell-org"
 REDIRECT = "shell-redirect"
@@ -72,6 +72,56 @@ def _drawn_by_callbacks() -> list:
         if callable(extra):
             drawn.extend(extra())
     return drawn
+
+
+APP_NAME = "syncboard"
+
+#: The HTML document around the app (Dash's default with `lang`, and no IE warning).
+INDEX_HTML = """<!DOCTYPE html>
+<html lang="en">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+    </head>
+    <body>
+        {%app_entry%}
+        <footer>
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>"""
+
+
+def page_title(name: str) -> str:
+    """A tab's title: "Calls · Riverbend · syncboard" (the page, then the organisation)."""
+    org = current_org_name() if has_request_context() and current_user.is_authenticated else None
+    return " · ".join(part for part in (name, org, APP_NAME) if part)
+
+
+def set_page_titles() -> None:
+    """Give every registered page a title callable, `page_title(its name)`.
+
+    Dash's page router calls a page's title on every navigation, in the callback's request,
+    and writes it to document.title; the initial page load and a switch of organisation
+    (which reloads) take the same route. Called once by app.py after Dash registered the pages,
+    so page modules keep only their `name`.
+    """
+    for page in dash.page_registry.values():
+        page["title"] = _TitleOf(page["name"])
+
+
+class _TitleOf:
+    """A page's title callable (Dash passes the page's path variables, which titles ignore)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(self, **_path_variables: str) -> str:
+        return page_title(self.name)
 
 
 def viewer_or_none() -> Viewer | None:

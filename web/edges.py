@@ -9,6 +9,11 @@
   among its inputs, and a string for the page router's `pathname` and `search`. Anything
   else is a 400 before Dash dispatches it, because Dash answers a body it cannot map with
   an exception (a 500). The *values* are the callbacks' to parse (`models.params`).
+- A page address that no registered page (path or path template) matches is answered with
+  the app's page and status 404, so the browser shows the not-found page and crawlers,
+  monitors and scripts see the truth. Dash answers every unknown path with its index and
+  200; `_page_status` corrects that for Dash's catch-all route only (the API, assets and
+  Dash's own `_dash-*` routes are left alone).
 - Every HTTP error is JSON `{"error": ...}` under the API root and on Dash's endpoints,
   and a short page elsewhere; an unexpected exception is logged by Flask and answered
   500 with a sentence, never a stack trace.
@@ -216,10 +221,57 @@ def _callback_guard():
     return None
 
 
+# --- pages that do not exist ----------------------------------------------------------------
+
+NOT_FOUND_MODULE = "not_found_404"  # Dash's page router shows this module's page for unknown paths
+_UNTOUCHED = ("_dash-", "assets/", "_reload-hash", "_favicon")
+
+
+def page_for(path: str) -> dict[str, Any] | None:
+    """The registered page that `path` (relative to the app, e.g. "/sources/3") opens.
+
+    A page's path template (`/sources/<source_id>`) matches one non-empty segment per
+    variable, as Dash's router does; None when no page matches.
+    """
+    wanted = [part for part in path.strip("/").split("/") if part]
+    for page in dash.page_registry.values():
+        template = page.get("path_template")
+        if template:
+            parts = template.strip("/").split("/")
+            if len(parts) == len(wanted) and all(
+                part == given or (part.startswith("<") and part.endswith(">"))
+                for part, given in zip(parts, wanted, strict=True)
+            ):
+                return page
+        elif page["path"].strip("/") == "/".join(wanted):
+            return page
+    return None
+
+
+def is_missing_page(page: dict[str, Any] | None) -> bool:
+    return page is None or page["module"].rsplit(".", 1)[-1] == NOT_FOUND_MODULE
+
+
+def _page_status(response: Response) -> Response:
+    """404 for Dash's index served at a path that no page has (see the module docstring)."""
+    rule = request.url_rule
+    if request.method != "GET" or rule is None or response.status_code != 200:
+        return response
+    app = dash.get_app()
+    if rule.rule != app.config.routes_pathname_prefix + "<path:path>":
+        return response
+    path = (request.view_args or {}).get("path", "")
+    if not path.startswith(_UNTOUCHED) and is_missing_page(page_for("/" + path)):
+        response.status_code = 404
+    return response
+
+
 def init_edges(app: Flask) -> None:
-    """Refuse over-long URLs and malformed callback requests; answer every error plainly."""
+    """Refuse over-long URLs and malformed callback requests; answer every error plainly;
+    answer unknown page addresses with 404."""
     # The URL checks come first, before sign-in and routing look at the URL at all; the
     # callback guard comes last, once Dash has registered its page router.
     app.before_request_funcs.setdefault(None, []).insert(0, _url_checks)
     app.before_request(_callback_guard)
+    app.after_request(_page_status)
     app.register_error_handler(HTTPException, _http_error)

@@ -29,10 +29,25 @@ def current_viewer() -> Viewer:
 
 
 def my_orgs() -> list[tuple[int, str, str]]:
-    """(id, name, role) of the organisations the signed-in user may switch to."""
+    """(id, name, role) of the organisations the signed-in user may switch to (read once per
+    request: the frame and the tab title both ask)."""
+    cached = g.get("_my_orgs")
+    if cached is not None and cached[0] == current_user.id:
+        return cached[1]
     with session_scope() as db:
         user = get_user(db, current_user.id)
-        return orgs_for(db, user) if user else []
+        orgs = orgs_for(db, user) if user else []
+    g._my_orgs = (current_user.id, orgs)
+    return orgs
+
+
+def current_org_name() -> str | None:
+    """The name of the viewer's current organisation; None when signed out or in none."""
+    try:
+        org_id = current_viewer().org_id
+    except AccessDenied:
+        return None
+    return next((name for oid, name, _role in my_orgs() if oid == org_id), None)
 
 
 def switch_org(org_id: int | None) -> Viewer:
