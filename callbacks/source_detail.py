@@ -15,8 +15,10 @@ from callbacks.sources import (
     field_key,
     field_messages,
     field_values,
+    form_errors,
     group_keys,
     test_result,
+    testing,
     unchanged,
 )
 from connectors.base import ConfigField
@@ -31,6 +33,7 @@ from models.sync_errors import NotFound, SyncConflict
 from pages._sources_ids import (
     SOURCE_ACTIONS,
     SOURCE_BASE_URL,
+    SOURCE_BASE_URL_FEEDBACK,
     SOURCE_CHANGED,
     SOURCE_DELETE,
     SOURCE_DELETE_CANCEL,
@@ -39,6 +42,8 @@ from pages._sources_ids import (
     SOURCE_DELETE_PURGE,
     SOURCE_DELETE_PURGE_ROW,
     SOURCE_DELETE_TEXT,
+    SOURCE_EDIT,
+    SOURCE_EDITOR,
     SOURCE_FIELD,
     SOURCE_FIELD_FEEDBACK,
     SOURCE_FIELDS,
@@ -46,6 +51,9 @@ from pages._sources_ids import (
     SOURCE_ID,
     SOURCE_LOCATION,
     SOURCE_MESSAGE,
+    SOURCE_NAME,
+    SOURCE_NAME_FEEDBACK,
+    SOURCE_SCHEDULE_FEEDBACK,
     SOURCE_SCHEDULE_MINUTES,
     SOURCE_SCHEDULE_OFF,
     SOURCE_SCHEDULE_SAVE,
@@ -291,7 +299,10 @@ def render(source_id, _started, _finished, _changed):
             color="secondary",
             outline=True,
         ),
-        open_button(detail.id, None, "Sync all", size=None) if admin else None,
+        # One run per source at a time from here: Sync all waits for the active one.
+        open_button(detail.id, None, "Sync all", size=None, disabled=bool(detail.active))
+        if admin
+        else None,
     ]
     return (
         source_header(detail),
@@ -305,6 +316,7 @@ def render(source_id, _started, _finished, _changed):
 
 
 @callback(
+    Output(SOURCE_NAME, "value"),
     Output(SOURCE_SCHEDULE_MINUTES, "value"),
     Output(SOURCE_BASE_URL, "value"),
     Output(SOURCE_BASE_URL, "placeholder"),
@@ -317,11 +329,11 @@ def render(source_id, _started, _finished, _changed):
 def fill_editors(source_id, _changed):
     """The editable values; a secret's box stays empty, a placeholder saying it is saved."""
     viewer = current_viewer()
-    groups = group_keys(3)
-    # each wildcard output gets one value per id it matched (4: values, 5: placeholders)
+    groups = group_keys(4)
+    # each wildcard output gets one value per id it matched (5: values, 6: placeholders)
     ids, hint_ids = (
-        field_ids_of(SOURCE_FIELD, 4, state=False),
         field_ids_of(SOURCE_FIELD, 5, state=False),
+        field_ids_of(SOURCE_FIELD, 6, state=False),
     )
     detail = None
     if viewer.can_manage_syncs:
@@ -332,7 +344,7 @@ def fill_editors(source_id, _changed):
             detail = None
     if detail is None:
         hidden = [HIDDEN for _g in groups]
-        return None, "", "", hidden, empty_values(ids), [None for _i in hint_ids]
+        return "", None, "", "", hidden, empty_values(ids), [None for _i in hint_ids]
     cls = connector_class(detail.connector)
     specs = {f.name: f for f in cls.config_fields} if cls else {}
 
@@ -356,11 +368,12 @@ def fill_editors(source_id, _changed):
     minutes = detail.schedule_minutes if detail.schedule_enabled else None
     placeholder = detail.default_base_url or "Not needed"
     shown = [None if g == detail.connector else HIDDEN for g in groups]
-    return minutes, detail.base_url, placeholder, shown, values, placeholders
+    return detail.name, minutes, detail.base_url, placeholder, shown, values, placeholders
 
 
 def _message(text: str, color: str = "success", **kwargs) -> dbc.Alert:
-    return dbc.Alert(text, color=color, dismissable=True, className="py-2", **kwargs)
+    kwargs.setdefault("className", "py-2")
+    return dbc.Alert(text, color=color, dismissable=True, **kwargs)
 
 
 @callback(
@@ -368,6 +381,12 @@ def _message(text: str, color: str = "success", **kwargs) -> dbc.Alert:
     Output(SOURCE_CHANGED, "data"),
     Output({"type": SOURCE_FIELD, "connector": ALL, "name": ALL}, "invalid"),
     Output({"type": SOURCE_FIELD_FEEDBACK, "connector": ALL, "name": ALL}, "children"),
+    Output(SOURCE_NAME, "invalid"),
+    Output(SOURCE_NAME_FEEDBACK, "children"),
+    Output(SOURCE_BASE_URL, "invalid"),
+    Output(SOURCE_BASE_URL_FEEDBACK, "children"),
+    Output(SOURCE_SCHEDULE_MINUTES, "invalid"),
+    Output(SOURCE_SCHEDULE_FEEDBACK, "children"),
     Input(SOURCE_SCHEDULE_SAVE, "n_clicks"),
     Input(SOURCE_SCHEDULE_OFF, "n_clicks"),
     Input(SOURCE_SETTINGS_SAVE, "n_clicks"),
@@ -376,17 +395,25 @@ def _message(text: str, color: str = "success", **kwargs) -> dbc.Alert:
     State(SOURCE_BASE_URL, "value"),
     State({"type": SOURCE_FIELD, "connector": ALL, "name": ALL}, "value"),
     State(SOURCE_CHANGED, "data"),
+    State(SOURCE_NAME, "value"),
     prevent_initial_call=True,
 )
-def change_settings(_save, _off, _settings, source_id, minutes, base_url, values, changed):
-    """Schedule on/off and connection settings (org admins); each bad setting says why."""
+def change_settings(
+    _save, _off, _settings, source_id, minutes, base_url, values, changed, name=None
+):
+    """Schedule on/off, and the connection's name and settings (org admins).
+
+    Each bad value is said under its field; nothing is saved while one is bad. A name of
+    None (an older page) keeps the saved name.
+    """
     viewer = current_viewer()
     viewer.require_to(MANAGE_SYNCS)
     trigger = ctx.triggered_id
     # each wildcard output gets one value per id it matched (2: invalid, 3: messages)
     flag_ids = field_ids_of(SOURCE_FIELD, 2, state=False)
     message_ids = field_ids_of(SOURCE_FIELD_FEEDBACK, 3, state=False)
-    keep = unchanged(flag_ids), unchanged(message_ids)
+    clear = (False, "", False, "", False, "")
+    keep = (unchanged(flag_ids), unchanged(message_ids), *clear)
     if not ctx.triggered or not ctx.triggered[0].get("value"):
         return no_update, no_update, *keep
     bump = (int_or_none(changed) or 0) + 1  # a forged counter starts again
@@ -394,45 +421,72 @@ def change_settings(_save, _off, _settings, source_id, minutes, base_url, values
         with session_scope() as db:
             if trigger == SOURCE_SETTINGS_SAVE:
                 ids = (flag_ids, message_ids)
-                return _save_settings(db, viewer, source_id, base_url, values, bump, ids)
+                return _save_settings(db, viewer, source_id, name, base_url, values, bump, ids)
             if trigger == SOURCE_SCHEDULE_OFF:
                 conn = set_schedule(db, viewer, source_id, None)
                 text = f"Schedule of {conn.name} disabled."
                 return _message(text, id="source-saved"), bump, *keep
-            value = _minutes(minutes)
-            if value is None:
-                raise ValueError("Enter every how many minutes to sync, or disable the schedule.")
-            conn = set_schedule(db, viewer, source_id, value)
+            try:
+                value = _minutes(minutes)
+                if value is None:
+                    raise ValueError(
+                        "Enter every how many minutes to sync, or disable the schedule."
+                    )
+                conn = set_schedule(db, viewer, source_id, value)
+            except ValueError as exc:
+                marks = (*keep[:-2], True, str(exc))
+                return _message(str(exc), "danger", id="source-error"), no_update, *marks
             text = f"{conn.name} syncs every {value} minutes."
             return _message(text, id="source-saved"), bump, *keep
     except (ValueError, NotFound) as exc:
         return _message(str(exc), "danger", id="source-error"), no_update, *keep
 
 
-def _save_settings(db, viewer, source_id, base_url, values, bump, ids):
-    """Check the form against the connector's fields, then save; errors go under their fields."""
+def _save_settings(db, viewer, source_id, name, base_url, values, bump, ids):
+    """Check the form as "Add connection" does (form_errors), then save; errors go under
+    their fields."""
     catalogue = connector_facts()
     detail = source_detail(db, viewer, source_id, catalogue=catalogue)
     cls = connector_class(detail.connector)
     if cls is None:
         raise ValueError(f"The connector {detail.connector!r} is not installed.")
     typed = field_values(values or [], cls, 3, kind=SOURCE_FIELD)
-    clean = cls.clean_config(typed, saved_secrets=set(detail.secrets_saved))
-    flag_ids, message_ids = ids
-    invalid = field_flags(cls, clean.errors, flag_ids)
-    messages = field_messages(cls, clean.errors, message_ids)
-    if not clean.ok:
-        text = "Nothing was saved: check the highlighted settings."
-        return _message(text, "danger", id="source-error"), no_update, invalid, messages
-    saved = update_connection(
-        db,
-        viewer,
-        source_id,
-        base_url=str(base_url or ""),
-        credentials=clean.credentials,
-        settings=cls.merged_settings(detail.settings, clean.settings),
-        catalogue=catalogue,
+    errors, clean = form_errors(
+        cls,
+        name=detail.name if name is None else name,
+        base_url=base_url,
+        values=typed,
+        saved_secrets=set(detail.secrets_saved),
     )
+    flag_ids, message_ids = ids
+    invalid = field_flags(cls, errors, flag_ids)
+    messages = field_messages(cls, errors, message_ids)
+    marks = (
+        "name" in errors,
+        errors.get("name", ""),
+        "base_url" in errors,
+        errors.get("base_url", ""),
+        False,
+        "",
+    )
+    if errors or clean is None:
+        text = "Nothing was saved: check the highlighted settings."
+        return _message(text, "danger", id="source-error"), no_update, invalid, messages, *marks
+    try:
+        saved = update_connection(
+            db,
+            viewer,
+            source_id,
+            name=None if name is None else str(name),
+            base_url=str(base_url or ""),
+            credentials=clean.credentials,
+            settings=cls.merged_settings(detail.settings, clean.settings),
+            catalogue=catalogue,
+        )
+    except ValueError as exc:
+        text = str(exc)
+        marks = (True, text, *marks[2:]) if "named" in text or "name" in text.lower() else marks
+        return _message(text, "danger", id="source-error"), no_update, invalid, messages, *marks
     labels = [f.label for f in cls.config_fields if f.name in clean.credentials]
     text = f"Settings of {saved.connection.name} saved"
     if labels:
@@ -442,8 +496,8 @@ def _save_settings(db, viewer, source_id, base_url, values, bump, ids):
         text += "."
     if saved.credentials_cleared:
         text += " Credentials cleared because the address changed — enter the token again."
-        return _message(text, "warning", id="source-saved"), bump, invalid, messages
-    return _message(text, id="source-saved"), bump, invalid, messages
+        return _message(text, "warning", id="source-saved"), bump, invalid, messages, *marks
+    return _message(text, id="source-saved"), bump, invalid, messages, *marks
 
 
 def _minutes(value: Any) -> int | None:
@@ -479,7 +533,47 @@ def stop(_clicks):
         f"Stop requested: run {run.id} stops after its current batch; what it committed is kept.",
         "info",
         id="source-stop",
+        className=f"py-2 stop-run-{run.id}",
     )
+
+
+def stop_banner_run(message: Any) -> int | None:
+    """The run a "Stop requested" banner is about, or None for any other message."""
+    if not isinstance(message, dict):
+        return None
+    props = message.get("props") if isinstance(message.get("props"), dict) else {}
+    if props.get("id") != "source-stop":
+        return None
+    for word in str(props.get("class_name") or props.get("className") or "").split():
+        if word.startswith("stop-run-"):
+            return int_or_none(word.removeprefix("stop-run-"))
+    return None
+
+
+@callback(
+    Output(SOURCE_MESSAGE, "children", allow_duplicate=True),
+    Input(FINISHED, "data"),
+    State(SOURCE_MESSAGE, "children"),
+    prevent_initial_call=True,
+)
+def end_stop_banner(finished, message):
+    """ "Stop requested" goes when its run has ended (the stream rows then say cancelled)."""
+    run_id = stop_banner_run(message)
+    ended = finished.get("ids") if isinstance(finished, dict) else None
+    if run_id is None or not isinstance(ended, list) or run_id not in ended:
+        return no_update
+    return None
+
+
+@callback(
+    Output(SOURCE_EDITOR, "is_open"),
+    Input(SOURCE_EDIT, "n_clicks"),
+    State(SOURCE_EDITOR, "is_open"),
+    prevent_initial_call=True,
+)
+def toggle_editor(clicks, is_open):
+    """Edit opens the connection's form (and closes it again); saving happens on the server."""
+    return not is_open if clicks else no_update
 
 
 @callback(
@@ -487,6 +581,7 @@ def stop(_clicks):
     Input(SOURCE_TEST, "n_clicks"),
     State(SOURCE_ID, "data"),
     prevent_initial_call=True,
+    running=testing(SOURCE_TEST),
 )
 def test_saved(clicks, source_id):
     viewer = current_viewer()

@@ -117,7 +117,8 @@ def source_card(card: SourceCard, *, admin: bool) -> dbc.Card:
                 size="sm",
                 id=f"source-view-{card.id}",
             ),
-            open_button(card.id, None, "Sync all") if admin else None,
+            # disabled while one of its runs is queued or running (its bar shows above)
+            open_button(card.id, None, "Sync all", disabled=bool(card.active)) if admin else None,
         ],
         className="d-flex gap-2 mt-auto",
     )

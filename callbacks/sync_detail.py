@@ -29,6 +29,9 @@ from web.viewer import current_viewer
 from workers.queue import QueueUnavailable
 from workers.service import start_sync
 
+#: Only a run that did not finish cleanly is worth retrying; a successful one is not offered it.
+RETRYABLE = ("failed", "partial", "cancelled")
+
 OPTION_LABEL = {
     "full": "Full",
     "force": "Force",
@@ -203,9 +206,8 @@ def run_page(run: dict[str, Any], *, admin: bool) -> list:
                 id=RUN_RETRY,
                 color="primary",
                 n_clicks=0,
-                disabled=run["status"] in ACTIVE,
             )
-            if admin
+            if admin and run["status"] in RETRYABLE
             else None,
         ],
         className="d-flex flex-wrap align-items-center gap-2 mb-3",
@@ -273,6 +275,13 @@ def retry(clicks, run_id):
         with session_scope() as db:
             old = get_run(db, viewer, run_id)
             connection_id, stream, options = old.connection_id, old.stream, dict(old.options or {})
+            status = old.status
+        if status not in RETRYABLE:
+            # a forged click, or a page older than the run's end
+            text = f"Run {old.id} ended {status}: there is nothing to retry."
+            if status in ACTIVE:
+                text = f"Run {old.id} is still {status}."
+            return no_update, dbc.Alert(text, color="warning", id="run-retry-error")
         run = start_sync(viewer, connection_id, stream, options, trigger="user")
     except SyncConflict as exc:
         return no_update, dbc.Alert(str(exc), color="warning", id="run-conflict")

@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, String, Text, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Boolean, String, Text, and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from models.base import utcnow
 from models.connections import get_connection
 from models.connector_facts import Catalogue, stream_of
+from models.orgs import Membership, PhoneNumber, User
 from models.paging import TablePage, fetch_page, search_clause
+from models.records import Cluster, Contact, Office
 from models.run_views import RUN_COLUMNS, run_duration, run_snapshot
 from models.scope import Viewer, visible
 from models.sync import FINISHED, Connection, SyncRun
@@ -85,7 +87,9 @@ def stream_summary(
         .limit(1)
     ).first()
     samples = session.execute(
-        select(SyncRun.id, SyncRun.finished_at, SyncRun.error, SyncRun.error_samples)
+        select(
+            SyncRun.id, SyncRun.finished_at, SyncRun.status, SyncRun.error, SyncRun.error_samples
+        )
         .where(
             visible(viewer, SyncRun),
             SyncRun.connection_id == conn.id,
@@ -96,8 +100,9 @@ def stream_summary(
         .limit(recent)
     ).all()
     errors = []
-    for run_id, finished, error, sampled in samples:
-        if error:
+    for run_id, finished, status, error, sampled in samples:
+        # A cancel is what someone asked for, not an error: the run shows as cancelled.
+        if error and status != "cancelled":
             errors.append({"run": run_id, "when": finished, "record": "", "reason": error})
         for item in sampled or []:
             if item.get("stream") in (None, found.name):
@@ -143,9 +148,71 @@ def _columns(model) -> list:
     return [c for c in model.__table__.columns if c.key not in HIDDEN_COLUMNS]
 
 
+def _person(user) -> Any:
+    return func.coalesce(func.nullif(user.name, ""), user.email)
+
+
+def _contact_name(contact) -> Any:
+    full = func.trim(contact.first_name + " " + contact.last_name)
+    return func.coalesce(func.nullif(full, ""), contact.email, contact.phone)
+
+
+#: Tables a stream's ids point at, and how a person names one of their rows. An id column
+#: referring to one of these is shown as that name (Agent "Dana Reyes", not Agent ID 7).
+NAMED: dict[str, tuple[Any, Any]] = {
+    "users": (User, _person),
+    "phone_numbers": (PhoneNumber, lambda n: n.number),
+    "contacts": (Contact, _contact_name),
+    "offices": (Office, lambda o: o.name),
+    "clusters": (Cluster, lambda c: c.name),
+}
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One column of a stream's table: its key, header and the SQL expression it reads."""
+
+    key: str
+    header: str
+    expr: Any
+    text: bool  # searched by the table's search box
+
+
+def _referenced(column) -> str | None:
+    keys = list(column.foreign_keys)
+    return keys[0].column.table.name if len(keys) == 1 else None
+
+
+def _shown_columns(model) -> tuple[list[Shown], list[tuple[Any, Any]]]:
+    """The table's columns with ids of rows we hold replaced by names, and the outer joins
+    that read those names (each within the record's organisation), resolved in SQL so
+    sorting, searching, paging and the CSV export all see the same names."""
+    shown: list[Shown] = []
+    joins: list[tuple[Any, Any]] = []
+    for column in _columns(model):
+        table = _referenced(column)
+        if table not in NAMED or not column.key.endswith("_id"):
+            text = isinstance(column.type, String | Text) and column.key != "source"
+            shown.append(Shown(column.key, humanise(column.key), column, text))
+            continue
+        target, name_of = NAMED[table]
+        ref: Any = aliased(target, name=f"ref_{column.key}")
+        if target is User:
+            # users belong to organisations through memberships: only a member is named
+            member = aliased(Membership, name=f"member_{column.key}")
+            joins.append((member, and_(member.user_id == column, member.org_id == model.org_id)))
+            joins.append((ref, ref.id == member.user_id))
+        else:
+            joins.append((ref, and_(ref.id == column, ref.org_id == model.org_id)))
+        key = column.key.removesuffix("_id")
+        shown.append(Shown(key, humanise(key), name_of(ref).label(key), True))
+    return shown, joins
+
+
 def stream_columns(model_name: str) -> list[tuple[str, str]]:
-    """(key, header) of a stream's table, read from the model."""
-    return [(c.key, humanise(c.key)) for c in _columns(TARGETS[model_name].model)]
+    """(key, header) of a stream's table, read from the model (ids of held rows as names)."""
+    shown, _joins = _shown_columns(TARGETS[model_name].model)
+    return [(c.key, c.header) for c in shown]
 
 
 def _records_stmt(
@@ -159,10 +226,16 @@ def _records_stmt(
     conn = get_connection(session, viewer, connection_id)
     found = stream_of(conn, stream, catalogue)
     model = TARGETS[found.model].model
-    columns = _columns(model)
-    stmt = select(*columns).where(visible(viewer, model), *_of_connection(conn, found.model))
-    texts = [c for c in columns if isinstance(c.type, String | Text) and c.key != "source"]
-    found_clause = search_clause(texts, search)
+    columns, joins = _shown_columns(model)
+    source = model.__table__
+    for ref, on in joins:
+        source = source.outerjoin(ref, on)
+    stmt = (
+        select(*(c.expr for c in columns))
+        .select_from(source)
+        .where(visible(viewer, model), *_of_connection(conn, found.model))
+    )
+    found_clause = search_clause([c.expr for c in columns if c.text], search)
     if found_clause is not None:
         stmt = stmt.where(found_clause)
     return conn, found, model, columns, stmt
@@ -199,7 +272,7 @@ def stream_records(
     result = fetch_page(
         session,
         stmt,
-        sortable={c.key: c for c in columns},
+        sortable={c.key: c.expr for c in columns},
         sort=sort,
         descending=descending,
         default_sort=model.id,
@@ -207,7 +280,7 @@ def stream_records(
         page_size=page_size,
         tiebreak=model.id,
     )
-    types = {c.key: c.type for c in columns}
+    types = {c.key: getattr(c.expr, "type", None) for c in columns}
     rows = [{k: display(v, types.get(k)) for k, v in row.items()} for row in result.rows]
     return TablePage(rows, result.total, result.page, result.page_size)
 
@@ -224,8 +297,8 @@ def export_header(
     """The CSV header and file name of a stream's export; NotFound for a foreign source."""
     conn = get_connection(session, viewer, connection_id)
     found = stream_of(conn, stream, catalogue)
-    columns = _columns(TARGETS[found.model].model)
-    return Export(header=[humanise(c.key) for c in columns], name_parts=(conn.name, found.name))
+    shown, _joins = _shown_columns(TARGETS[found.model].model)
+    return Export(header=[c.header for c in shown], name_parts=(conn.name, found.name))
 
 
 def export_rows(

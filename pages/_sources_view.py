@@ -18,7 +18,7 @@ from dash import html
 from connectors.base import JSON_LIMIT, SECRET_LIMIT, TEXT_LIMIT, ConfigField, Connector
 
 HIDDEN = {"display": "none"}
-SAVED_SECRET = "•••• saved — leave empty to keep it"
+SAVED_SECRET = "•••• unchanged — type a new one to replace it"
 NEW_SECRET = "Stored encrypted; never shown again"
 
 

@@ -350,7 +350,7 @@ def sync_modal() -> dbc.Modal:
             ),
             html.Div(id=ERRORS, className="field-error small mb-2", role="alert"),
             html.Div(
-                "Equivalent command", className="small sync-help", id="syncmodal-command-label"
+                "Equivalent command", className="small text-muted", id="syncmodal-command-label"
             ),
             html.Pre(
                 id=COMMAND,

@@ -9,6 +9,7 @@ from pages._shell import page_guard, viewer_or_none
 from pages._sources_ids import (
     SOURCE_ACTIONS,
     SOURCE_BASE_URL,
+    SOURCE_BASE_URL_FEEDBACK,
     SOURCE_CHANGED,
     SOURCE_DELETE,
     SOURCE_DELETE_CANCEL,
@@ -17,6 +18,8 @@ from pages._sources_ids import (
     SOURCE_DELETE_PURGE,
     SOURCE_DELETE_PURGE_ROW,
     SOURCE_DELETE_TEXT,
+    SOURCE_EDIT,
+    SOURCE_EDITOR,
     SOURCE_FIELD,
     SOURCE_FIELD_FEEDBACK,
     SOURCE_FIELDS,
@@ -24,7 +27,10 @@ from pages._sources_ids import (
     SOURCE_ID,
     SOURCE_LOCATION,
     SOURCE_MESSAGE,
+    SOURCE_NAME,
+    SOURCE_NAME_FEEDBACK,
     SOURCE_SCHEDULE,
+    SOURCE_SCHEDULE_FEEDBACK,
     SOURCE_SCHEDULE_MINUTES,
     SOURCE_SCHEDULE_OFF,
     SOURCE_SCHEDULE_SAVE,
@@ -51,16 +57,26 @@ dash.register_page(
 def _schedule_card(admin: bool) -> dbc.Card:
     editor = html.Div(
         [
+            dbc.Label(
+                "Sync every how many minutes",
+                html_for=SOURCE_SCHEDULE_MINUTES,
+                class_name="visually-hidden",
+            ),
             dbc.InputGroup(
                 [
-                    dbc.InputGroupText("Every"),
+                    dbc.InputGroupText("Every", id="source-schedule-every"),
                     dbc.Input(
-                        id=SOURCE_SCHEDULE_MINUTES, type="number", min=1, max=10080, debounce=False
+                        id=SOURCE_SCHEDULE_MINUTES,
+                        type="number",
+                        min=1,
+                        max=10080,
+                        debounce=False,
                     ),
                     dbc.InputGroupText("minutes"),
+                    dbc.FormFeedback(id=SOURCE_SCHEDULE_FEEDBACK, type="invalid"),
                 ],
                 size="sm",
-                className="mb-2",
+                className="mb-2 has-validation",
             ),
             html.Div(
                 [
@@ -94,8 +110,13 @@ def _schedule_card(admin: bool) -> dbc.Card:
 def _settings_card(admin: bool) -> dbc.Card:
     editor = html.Div(
         [
-            dbc.Label("Base URL", html_for=SOURCE_BASE_URL, className="small mb-1"),
-            dbc.Input(id=SOURCE_BASE_URL, type="url", size="sm", maxLength=500, className="mb-2"),
+            dbc.Label("Name", html_for=SOURCE_NAME, className="small mb-1"),
+            dbc.Input(id=SOURCE_NAME, size="sm", maxLength=200),
+            dbc.FormFeedback(id=SOURCE_NAME_FEEDBACK, type="invalid"),
+            dbc.Label("Base URL", html_for=SOURCE_BASE_URL, className="small mb-1 mt-2"),
+            dbc.Input(id=SOURCE_BASE_URL, type="url", size="sm", maxLength=500),
+            dbc.FormFeedback(id=SOURCE_BASE_URL_FEEDBACK, type="invalid"),
+            html.Div(className="mb-2"),
             # Every connector's declared settings; fill_editors shows this connection's.
             *connector_fields(
                 catalog(),
@@ -118,18 +139,34 @@ def _settings_card(admin: bool) -> dbc.Card:
                 ],
                 className="d-flex gap-2 mb-2",
             ),
-            dcc.Loading(html.Div(id=SOURCE_TEST_RESULT), type="dot", delay_show=300),
+            # "Testing…" shows on the button itself while a test runs (10 s at most).
+            html.Div(id=SOURCE_TEST_RESULT, **{"aria-live": "polite"}),
         ]
+    )
+    edit = dbc.Button(
+        [html.I(className="bi bi-pencil me-1"), "Edit"],
+        id=SOURCE_EDIT,
+        size="sm",
+        color="secondary",
+        outline=True,
+        n_clicks=0,
+        class_name="" if admin else "d-none",
     )
     return dbc.Card(
         dbc.CardBody(
             [
-                html.H2("Connection settings", className="h6"),
+                html.Div(
+                    [html.H2("Connection settings", className="h6 mb-0 me-auto"), edit],
+                    className="d-flex align-items-center mb-2",
+                ),
                 html.Div(id=SOURCE_SETTINGS, className="small mb-2"),
-                html.Div(editor, className="" if admin else "d-none"),
+                # The same typed form as "Add connection" (pages/_sources_view.py), filled
+                # with what is saved; secrets stay empty, shown as saved.
+                dbc.Collapse(editor, id=SOURCE_EDITOR, is_open=False) if admin else None,
             ]
         ),
         className="kpi-card mb-3",
+        id="source-settings-card",
     )
 
 

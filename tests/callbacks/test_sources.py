@@ -264,7 +264,7 @@ def test_admin_adds_a_connection_and_the_token_never_comes_back(server, db, worl
         ),
         call(
             client,
-            callback_key(dash_app, "..source-schedule-minutes.value"),
+            callback_key(dash_app, "..source-name-input.value"),
             inputs=[
                 {"id": "source-id", "property": "data", "value": str(cid)},
                 {"id": "source-changed", "property": "data", "value": 0},
@@ -396,7 +396,7 @@ def test_every_secret_field_is_encrypted_and_only_shown_as_saved(server, db, wor
         cid, blob = conn.id, conn.credentials_encrypted
     fill = call(
         client,
-        callback_key(dash_app, "..source-schedule-minutes.value"),
+        callback_key(dash_app, "..source-name-input.value"),
         inputs=[
             {"id": "source-id", "property": "data", "value": str(cid)},
             {"id": "source-changed", "property": "data", "value": 0},
@@ -405,7 +405,7 @@ def test_every_secret_field_is_encrypted_and_only_shown_as_saved(server, db, wor
     filled = fill.get_json()["response"]
     for name in ("token", "secret"):
         box = field_out(filled, "source-field", "mightycall", name)
-        assert box["value"] == "" and box["placeholder"].startswith("•••• saved")
+        assert box["value"] == "" and box["placeholder"].startswith("•••• unchanged")
     assert field_out(filled, "source-field", "mightycall", "lookback_minutes")["value"] == 15
     header = call(
         client,
@@ -661,7 +661,7 @@ def test_admin_uploads_a_csv_and_loads_it(server, db, world, dash_app):
 # --- a saved token stays with the address it was entered for --------------------------------
 
 
-def settings_state(cid: int, *, minutes=None, base_url: str = "", **fields) -> list:
+def settings_state(cid: int, *, minutes=None, base_url: str = "", name=None, **fields) -> list:
     """The source page's settings state; fields by "connector__field"."""
     values = {k.replace("__", "."): v for k, v in fields.items()}
     return [
@@ -670,6 +670,7 @@ def settings_state(cid: int, *, minutes=None, base_url: str = "", **fields) -> l
         {"id": "source-base-url", "property": "value", "value": base_url},
         field_state("source-field", values),
         {"id": "source-changed", "property": "data", "value": 0},
+        {"id": "source-name-input", "property": "value", "value": name},
     ]
 
 
