@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
-from dash import Input, Output, State, callback, ctx, no_update
+from dash import (
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    html,
+    no_update,
+)
 
+from callbacks._table import refresh_on
 from models.calls import CallFilters, FilterError, call_page
 from models.db import session_scope
-from models.kpis import agent_choices, phone_choices
+from models.kpis import agent_choices, has_calls, phone_choices
 from models.reports import format_duration
+from models.scope import Viewer
 from pages._calls_ids import (
+    CALLS,
     CALLS_AGENT,
     CALLS_COUNT,
     CALLS_DATES,
+    CALLS_DATES_NOTE,
     CALLS_DIRECTION,
+    CALLS_EMPTY,
     CALLS_EXPORT,
     CALLS_PHONE,
     CALLS_RESET,
@@ -27,12 +42,9 @@ from pages._calls_ids import (
     DIRECTION_LABELS,
     STATUS_LABELS,
 )
-from pages._table import count_text, read_request
+from pages._table import count_text, read_rows_request, rows_response
 from web.exports import CALLS_PATH, export_href
 from web.viewer import current_viewer
-
-# Changing anything but the page number starts again at the first page.
-_KEEPS_PAGE = {f"{CALLS_TABLE}.page_current"}
 
 
 def number_text(label: str | None, number: str | None) -> str:
@@ -75,31 +87,52 @@ def load_choices(_root):
         return choices(phone_choices(db, viewer)), choices(agent_choices(db, viewer))
 
 
+def no_calls(viewer: Viewer, filters: CallFilters, any_calls: bool) -> html.Div:
+    """Why the table is empty, truthfully: no numbers, nothing synced, or nothing that matches."""
+    if viewer.role == "agent" and not viewer.phone_number_ids:
+        title = "No phone numbers assigned to you yet"
+        hint = (
+            "An org admin assigns phone numbers on the Team page; ask one of your organisation's."
+        )
+    elif not any_calls:
+        title, hint = "No calls yet", "Calls appear here once a call-tracking source has synced."
+    elif replace(filters, start=None, end=None, sort=None, descending=False) != CallFilters():
+        title = " ".join(("No calls match these filters", filters.range_text())).strip()
+        hint = "Try clearing some of them."
+    elif filters.start or filters.end:
+        title = f"No calls {filters.range_text()}"
+        hint = "There are calls on other days; widen the dates or clear them."
+    else:
+        title, hint = "No calls", ""
+    return html.Div(
+        [html.H2(title, className="h6 mb-1"), html.P(hint, className="empty-hint small mb-0")],
+        className="records-empty-note",
+        id="calls-empty-state",
+        role="status",
+    )
+
+
 @callback(
-    Output(CALLS_TABLE, "data"),
-    Output(CALLS_TABLE, "page_count"),
-    Output(CALLS_TABLE, "page_current"),
+    Output(CALLS_TABLE, "getRowsResponse"),
     Output(CALLS_COUNT, "children"),
     Output(CALLS_URL, "search"),
     Output(CALLS_EXPORT, "href"),
-    Input(CALLS_SEARCH, "value"),
-    Input(CALLS_DATES, "start_date"),
-    Input(CALLS_DATES, "end_date"),
-    Input(CALLS_PHONE, "value"),
-    Input(CALLS_AGENT, "value"),
-    Input(CALLS_DIRECTION, "value"),
-    Input(CALLS_STATUS, "value"),
-    Input(CALLS_TABLE, "page_current"),
-    Input(CALLS_TABLE, "sort_by"),
-    State(CALLS_TABLE, "page_size"),
+    Output(CALLS_EMPTY, "children"),
+    Input(CALLS_TABLE, "getRowsRequest"),
+    State(CALLS_SEARCH, "value"),
+    State(CALLS_DATES, "start_date"),
+    State(CALLS_DATES, "end_date"),
+    State(CALLS_PHONE, "value"),
+    State(CALLS_AGENT, "value"),
+    State(CALLS_DIRECTION, "value"),
+    State(CALLS_STATUS, "value"),
+    prevent_initial_call=True,
 )
-def update_calls(
-    search, start, end, phone, agent, direction, status, page_current, sort_by, page_size
-):
+def update_calls(request, search, start, end, phone, agent, direction, status):
+    """One block of rows for the grid, with the count, the URL and the CSV link of the
+    filters it was asked with (the grid asks again whenever a filter changes)."""
     viewer = current_viewer()
-    page, size, sort, descending = read_request(page_current, page_size, sort_by)
-    if ctx.triggered_prop_ids and not set(ctx.triggered_prop_ids) <= _KEEPS_PAGE:
-        page = 0
+    page, size, sort, descending = read_rows_request(request)
     params = {
         "q": search,
         "from": start,
@@ -114,24 +147,52 @@ def update_calls(
     try:
         filters = CallFilters.from_params(params)
     except FilterError as exc:
-        return [], 1, 0, str(exc), no_update, ""
+        return rows_response([], 0), str(exc), no_update, "", None
     with session_scope() as db:
         result = call_page(db, viewer, filters, page=page, page_size=size)
-        if result.rows == [] and page > 0:  # past the end (an old bookmark): the last page
-            page = result.page_count - 1
-            result = call_page(db, viewer, filters, page=page, page_size=size)
+        empty = None
+        if result.total == 0:
+            empty = no_calls(viewer, filters, has_calls(db, viewer))
     query = filters.to_params()
-    export = export_href(CALLS_PATH, query)
-    if page:
-        query["page"] = str(page + 1)
     return (
-        call_rows(result.rows),
-        result.page_count,
-        page,
+        rows_response(call_rows(result.rows), result.total),
         count_text(result.total, "calls"),
         "?" + urlencode(query) if query else "",
-        export,
+        export_href(CALLS_PATH, query),
+        empty,
     )
+
+
+refresh_on(
+    CALLS,
+    Input(CALLS_SEARCH, "value"),
+    Input(CALLS_DATES, "start_date"),
+    Input(CALLS_DATES, "end_date"),
+    Input(CALLS_PHONE, "value"),
+    Input(CALLS_AGENT, "value"),
+    Input(CALLS_DIRECTION, "value"),
+    Input(CALLS_STATUS, "value"),
+)
+
+
+@callback(
+    Output(CALLS_DATES_NOTE, "children"),
+    Input(CALLS_DATES, "start_date"),
+    Input(CALLS_DATES, "end_date"),
+    Input(CALLS_RESET, "n_clicks"),
+    prevent_initial_call=True,
+)
+def clear_dates_note(_start, _end, _reset):
+    """Dates picked by hand replace what the URL asked for: its note goes."""
+    return None
+
+
+# The address bar shows the filters used (a corrected URL is replaced, not pushed).
+clientside_callback(
+    ClientsideFunction(namespace="syncboardUrl", function_name="replaceSearch"),
+    Output(CALLS_URL, "href"),
+    Input(CALLS_URL, "search"),
+)
 
 
 @callback(

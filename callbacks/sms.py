@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Input, Output, State, callback, ctx, html
+from dash import Input, Output, State, callback, html
 
+from callbacks._table import refresh_on
 from callbacks.calls import number_text
 from models.calls import CallFilters, has_sms, sms_page
 from models.db import session_scope
-from pages._calls_ids import DIRECTION_LABELS, SMS_BODY, SMS_COUNT, SMS_EMPTY, SMS_SEARCH, SMS_TABLE
-from pages._table import count_text, read_request
+from models.params import as_text
+from pages._calls_ids import (
+    DIRECTION_LABELS,
+    SMS,
+    SMS_BODY,
+    SMS_COUNT,
+    SMS_EMPTY,
+    SMS_SEARCH,
+    SMS_TABLE,
+)
+from pages._table import count_text, read_rows_request, rows_response
 from web.viewer import current_viewer
 
 
@@ -46,33 +56,32 @@ def no_sms_yet() -> html.Div:
 
 
 @callback(
-    Output(SMS_TABLE, "data"),
-    Output(SMS_TABLE, "page_count"),
-    Output(SMS_TABLE, "page_current"),
+    Output(SMS_TABLE, "getRowsResponse"),
     Output(SMS_COUNT, "children"),
     Output(SMS_EMPTY, "children"),
     Output(SMS_BODY, "className"),
-    Input(SMS_SEARCH, "value"),
-    Input(SMS_TABLE, "page_current"),
-    Input(SMS_TABLE, "sort_by"),
-    State(SMS_TABLE, "page_size"),
+    Input(SMS_TABLE, "getRowsRequest"),
+    State(SMS_SEARCH, "value"),
+    prevent_initial_call=True,
 )
-def update_sms(search, page_current, sort_by, page_size):
+def update_sms(request, search):
+    """One block of messages for the grid, or the explanation when no SMS exist at all."""
     viewer = current_viewer()
-    page, size, sort, descending = read_request(page_current, page_size, sort_by)
-    if ctx.triggered_id == SMS_SEARCH or f"{SMS_TABLE}.sort_by" in ctx.triggered_prop_ids:
-        page = 0
-    filters = CallFilters(search=str(search or "")[:100].strip(), sort=sort, descending=descending)
+    page, size, sort, descending = read_rows_request(request)
+    filters = CallFilters(
+        search=as_text(search, max_length=100).strip(), sort=sort, descending=descending
+    )
     with session_scope() as db:
         result = sms_page(db, viewer, filters, page=page, page_size=size)
         empty = result.total == 0 and not filters.search and not has_sms(db, viewer)
     if empty:
-        return [], 1, 0, "", no_sms_yet(), "records-card d-none"
+        return rows_response([], 0), "", no_sms_yet(), "records-card d-none"
     return (
-        sms_rows(result.rows),
-        result.page_count,
-        page,
+        rows_response(sms_rows(result.rows), result.total),
         count_text(result.total, "messages"),
         None,
         "records-card",
     )
+
+
+refresh_on(SMS, Input(SMS_SEARCH, "value"))

@@ -28,7 +28,7 @@ from models.paging import (
     page_order,
     search_clause,
 )
-from models.params import ParamError, first, parse_date, parse_int
+from models.params import ParamError, day_range, first, parse_date, parse_int
 from models.records import CALL_STATUSES, DIRECTIONS, Call, Contact, Sms
 from models.scope import Viewer, visible
 
@@ -141,6 +141,16 @@ class CallFilters:
             filters = replace(filters, end=None)
         return filters
 
+    @classmethod
+    def from_url(cls, params: Mapping[str, Any]) -> tuple[CallFilters, tuple[str, ...]]:
+        """A page's filters from its URL, leniently: bad values are dropped, an end before the
+        start is swapped with it, and what was wrong with the dates comes back in words (the
+        page shows it next to the date picker and rewrites the URL to what it uses)."""
+        days = day_range(params.get("from"), params.get("to"))
+        rest = {k: v for k, v in params.items() if k not in ("from", "to", "start", "end")}
+        filters = replace(cls.from_params(rest, strict=False), start=days.start, end=days.end)
+        return filters, days.problems
+
     def to_params(self) -> dict[str, str]:
         """The query-string parameters that `from_params` reads back into the same filters."""
         out: dict[str, str] = {}
@@ -159,6 +169,20 @@ class CallFilters:
     def end_before(self) -> datetime | None:
         """The end date is inclusive: calls before the next midnight (UTC) count."""
         return datetime.combine(self.end + timedelta(days=1), time(), UTC) if self.end else None
+
+    def range_text(self) -> str:
+        """The days in words: `between 1 Nov 2026 and 30 Nov 2026`, `since …`, `until …`."""
+
+        def day(d: date) -> str:
+            return f"{d.day} {d:%b %Y}"
+
+        if self.start and self.end:
+            if self.start == self.end:
+                return f"on {day(self.start)}"
+            return f"between {day(self.start)} and {day(self.end)}"
+        if self.start:
+            return f"since {day(self.start)}"
+        return f"until {day(self.end)}" if self.end else ""
 
     def range_label(self, today: date) -> str:
         """`2026-01-01-to-2026-01-31` for file names."""

@@ -1,6 +1,6 @@
 """Component ids of the calls, recordings and SMS pages, shared by the pages and their callbacks."""
 
-from pages._table import count_id, export_id, search_id, table_id
+from pages._table import Column, count_id, export_id, search_id, table_id
 
 # --- calls -------------------------------------------------------------------------------
 CALLS = "calls"
@@ -16,17 +16,33 @@ CALLS_AGENT = "calls-agent"
 CALLS_DIRECTION = "calls-direction"
 CALLS_STATUS = "calls-status"
 CALLS_RESET = "calls-reset"
+CALLS_DATES_FROM = "calls-dates-from"
+CALLS_DATES_TO = "calls-dates-to"
+CALLS_DATES_NOTE = "calls-dates-note"
+CALLS_EMPTY = "calls-empty"
 CALLS_PAGE_SIZE = 25
-CALLS_COLUMNS = [
-    ("time", "Time (UTC)"),
-    ("number", "Number"),
-    ("from", "From"),
-    ("to", "To"),
-    ("contact", "Contact"),
-    ("direction", "Direction"),
-    ("status", "Status"),
-    ("duration", "Duration"),
-    ("agent", "Agent"),
+#: Status cells read as coloured pills (assets/records.css), one class per status.
+STATUS_CELL = {
+    "cellClassRules": {
+        f"status-pill status-{key}": f"params.value === '{label}'"
+        for key, label in {
+            "answered": "Answered",
+            "missed": "Missed",
+            "voicemail": "Voicemail",
+        }.items()
+    }
+}
+# Time, number, direction and status stay on a phone; the rest appear as the grid widens.
+CALLS_COLUMNS: list[Column] = [
+    ("time", "Time (UTC)", {"minWidth": 140}),
+    ("number", "Number", {"minWidth": 100}),
+    ("from", "From", {"priority": 2, "minWidth": 130}),
+    ("to", "To", {"priority": 3, "minWidth": 130}),
+    ("contact", "Contact", {"priority": 3}),
+    ("direction", "Direction", {"minWidth": 95}),
+    ("status", "Status", {"minWidth": 105, **STATUS_CELL}),
+    ("duration", "Duration", {"priority": 2, "type": "rightAligned", "minWidth": 90}),
+    ("agent", "Agent", {"priority": 3}),
 ]
 STATUS_LABELS = {"answered": "Answered", "missed": "Missed", "voicemail": "Voicemail"}
 DIRECTION_LABELS = {"inbound": "Inbound", "outbound": "Outbound"}
@@ -50,13 +66,13 @@ SMS_COUNT = count_id(SMS)
 SMS_EMPTY = "sms-empty"
 SMS_BODY = "sms-body"
 SMS_PAGE_SIZE = 25
-SMS_COLUMNS = [
-    ("time", "Time (UTC)"),
-    ("number", "Number"),
-    ("direction", "Direction"),
-    ("from", "From"),
-    ("to", "To"),
-    ("body", "Message"),
+SMS_COLUMNS: list[Column] = [
+    ("time", "Time (UTC)", {"minWidth": 140}),
+    ("number", "Number", {"priority": 2}),
+    ("direction", "Direction", {"minWidth": 95}),
+    ("from", "From", {"priority": 3}),
+    ("to", "To", {"priority": 3}),
+    ("body", "Message", {"minWidth": 160, "flex": 2, "sortable": False}),
 ]
 
 

@@ -1,38 +1,40 @@
 """Calls: every call the viewer may see, paged, searched, sorted and filtered from the URL."""
 
+from urllib.parse import urlencode
+
 import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from models.calls import CALL_SORTABLE, CallFilters
-from models.params import first, int_or_none
 from pages._calls_ids import (
     CALLS,
     CALLS_AGENT,
     CALLS_COLUMNS,
     CALLS_DATES,
+    CALLS_DATES_FROM,
+    CALLS_DATES_NOTE,
+    CALLS_DATES_TO,
     CALLS_DIRECTION,
+    CALLS_EMPTY,
     CALLS_PAGE_SIZE,
     CALLS_PHONE,
     CALLS_RESET,
     CALLS_ROOT,
     CALLS_SEARCH,
     CALLS_STATUS,
-    CALLS_TABLE,
     CALLS_URL,
     DIRECTION_LABELS,
     STATUS_LABELS,
     component,
 )
+from pages._date_note import dates_note
 from pages._shell import page_guard
-from pages._table import record_table
+from pages._table import record_grid
 
 dash.register_page(
     __name__, path="/calls", name="Calls", order=10, icon="telephone", min_role="agent"
 )
-
-# Status cells read as coloured pills (see assets/records.css); the colour follows the value.
-STATUS_COLOURS = {"Answered": "#146c43", "Missed": "#b02a37", "Voicemail": "#997404"}
 
 
 def _placeholder(value: int | None, label: str) -> list[dict]:
@@ -41,17 +43,16 @@ def _placeholder(value: int | None, label: str) -> list[dict]:
     return [{"label": f"{label} #{value}", "value": value}] if value is not None else []
 
 
-def _page_from(kwargs) -> int:
-    """The 0-based page of `?page=` (1-based; anything but 1 to 999,999 is the first page)."""
-    return (int_or_none(first(kwargs.get("page")), low=1, high=999_999) or 1) - 1
-
-
-def _filters(f: CallFilters) -> dbc.Card:
+def _filters(f: CallFilters, problems: tuple[str, ...]) -> dbc.Card:
     return dbc.Card(
         dbc.CardBody(
             [
+                html.Label("From", htmlFor=CALLS_DATES_FROM, className="visually-hidden"),
+                html.Label("To", htmlFor=CALLS_DATES_TO, className="visually-hidden"),
                 dcc.DatePickerRange(
                     id=CALLS_DATES,
+                    start_date_id=CALLS_DATES_FROM,
+                    end_date_id=CALLS_DATES_TO,
                     start_date=f.start.isoformat() if f.start else None,
                     end_date=f.end.isoformat() if f.end else None,
                     start_date_placeholder_text="From",
@@ -96,6 +97,12 @@ def _filters(f: CallFilters) -> dbc.Card:
                 dbc.Button(
                     "Clear filters", id=CALLS_RESET, color="link", size="sm", className="ms-auto"
                 ),
+                html.Div(
+                    dates_note(problems),
+                    id=CALLS_DATES_NOTE,
+                    role="status",
+                    className="filter-notes",
+                ),
             ],
             className="records-filters",
         ),
@@ -103,39 +110,17 @@ def _filters(f: CallFilters) -> dbc.Card:
     )
 
 
-def _table(f: CallFilters, page: int) -> html.Div:
-    block = record_table(
+def _table(f: CallFilters) -> html.Div:
+    sort = (f.sort, f.descending) if f.sort in CALL_SORTABLE else None
+    block = record_grid(
         CALLS,
         CALLS_COLUMNS,
         page_size=CALLS_PAGE_SIZE,
         search_placeholder="Search number, agent or contact…",
+        sort=sort,
+        label="Calls",
     )
     component(block, CALLS_SEARCH).value = f.search
-    grid = component(block, CALLS_TABLE)
-    grid.page_current = page
-    if f.sort in CALL_SORTABLE:
-        grid.sort_by = [{"column_id": f.sort, "direction": "desc" if f.descending else "asc"}]
-    grid.style_data_conditional = [
-        {"if": {"filter_query": f'{{status}} = "{label}"', "column_id": "status"}, "color": colour}
-        for label, colour in STATUS_COLOURS.items()
-    ]
-    grid.style_cell_conditional = [
-        {"if": {"column_id": "duration"}, "textAlign": "right"},
-        *(
-            {"if": {"column_id": column}, "whiteSpace": "nowrap"}
-            for column in ("time", "from", "to", "duration")
-        ),
-        # Room for every column at a laptop's width: long names end in an ellipsis.
-        *(
-            {
-                "if": {"column_id": column},
-                "maxWidth": width,
-                "overflow": "hidden",
-                "textOverflow": "ellipsis",
-            }
-            for column, width in (("number", "10rem"), ("contact", "9rem"), ("agent", "9rem"))
-        ),
-    ]
     return block
 
 
@@ -143,10 +128,14 @@ def layout(**kwargs):
     refusal = page_guard("agent")
     if refusal is not None:
         return refusal
-    f = CallFilters.from_params(kwargs, strict=False)
+    f, problems = CallFilters.from_url(kwargs)
+    query = f.to_params()
     return html.Div(
         [
-            dcc.Location(id=CALLS_URL, refresh=False),
+            # What the page uses; assets/url.js puts it in the address bar.
+            dcc.Location(
+                id=CALLS_URL, refresh=False, search="?" + urlencode(query) if query else ""
+            ),
             html.Div(
                 [
                     html.H1("Calls", className="h3 mb-0"),
@@ -157,8 +146,9 @@ def layout(**kwargs):
                 ],
                 className="mb-3",
             ),
-            _filters(f),
-            dbc.Card(dbc.CardBody(_table(f, _page_from(kwargs))), className="records-card"),
+            _filters(f, problems),
+            html.Div(id=CALLS_EMPTY),
+            dbc.Card(dbc.CardBody(_table(f)), className="records-card"),
         ],
         id=CALLS_ROOT,
         className="records-page",

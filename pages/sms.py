@@ -11,11 +11,9 @@ from pages._calls_ids import (
     SMS_EMPTY,
     SMS_PAGE_SIZE,
     SMS_ROOT,
-    SMS_TABLE,
-    component,
 )
 from pages._shell import page_guard
-from pages._table import record_table
+from pages._table import record_grid
 
 dash.register_page(
     __name__, path="/sms", name="SMS", order=12, icon="chat-left-text", min_role="agent"
@@ -26,18 +24,14 @@ def layout(**_kwargs):
     refusal = page_guard("agent")
     if refusal is not None:
         return refusal
-    block = record_table(
+    block = record_grid(
         SMS,
         SMS_COLUMNS,
         page_size=SMS_PAGE_SIZE,
         export=False,
         search_placeholder="Search number or message…",
+        label="Text messages",
     )
-    grid = component(block, SMS_TABLE)
-    grid.style_cell_conditional = [
-        {"if": {"column_id": "body"}, "whiteSpace": "normal", "minWidth": "18rem"},
-        {"if": {"column_id": "time"}, "whiteSpace": "nowrap"},
-    ]
     return html.Div(
         [
             html.Div(

@@ -9,12 +9,11 @@ from tests.helpers import dash_post, login
 from tests.models.test_calls import EVIL_FROM, add_many_calls, add_records
 
 CALLS_OUT = [
-    "calls-table.data",
-    "calls-table.page_count",
-    "calls-table.page_current",
+    "calls-table.getRowsResponse",
     "calls-count.children",
     "calls-url.search",
     "calls-export.href",
+    "calls-empty.children",
 ]
 REC_OUT = [
     "recordings-list.children",
@@ -24,9 +23,7 @@ REC_OUT = [
     "recordings-count.children",
 ]
 SMS_OUT = [
-    "sms-table.data",
-    "sms-table.page_count",
-    "sms-table.page_current",
+    "sms-table.getRowsResponse",
     "sms-count.children",
     "sms-empty.children",
     "sms-body.className",
@@ -57,17 +54,17 @@ def values(response, outputs) -> dict:
     return out
 
 
-def calls_inputs(
-    q=None,
-    start=None,
-    end=None,
-    phone=None,
-    agent=None,
-    direction=None,
-    status=None,
-    page=0,
-    sort_by=(),
-):
+def rows_request(page=0, size=25, sort_by=()) -> dict:
+    """A grid's getRowsRequest for one page, as AG Grid's infinite row model sends it."""
+    return {
+        "startRow": page * size,
+        "endRow": (page + 1) * size,
+        "sortModel": [{"colId": s["column_id"], "sort": s["direction"]} for s in sort_by],
+        "filterModel": {},
+    }
+
+
+def calls_state(q=None, start=None, end=None, phone=None, agent=None, direction=None, status=None):
     return [
         ("calls-search", "value", q),
         ("calls-dates", "start_date", start),
@@ -76,20 +73,28 @@ def calls_inputs(
         ("calls-agent", "value", agent),
         ("calls-direction", "value", direction),
         ("calls-status", "value", status),
-        ("calls-table", "page_current", page),
-        ("calls-table", "sort_by", list(sort_by)),
     ]
 
 
-def calls(client, changed=None, **kwargs):
+def calls_inputs(**kwargs):
+    return [("calls-table", "getRowsRequest", rows_request())]
+
+
+def calls(client, changed=None, page=0, sort_by=(), **kwargs):
+    """The grid's request for a page with the filters as State; the rows are under
+    `calls-table.data`, the total under `calls-total` (as the old table tests read them)."""
     response = post(
         client,
         CALLS_OUT,
-        calls_inputs(**kwargs),
-        state=[("calls-table", "page_size", 25)],
-        changed=changed,
+        [("calls-table", "getRowsRequest", rows_request(page, 25, sort_by))],
+        state=calls_state(**kwargs),
+        changed=["calls-table.getRowsRequest"],
     )
-    return values(response, CALLS_OUT)
+    got = values(response, CALLS_OUT)
+    answer = got.pop("calls-table.getRowsResponse")
+    got["calls-table.data"] = answer["rowData"]
+    got["calls-total"] = answer["rowCount"]
+    return got
 
 
 def signed_in(server, email):
@@ -139,27 +144,13 @@ def test_filters_sort_and_page_go_to_the_url_and_the_export_link(server, db, wor
     sort = [{"column_id": "duration", "direction": "desc"}]
     first = calls(manager, q="+1444", status="answered", sort_by=sort)
     assert first["calls-count.children"] == "30 calls"
-    assert first["calls-table.page_count"] == 2
+    assert first["calls-total"] == 30
     durations = [r["duration"] for r in first["calls-table.data"]]
     assert durations[0] == "14:48"  # the longest first (888 s)
-    second = calls(
-        manager,
-        q="+1444",
-        status="answered",
-        sort_by=sort,
-        page=1,
-        changed=["calls-table.page_current"],
-    )
-    assert second["calls-table.page_current"] == 1
+    second = calls(manager, q="+1444", status="answered", sort_by=sort, page=1)
     assert len(second["calls-table.data"]) == 5
     url = parse_qs(second["calls-url.search"].lstrip("?"))
-    assert url == {
-        "q": ["+1444"],
-        "status": ["answered"],
-        "sort": ["duration"],
-        "desc": ["1"],
-        "page": ["2"],
-    }
+    assert url == {"q": ["+1444"], "status": ["answered"], "sort": ["duration"], "desc": ["1"]}
     export = urlsplit(second["calls-export.href"])
     assert export.path == "/export/calls.csv"
     assert parse_qs(export.query) == {
@@ -169,9 +160,6 @@ def test_filters_sort_and_page_go_to_the_url_and_the_export_link(server, db, wor
         "desc": ["1"],
         "bom": ["1"],
     }
-    # changing a filter goes back to the first page
-    refiltered = calls(manager, q="+1444", status="missed", page=1, changed=["calls-status.value"])
-    assert refiltered["calls-table.page_current"] == 0
     # dates are inclusive days in the URL as from/to
     dated = calls(manager, start="2026-01-01", end="2026-01-31")
     assert "from=2026-01-01&to=2026-01-31" in dated["calls-url.search"]
@@ -184,8 +172,74 @@ def test_forged_values_are_refused_politely(server, world):
     assert got["calls-table.data"] == []
     injected = calls(manager, sort_by=[{"column_id": "id; DROP TABLE calls", "direction": "asc"}])
     assert injected["calls-count.children"] == "9 calls"
-    past_the_end = calls(manager, page=40, changed=["calls-table.page_current"])
-    assert past_the_end["calls-table.page_current"] == 0 and past_the_end["calls-table.data"]
+    past_the_end = calls(manager, page=40)
+    assert past_the_end["calls-table.data"] == [] and past_the_end["calls-total"] == 9
+
+
+def test_an_empty_table_says_why(server, db, world):
+    """Nothing in the range of an org with calls is not "No calls yet" (defect 6)."""
+    manager = signed_in(server, "manager_a@example.com")
+    got = calls(manager, start="2020-01-01", end="2020-12-31")
+    assert "No calls between 1 Jan 2020 and 31 Dec 2020" in json.dumps(got["calls-empty.children"])
+    got = calls(manager, start="2020-01-01", end="2020-12-31", direction="outbound")
+    assert "No calls match these filters" in json.dumps(got["calls-empty.children"])
+    assert calls(manager)["calls-empty.children"] is None
+    admin_b = signed_in(server, "admin_b@example.com")
+    from models.records import Call
+
+    with db.session() as s:
+        s.query(Call).filter(Call.org_id == world.org_b).delete()
+        s.commit()
+    assert "No calls yet" in json.dumps(calls(admin_b)["calls-empty.children"])
+
+
+def test_an_agent_without_numbers_is_told_who_assigns_them(server, db, world):
+    from models.orgs import PhoneAssignment
+
+    with db.session() as s:
+        s.query(PhoneAssignment).filter(PhoneAssignment.user_id == world.users["agent_a1"]).delete()
+        s.commit()
+    text = json.dumps(calls(signed_in(server, "agent_a1@example.com"))["calls-empty.children"])
+    assert "No phone numbers assigned to you yet" in text and "org admin" in text
+
+
+def _page_props(client, path: str, search: str) -> dict[str, dict]:
+    response = dash_post(
+        client,
+        ".._pages_content.children..._pages_store.data..",
+        [
+            {"id": "_pages_location", "property": "pathname", "value": path},
+            {"id": "_pages_location", "property": "search", "value": search},
+        ],
+    )
+    props: dict[str, dict] = {}
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "props" in node and "id" in node["props"]:
+                props[node["props"]["id"]] = node["props"]
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(response.get_json()["response"]["_pages_content"]["children"])
+    return props
+
+
+def test_bad_dates_in_the_url_are_explained_and_the_url_shows_what_is_used(server, world):
+    manager = signed_in(server, "manager_a@example.com")
+    props = _page_props(manager, "/calls", "?from=2026-13-45&to=2026-01-31&direction=inbound")
+    assert props["calls-url"]["search"] == "?to=2026-01-31&direction=inbound"
+    assert "not “2026-13-45”" in json.dumps(props["calls-dates-note"]["children"], ensure_ascii=False)
+    assert props["calls-dates"]["start_date"] is None
+    props = _page_props(manager, "/calls", "?from=2026-03-07&to=2026-03-01")
+    assert props["calls-url"]["search"] == "?from=2026-03-01&to=2026-03-07"
+    assert "swapped" in json.dumps(props["calls-dates-note"]["children"], ensure_ascii=False)
+    assert (
+        _page_props(manager, "/calls", "?from=2026-03-01")["calls-dates-note"]["children"] is None
+    )
 
 
 def test_filter_choices_follow_the_scope(server, world):
@@ -260,12 +314,10 @@ def test_recordings_play_in_the_page_for_the_viewers_numbers_only(server, db, wo
 
 
 def sms(client, q=None):
-    inputs = [
-        ("sms-search", "value", q),
-        ("sms-table", "page_current", 0),
-        ("sms-table", "sort_by", []),
-    ]
-    return values(post(client, SMS_OUT, inputs, state=[("sms-table", "page_size", 25)]), SMS_OUT)
+    inputs = [("sms-table", "getRowsRequest", rows_request())]
+    got = values(post(client, SMS_OUT, inputs, state=[("sms-search", "value", q)]), SMS_OUT)
+    got["sms-table.data"] = got.pop("sms-table.getRowsResponse")["rowData"]
+    return got
 
 
 def test_sms_explains_when_no_connector_brings_any(server, world):
