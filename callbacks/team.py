@@ -1,8 +1,10 @@
 """Callbacks of the team page: every change is checked by models/team.py against the viewer.
 
-The role selects and number pickers are drawn by `show_team`, and Dash reports their values
-as inputs each time it draws them; `set_role` and `assign_numbers` compare with what is
-stored and change nothing (and the page says nothing) unless the value really differs.
+Members are a record grid; an admin picks a row to open the side panel, and only its Save
+button changes anything. `set_role` and `assign_numbers` compare with what is stored, so a
+Save (or a forged POST) that repeats the stored values changes nothing and says so; drawing
+the page, the grid or the panel never saves. Buttons drawn by a callback (Resend, Revoke)
+act only on a click (n_clicks above 0), not on being drawn.
 """
 
 from __future__ import annotations
@@ -22,15 +24,17 @@ from dash import (
     no_update,
 )
 
+from callbacks._table import refresh_on
 from models.db import session_scope
-from models.params import as_text, id_or_none, int_or_none
+from models.params import as_text, int_or_none
 from models.scope import MANAGE_TEAM, AccessDenied
 from models.team import (
     INVITE_DAYS,
     assign_numbers,
     invitation_problem,
     invite,
-    members,
+    member,
+    member_page,
     org_numbers,
     pending_invitations,
     removal,
@@ -40,12 +44,24 @@ from models.team import (
     set_role,
 )
 from models.users import AccountError
+from pages._table import count_id, count_text, read_rows_request, rows_response, search_id, table_id
 from pages._team_ids import (
     CONFIRM,
     CONFIRM_BODY,
     CONFIRM_TITLE,
     COPIED,
     COPY,
+    EDIT,
+    EDIT_NUMBERS,
+    EDIT_NUMBERS_WRAP,
+    EDIT_REMOVE,
+    EDIT_REMOVE_NOTE,
+    EDIT_ROLE,
+    EDIT_ROLE_NOTE,
+    EDIT_SAVE,
+    EDIT_STATUS,
+    EDIT_USER,
+    EDIT_WHO,
     INVITE_EMAIL,
     INVITE_FEEDBACK,
     INVITE_RESULT,
@@ -53,27 +69,29 @@ from pages._team_ids import (
     INVITE_SEND,
     INVITES,
     LINK,
-    MEMBERS,
+    MEMBERS_PREFIX,
     MESSAGE,
-    NUMBERS,
     PENDING,
     REFRESH,
-    REMOVE,
     RESEND,
     REVOKE,
-    ROLE,
 )
 from pages._team_view import (
+    ROLE_NAMES,
     alert,
+    editor_fields,
     invite_list,
     invite_result,
-    member_table,
+    member_rows,
+    numbers_hidden,
     removal_body,
     removal_title,
 )
 from web.invite import invite_url
 from web.mail import send_mail
 from web.viewer import current_viewer
+
+GRID = table_id(MEMBERS_PREFIX)
 
 
 def _next(refresh: Any) -> int:
@@ -90,19 +108,45 @@ def _mail(address: str, link: str) -> str:
     )
 
 
-@callback(Output(MEMBERS, "children"), Output(INVITES, "children"), Input(REFRESH, "data"))
-def show_team(_refresh):
+@callback(
+    Output(GRID, "getRowsResponse"),
+    Output(count_id(MEMBERS_PREFIX), "children"),
+    Input(GRID, "getRowsRequest"),
+    State(search_id(MEMBERS_PREFIX), "value"),
+    prevent_initial_call=True,
+)
+def member_block(request, search):
+    """One block of the members grid, searched and sorted on the server."""
+    page, size, sort, descending = read_rows_request(request)
     viewer = current_viewer()
     with session_scope() as db:
-        rows = members(db, viewer)
+        rows, total = member_page(
+            db,
+            viewer,
+            search=as_text(search, max_length=100),
+            sort=sort,
+            descending=descending,
+            page=page,
+            page_size=size,
+        )
         numbers = org_numbers(db, viewer)
-        invitations = pending_invitations(db, viewer)
     editable = viewer.may(MANAGE_TEAM)
-    links = {inv.id: invite_url(inv.token) for inv in invitations if inv.token}
     return (
-        member_table(rows, numbers, editable=editable, me=viewer.user_id),
-        invite_list(invitations, links, editable=editable),
+        rows_response(member_rows(rows, numbers, editable=editable), total),
+        count_text(total, "members"),
     )
+
+
+refresh_on(MEMBERS_PREFIX, Input(search_id(MEMBERS_PREFIX), "value"), Input(REFRESH, "data"))
+
+
+@callback(Output(INVITES, "children"), Input(REFRESH, "data"))
+def show_invitations(_refresh):
+    viewer = current_viewer()
+    with session_scope() as db:
+        invitations = pending_invitations(db, viewer)
+    links = {inv.id: invite_url(inv.token) for inv in invitations if inv.token}
+    return invite_list(invitations, links, editable=viewer.may(MANAGE_TEAM))
 
 
 @callback(
@@ -181,58 +225,106 @@ def resend(_clicks, refresh):
     return invite_result(address, granted, link, how, renewed=True), _next(refresh)
 
 
-def _changes(kind: str) -> list[tuple[int | None, Any]]:
-    """(user id, value) of each pattern input that triggered the callback."""
-    found = []
-    for item in ctx.triggered_prop_ids:
-        cid = ctx.triggered_prop_ids[item]
-        if isinstance(cid, dict) and cid.get("type") == kind:
-            found.append((id_or_none(cid.get("user")), ctx.inputs.get(item)))
-    return found
-
-
-@callback(
-    Output(MESSAGE, "children", allow_duplicate=True),
-    Output(REFRESH, "data", allow_duplicate=True),
-    Input({"type": ROLE, "user": ALL}, "value"),
-    State(REFRESH, "data"),
-    prevent_initial_call=True,
+EDITOR = (
+    Output(EDIT, "is_open"),
+    Output(EDIT_USER, "data"),
+    Output(EDIT, "title"),
+    Output(EDIT_WHO, "children"),
+    Output(EDIT_ROLE, "value"),
+    Output(EDIT_ROLE, "disabled"),
+    Output(EDIT_ROLE_NOTE, "children"),
+    Output(EDIT_NUMBERS, "options"),
+    Output(EDIT_NUMBERS, "value"),
+    Output(EDIT_REMOVE, "disabled"),
+    Output(EDIT_REMOVE_NOTE, "children"),
+    Output(EDIT_STATUS, "children"),
 )
-def change_role(_values, refresh):
-    changed = []
+
+
+@callback(*EDITOR, Input(GRID, "selectedRows"), prevent_initial_call=True)
+def open_editor(selected):
+    """Open the side panel on the member picked in the grid (an empty pick opens nothing)."""
+    row = selected[0] if isinstance(selected, list) and selected else None
+    if not isinstance(row, dict):
+        return (no_update,) * len(EDITOR)
+    viewer = current_viewer()
     try:
         with session_scope() as db:
-            viewer = current_viewer()
-            for user_id, value in _changes(ROLE):
-                if set_role(db, viewer, user_id, value):
-                    changed.append(user_id)
+            viewer.require_to(MANAGE_TEAM)
+            found = member(db, viewer, int_or_none(row.get("id")))
+            numbers = org_numbers(db, viewer)
     except (AccountError, AccessDenied) as exc:
-        return alert(str(exc), "danger"), _next(refresh)  # redraw: the select shows the truth
-    if not changed:
-        return no_update, no_update  # a redraw or a repeated value: nothing was done
-    return alert("Role changed."), _next(refresh)
+        return (no_update,) * (len(EDITOR) - 1) + (alert(str(exc), "danger"),)
+    f = editor_fields(found, numbers, me=viewer.user_id)
+    return (
+        True,
+        found.user_id,
+        f["title"],
+        f["who"],
+        f["role"],
+        f["role_disabled"],
+        f["role_note"],
+        f["options"],
+        f["numbers"],
+        f["remove_disabled"],
+        f["remove_note"],
+        "",
+    )
+
+
+@callback(Output(EDIT_NUMBERS_WRAP, "className"), Input(EDIT_ROLE, "value"))
+def show_numbers_for_agents(role):
+    return numbers_hidden(role)
+
+
+@callback(
+    Output(GRID, "selectedRows"),
+    Input(EDIT, "is_open"),
+    prevent_initial_call=True,
+)
+def unpick_on_close(is_open):
+    """A closed panel leaves no row picked, so picking the same member again reopens it."""
+    return no_update if is_open else []
 
 
 @callback(
     Output(MESSAGE, "children", allow_duplicate=True),
     Output(REFRESH, "data", allow_duplicate=True),
-    Input({"type": NUMBERS, "user": ALL}, "value"),
+    Output(EDIT, "is_open", allow_duplicate=True),
+    Output(EDIT_STATUS, "children", allow_duplicate=True),
+    Input(EDIT_SAVE, "n_clicks"),
+    State(EDIT_USER, "data"),
+    State(EDIT_ROLE, "value"),
+    State(EDIT_NUMBERS, "value"),
     State(REFRESH, "data"),
     prevent_initial_call=True,
 )
-def change_numbers(_values, refresh):
-    changed = []
+def save_member(clicks, user_id, role, numbers, refresh):
+    """Save the panel: the role, then (for an agent) the numbers; say what really changed."""
+    if not int_or_none(clicks):
+        return no_update, no_update, no_update, no_update
+    viewer = current_viewer()
     try:
         with session_scope() as db:
-            viewer = current_viewer()
-            for user_id, value in _changes(NUMBERS):
-                if assign_numbers(db, viewer, user_id, value or []):
-                    changed.append(user_id)
+            found = member(db, viewer, user_id)
+            role_changed = (
+                set_role(db, viewer, found.user_id, as_text(role)) if role != found.role else False
+            )
+            numbers_changed = (
+                assign_numbers(db, viewer, found.user_id, numbers or [])
+                if as_text(role) == "agent"
+                else False
+            )
     except (AccountError, AccessDenied, ValueError, TypeError) as exc:
-        return alert(str(exc) or "Those numbers cannot be assigned.", "danger"), _next(refresh)
-    if not changed:
-        return no_update, no_update
-    return alert("Numbers saved."), no_update
+        return no_update, no_update, no_update, alert(str(exc) or "That cannot be saved.", "danger")
+    if not (role_changed or numbers_changed):
+        return no_update, no_update, no_update, "Nothing to save: no change was made."
+    said = []
+    if role_changed:
+        said.append(f"role changed to {ROLE_NAMES.get(as_text(role), as_text(role))}")
+    if numbers_changed:
+        said.append("numbers saved")
+    return alert(f"{found.display_name}: {' and '.join(said)}."), _next(refresh), False, ""
 
 
 @callback(
@@ -242,22 +334,23 @@ def change_numbers(_values, refresh):
     Output(CONFIRM_BODY, "children"),
     Output(f"{CONFIRM}-ok", "disabled"),
     Output(f"{CONFIRM}-ok", "children"),
-    Input({"type": REMOVE, "user": ALL}, "n_clicks"),
+    Output(EDIT, "is_open", allow_duplicate=True),
+    Input(EDIT_REMOVE, "n_clicks"),
     Input(f"{CONFIRM}-cancel", "n_clicks"),
+    State(EDIT_USER, "data"),
     prevent_initial_call=True,
 )
-def ask_removal(_clicks, _cancel):
-    """Open the confirmation naming the person; a redraw of the buttons opens nothing."""
-    trigger = ctx.triggered_id
-    if trigger == f"{CONFIRM}-cancel":
-        return False, None, no_update, no_update, no_update, no_update
-    if not isinstance(trigger, dict) or not int_or_none(ctx.triggered[0]["value"]):
-        return (no_update,) * 6
+def ask_removal(clicks, _cancel, user_id):
+    """Open the confirmation naming the person and the organisation (the panel closes)."""
+    if ctx.triggered_id == f"{CONFIRM}-cancel":
+        return False, None, no_update, no_update, no_update, no_update, no_update
+    if not int_or_none(clicks):
+        return (no_update,) * 7
     try:
         with session_scope() as db:
-            found = removal(db, current_viewer(), trigger.get("user"))
+            found = removal(db, current_viewer(), user_id)
     except (AccountError, AccessDenied) as exc:
-        return True, None, "Cannot remove", [str(exc)], True, "Remove"
+        return True, None, "Cannot remove", [str(exc)], True, "Remove", False
     return (
         True,
         found.user_id,
@@ -265,6 +358,7 @@ def ask_removal(_clicks, _cancel):
         removal_body(found),
         found.refusal is not None,
         f"Remove {found.name}",
+        False,
     )
 
 
@@ -278,8 +372,8 @@ def ask_removal(_clicks, _cancel):
     State(REFRESH, "data"),
     prevent_initial_call=True,
 )
-def confirm_removal(_ok, user_id, refresh):
-    if user_id is None:
+def confirm_removal(clicks, user_id, refresh):
+    if not int_or_none(clicks) or user_id is None:
         return no_update, no_update, False, None
     try:
         with session_scope() as db:

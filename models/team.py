@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from models.base import utcnow
 from models.invitations import Invitation, hash_token, make_token, stored_token
 from models.orgs import Membership, Organization, PhoneAssignment, PhoneNumber, Role, User
+from models.paging import fetch_page, search_clause
 from models.params import id_or_none
 from models.scope import MANAGE_TEAM, SEE_ORG, AccessDenied, Viewer, visible
 from models.users import AccountError, add_membership, create_user, normalize_email
@@ -81,37 +82,106 @@ def _can_edit(viewer: Viewer) -> None:
     viewer.require_to(MANAGE_TEAM)
 
 
+def _member_select():
+    return select(
+        User.id.label("user_id"),
+        User.email.label("email"),
+        User.name.label("name"),
+        Membership.role.label("role"),
+        User.last_login_at.label("last_login_at"),
+    ).join(Membership, Membership.user_id == User.id)
+
+
+def _as_members(session: Session, viewer: Viewer, rows: list[Any]) -> list[Member]:
+    """Members from `_member_select` rows, with their numbers and whether they can be removed."""
+    ids = [row["user_id"] for row in rows]
+    assigned: dict[int, list[int]] = {}
+    for user_id, number_id in session.execute(
+        select(PhoneAssignment.user_id, PhoneAssignment.phone_number_id).where(
+            visible(viewer, PhoneAssignment), PhoneAssignment.user_id.in_(ids)
+        )
+    ):
+        assigned.setdefault(user_id, []).append(number_id)
+    admins = _admins(session, viewer) if rows else 0
+    found = []
+    for row in rows:
+        role = Role(row["role"])
+        last = row["last_login_at"]
+        found.append(
+            Member(
+                row["user_id"],
+                row["email"],
+                row["name"],
+                role.value,
+                tuple(sorted(assigned.get(row["user_id"], []))),
+                last.strftime("%Y-%m-%d %H:%M") if last else None,
+                removal_refusal(
+                    is_self=row["user_id"] == viewer.user_id,
+                    is_admin=role == Role.ORG_ADMIN,
+                    admins=admins,
+                ),
+            )
+        )
+    return found
+
+
 def members(session: Session, viewer: Viewer) -> list[Member]:
     """Everyone in the viewer's organisation with their role and assigned numbers."""
     _can_view(viewer)
     rows = session.execute(
-        select(User.id, User.email, User.name, Membership.role, User.last_login_at)
-        .join(Membership, Membership.user_id == User.id)
-        .where(visible(viewer, Membership))
-        .order_by(User.email)
-    ).all()
-    assigned: dict[int, list[int]] = {}
-    for user_id, number_id in session.execute(
-        select(PhoneAssignment.user_id, PhoneAssignment.phone_number_id).where(
-            visible(viewer, PhoneAssignment)
-        )
-    ):
-        assigned.setdefault(user_id, []).append(number_id)
-    admins = sum(1 for row in rows if Role(row.role) == Role.ORG_ADMIN)
-    return [
-        Member(
-            uid,
-            email,
-            name,
-            Role(role).value,
-            tuple(sorted(assigned.get(uid, []))),
-            last.strftime("%Y-%m-%d %H:%M") if last else None,
-            removal_refusal(
-                is_self=uid == viewer.user_id, is_admin=Role(role) == Role.ORG_ADMIN, admins=admins
-            ),
-        )
-        for uid, email, name, role, last in rows
-    ]
+        _member_select().where(visible(viewer, Membership)).order_by(User.email)
+    ).mappings()
+    return _as_members(session, viewer, list(rows))
+
+
+#: What the members grid may sort on (anything else falls back to the name).
+MEMBER_SORTS = {
+    "name": func.lower(func.coalesce(func.nullif(User.name, ""), User.email)),
+    "email": User.email,
+    "role": Membership.role,
+    "last_login": User.last_login_at,
+}
+
+
+def member_page(
+    session: Session,
+    viewer: Viewer,
+    *,
+    search: str | None = None,
+    sort: str | None = None,
+    descending: bool = False,
+    page: int = 0,
+    page_size: int = 25,
+) -> tuple[list[Member], int]:
+    """One page of the members grid (searched on name and email) and how many match."""
+    _can_view(viewer)
+    stmt = _member_select().where(visible(viewer, Membership))
+    found = search_clause([User.name, User.email], search)
+    if found is not None:
+        stmt = stmt.where(found)
+    result = fetch_page(
+        session,
+        stmt,
+        sortable=MEMBER_SORTS,
+        sort=sort if sort in MEMBER_SORTS else "name",
+        descending=descending if sort in MEMBER_SORTS else False,
+        page=page,
+        page_size=page_size,
+        tiebreak=User.id,
+    )
+    return _as_members(session, viewer, result.rows), result.total
+
+
+def member(session: Session, viewer: Viewer, user_id: object) -> Member:
+    """One member of the viewer's organisation (AccountError for anyone else)."""
+    _can_view(viewer)
+    rows = session.execute(
+        _member_select().where(visible(viewer, Membership), User.id == id_or_none(user_id))
+    ).mappings()
+    found = _as_members(session, viewer, list(rows))
+    if not found:
+        raise AccountError("That person is not a member of this organisation.")
+    return found[0]
 
 
 def org_numbers(session: Session, viewer: Viewer) -> list[tuple[int, str]]:

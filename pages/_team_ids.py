@@ -1,6 +1,7 @@
 """Component ids of the team page."""
 
-MEMBERS = "team-members"
+#: The members grid (pages/_table.record_grid): team-grid-table, -search, -count, -refresh.
+MEMBERS_PREFIX = "team-grid"
 INVITES = "team-invites"
 INVITE_CARD = "team-invite-card"
 INVITE_EMAIL = "team-invite-email"
@@ -9,10 +10,18 @@ INVITE_ROLE = "team-invite-role"
 INVITE_SEND = "team-invite-send"
 INVITE_RESULT = "team-invite-result"  # the link just made (sent or renewed), until the next one
 MESSAGE = "team-message"
-REFRESH = "team-refresh"
-ROLE = "team-role"  # pattern id: {"type": ROLE, "user": id}
-NUMBERS = "team-numbers"  # pattern id: {"type": NUMBERS, "user": id}
-REMOVE = "team-remove"  # pattern id: {"type": REMOVE, "user": id}
+REFRESH = "team-changed"  # a counter bumped after every change: redraws the grid and the list
+EDIT = "team-edit"  # the side panel that edits one member
+EDIT_USER = "team-edit-user"  # the id of the member in the panel
+EDIT_WHO = "team-edit-who"
+EDIT_ROLE = "team-edit-role"
+EDIT_ROLE_NOTE = "team-edit-role-note"
+EDIT_NUMBERS = "team-edit-numbers"
+EDIT_NUMBERS_WRAP = "team-edit-numbers-wrap"
+EDIT_SAVE = "team-edit-save"
+EDIT_STATUS = "team-edit-status"
+EDIT_REMOVE = "team-edit-remove"
+EDIT_REMOVE_NOTE = "team-edit-remove-note"
 REVOKE = "team-revoke"  # pattern id: {"type": REVOKE, "invitation": id}
 RESEND = "team-resend"  # pattern id: {"type": RESEND, "invitation": id}
 LINK = "team-link"  # pattern id: {"type": LINK, "key": invitation id or "new"}

@@ -1,8 +1,9 @@
-"""Builders of the team page: the members table, the invitations list, the link to copy.
+"""Builders of the team page: the members grid and its side panel, the invitations list,
+the link to copy.
 
 Pure functions of what models/team.py returns; the callbacks in callbacks/team.py call them.
-Every control names the member it acts on (its label or aria text), so a screen reader and
-a confirmation say "Role of Jane Doe", "Remove Jane Doe", not "Role", "Remove".
+Members are a record grid (pages/_table.py) of text; an admin picks a row to edit that one
+member in a side panel, whose title names them, and nothing is saved until Save.
 """
 
 from __future__ import annotations
@@ -13,7 +14,27 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from models.team import Member, PendingInvitation, Removal
-from pages._team_ids import COPIED, COPY, LINK, NUMBERS, REMOVE, RESEND, REVOKE, ROLE, ROLES
+from pages._table import record_grid, table_id
+from pages._team_ids import (
+    COPIED,
+    COPY,
+    EDIT,
+    EDIT_NUMBERS,
+    EDIT_NUMBERS_WRAP,
+    EDIT_REMOVE,
+    EDIT_REMOVE_NOTE,
+    EDIT_ROLE,
+    EDIT_ROLE_NOTE,
+    EDIT_SAVE,
+    EDIT_STATUS,
+    EDIT_USER,
+    EDIT_WHO,
+    LINK,
+    MEMBERS_PREFIX,
+    RESEND,
+    REVOKE,
+    ROLES,
+)
 
 ROLE_NAMES = dict(ROLES)
 
@@ -29,98 +50,178 @@ def _hidden(text: str) -> html.Span:
     return html.Span(text, className="visually-hidden")
 
 
-def _role_cell(m: Member, *, editable: bool, me: int):
-    if not editable:
-        return ROLE_NAMES.get(m.role, m.role)
-    select = dbc.Select(
-        id={"type": ROLE, "user": m.user_id},
-        value=m.role,
-        size="sm",
-        options=[{"label": label, "value": v} for v, label in ROLES],
-        disabled=m.user_id == me,
-    )
-    # A label around the select names it without an id to point at (the id is a pattern).
-    return html.Label([_hidden(f"Role of {m.display_name}"), select], className="d-block mb-0")
-
-
-def _numbers_cell(m: Member, numbers: Sequence[tuple[int, str]], *, editable: bool):
-    if m.role != "agent":
-        return html.Span("All calls", className="team-note")
-    if not editable:
-        return (
-            ", ".join(label for nid, label in numbers if nid in m.numbers) or "None: sees no calls"
+def member_columns(editable: bool) -> list:
+    """The grid's columns: name and role (and Edit for admins) stay on a phone."""
+    columns: list = [
+        ("name", "Member", {"minWidth": 130, "flex": 2}),
+        ("role", "Role", {"minWidth": 100, "flex": 1}),
+        ("email", "Email", {"priority": 2, "minWidth": 160, "flex": 2}),
+        (
+            "numbers",
+            "Phone numbers",
+            {"priority": 2, "sortable": False, "minWidth": 150, "flex": 2},
+        ),
+        ("last_login", "Last sign-in", {"priority": 3, "minWidth": 130, "flex": 1}),
+    ]
+    if editable:
+        columns.append(
+            (
+                "edit",
+                "Manage",
+                {"sortable": False, "minWidth": 90, "maxWidth": 110, "cellClass": "team-edit-cell"},
+            )
         )
-    picker = dcc.Dropdown(
-        id={"type": NUMBERS, "user": m.user_id},
-        options=[{"label": label, "value": nid} for nid, label in numbers],
-        value=list(m.numbers),
-        multi=True,
-        placeholder="No numbers: sees no calls",
-        className="team-numbers",
+    return columns
+
+
+def member_grid(editable: bool) -> html.Div:
+    """The members grid; for admins a row is selected (click, or Space on the focused row)
+    to open the side panel that changes the role and numbers or removes the member."""
+    tree = record_grid(
+        MEMBERS_PREFIX,
+        member_columns(editable),
+        export=False,
+        search_placeholder="Search members…",
+        sort=("name", False),
+        label="Members",
+        page_size=25,
     )
-    return html.Label(
-        [_hidden(f"Phone numbers of {m.display_name}"), picker], className="d-block mb-0"
-    )
+    if editable:
+        grid = _find(tree, table_id(MEMBERS_PREFIX))
+        # record_grid takes no grid options yet: selection is added to the grid it drew.
+        grid.dashGridOptions = {
+            **grid.dashGridOptions,
+            "rowSelection": {
+                "mode": "singleRow",
+                "checkboxes": False,
+                "enableClickSelection": True,
+            },
+        }
+        grid.getRowId = "params.data.id"
+    return tree
 
 
-def _remove_cell(m: Member, *, editable: bool):
-    if not editable:
-        return None
-    button = dbc.Button(
-        [
-            html.I(className="bi bi-person-x", **{"aria-hidden": "true"}),
-            _hidden(f"Remove {m.display_name}"),
-        ],
-        id={"type": REMOVE, "user": m.user_id},
-        color="link",
-        class_name="text-danger team-remove",
-        title=m.refusal or f"Remove {m.display_name} ({m.email})",
-        disabled=m.refusal is not None,
-    )
-    return button
+def _find(tree, component_id: str):
+    if getattr(tree, "id", None) == component_id:
+        return tree
+    children = getattr(tree, "children", None)
+    for child in children if isinstance(children, list | tuple) else [children]:
+        if hasattr(child, "to_plotly_json"):
+            found = _find(child, component_id)
+            if found is not None:
+                return found
+    return None
 
 
-def member_table(
-    rows: Sequence[Member], numbers: Sequence[tuple[int, str]], *, editable: bool, me: int
-) -> html.Div:
-    """The members table; selects only for admins (the server checks again on change).
-
-    On a phone each row becomes a card (assets/team.css): name, then role and remove on
-    one line, then the numbers, so no key column is pushed off-screen.
-    """
-    if not rows:
-        return html.Div("Nobody is in this organisation yet.", className="empty-state")
-    body = [
-        html.Tr(
-            [
-                html.Td(
-                    [html.Div(m.display_name, className="fw-semibold"), html.Small(m.email)],
-                    className="team-col-who",
-                ),
-                html.Td(_role_cell(m, editable=editable, me=me), className="team-col-role"),
-                html.Td(_numbers_cell(m, numbers, editable=editable), className="team-col-nums"),
-                html.Td(m.last_login or "never", className="team-col-last small"),
-                html.Td(_remove_cell(m, editable=editable), className="team-col-act"),
-            ],
-            id=f"team-row-{m.user_id}",
-        )
+def member_rows(
+    rows: Sequence[Member], numbers: Sequence[tuple[int, str]], *, editable: bool
+) -> list[dict]:
+    """Grid rows: text only (the grid shows text), the id as a string for getRowId."""
+    labels = dict(numbers)
+    return [
+        {
+            "id": str(m.user_id),
+            "name": m.display_name,
+            "email": m.email,
+            "role": ROLE_NAMES.get(m.role, m.role),
+            "numbers": (
+                ", ".join(labels[n] for n in m.numbers if n in labels) or "None: sees no calls"
+            )
+            if m.role == "agent"
+            else "All calls",
+            "last_login": m.last_login or "never",
+            **({"edit": "Edit ›"} if editable else {}),
+        }
         for m in rows
     ]
-    head = html.Thead(
-        html.Tr(
-            [
-                html.Th("Member", scope="col"),
-                html.Th("Role", scope="col"),
-                html.Th("Phone numbers", scope="col"),
-                html.Th("Last sign-in", scope="col"),
-                html.Th(_hidden("Remove") if editable else None, scope="col"),
-            ]
-        )
+
+
+def editor_panel() -> dbc.Offcanvas:
+    """The side panel of one member: role, numbers (agents), Save, Remove. Its fields are
+    filled when a row is picked; nothing is saved until Save is pressed."""
+    return dbc.Offcanvas(
+        [
+            html.Div(id=EDIT_WHO, className="mb-3"),
+            dcc.Store(id=EDIT_USER),
+            html.Div(
+                [
+                    dbc.Label("Role", html_for=EDIT_ROLE),
+                    dbc.Select(
+                        id=EDIT_ROLE,
+                        options=[{"label": label, "value": v} for v, label in ROLES],
+                        value="agent",
+                    ),
+                    dbc.FormText(id=EDIT_ROLE_NOTE, color="secondary"),
+                ],
+                className="mb-3",
+            ),
+            html.Div(
+                [
+                    html.Label("Phone numbers", htmlFor=EDIT_NUMBERS, className="form-label"),
+                    dcc.Dropdown(
+                        id=EDIT_NUMBERS,
+                        options=[],
+                        value=[],
+                        multi=True,
+                        placeholder="No numbers: sees no calls",
+                    ),
+                    dbc.FormText(
+                        "An agent sees the calls and messages of these numbers only.",
+                        color="secondary",
+                    ),
+                ],
+                id=EDIT_NUMBERS_WRAP,
+                className="mb-3",
+            ),
+            html.Div(
+                [
+                    dbc.Button("Save changes", id=EDIT_SAVE, color="primary", n_clicks=0),
+                    dbc.Button(
+                        [
+                            html.I(className="bi bi-person-x me-1", **{"aria-hidden": "true"}),
+                            "Remove…",
+                        ],
+                        id=EDIT_REMOVE,
+                        color="danger",
+                        outline=True,
+                        n_clicks=0,
+                    ),
+                ],
+                className="d-flex flex-wrap gap-2",
+            ),
+            html.Div(id=EDIT_STATUS, className="mt-2 small", role="status"),
+            html.Div(id=EDIT_REMOVE_NOTE, className="mt-2 small team-note"),
+        ],
+        id=EDIT,
+        title="Member",
+        placement="end",
+        is_open=False,
+        class_name="team-edit",
     )
-    return html.Div(
-        dbc.Table([head, html.Tbody(body)], hover=True, class_name="mb-0", id="team-table"),
-        className="card team-card",
-    )
+
+
+def editor_fields(m: Member, numbers: Sequence[tuple[int, str]], *, me: int) -> dict:
+    """What the side panel shows for member `m`, by the panel's output names."""
+    own = m.user_id == me
+    return {
+        "title": m.display_name,
+        "who": [
+            html.Div(m.email, className="text-break"),
+            html.Div(f"Last sign-in: {m.last_login or 'never'}", className="small team-note"),
+        ],
+        "role": m.role,
+        "role_disabled": own,
+        "role_note": "You cannot change your own role; another org admin can." if own else "",
+        "options": [{"label": label, "value": nid} for nid, label in numbers],
+        "numbers": list(m.numbers),
+        "remove_disabled": m.refusal is not None,
+        "remove_note": m.refusal or "",
+    }
+
+
+def numbers_hidden(role: object) -> str:
+    """The numbers field is for agents; managers and admins see every call."""
+    return "mb-3" if role == "agent" else "d-none"
 
 
 def copy_link(key: int | str, link: str, label: str) -> html.Div:

@@ -20,27 +20,21 @@ from pages._team_ids import (
     INVITE_SEND,
     INVITES,
     LINK,
-    MEMBERS,
     MESSAGE,
-    NUMBERS,
     PENDING,
     REFRESH,
-    REMOVE,
     RESEND,
     REVOKE,
-    ROLE,
     ROLES,
 )
+from pages._team_view import editor_panel, member_grid
 
 dash.register_page(__name__, path="/team", name="Team", order=80, icon="people", min_role="manager")
 
 
 def drawn_by_callbacks() -> list:
-    """The member rows' controls, the invitations' buttons and the links to copy."""
+    """The invitations' buttons and the links to copy."""
     return [
-        dbc.Select(id={"type": ROLE, "user": 0}),
-        dcc.Dropdown(id={"type": NUMBERS, "user": 0}),
-        html.Button(id={"type": REMOVE, "user": 0}),
         html.Button(id={"type": RESEND, "invitation": 0}),
         html.Button(id={"type": REVOKE, "invitation": 0}),
         html.Button(id={"type": COPY, "key": 0}),
@@ -135,12 +129,15 @@ def layout(**_kwargs):
             else None,
             html.Div(id=INVITES, className="mb-3 team-invites"),
             html.H2("Members", className="h6 mt-2"),
-            dcc.Loading(
-                html.Div(id=MEMBERS),
-                type="dot",
-                delay_show=300,
-                target_components={MEMBERS: "children"},
-            ),
+            html.P(
+                "Pick a member (click the row, or Space on it) to change their role or "
+                "numbers, or to remove them.",
+                className="small team-note mb-2",
+            )
+            if editable
+            else None,
+            member_grid(editable),
+            editor_panel(),
             dbc.Modal(
                 [
                     dbc.ModalHeader(

@@ -9,22 +9,32 @@ import re
 from sqlalchemy import func, select
 
 from models.invitations import Invitation
-from models.orgs import Membership, PhoneAssignment, User
+from models.orgs import Membership, User
 from models.outbox import OutboxMail
 from models.scope import build_viewer
 from models.team import invite, members
 from tests.helpers import dash_post, login
 
-ROLE_OUT = "..team-message.children...team-refresh.data.."
+SAVE_OUT = (
+    "..team-message.children...team-changed.data...team-edit.is_open...team-edit-status.children.."
+)
 SEND_OUT = (
     "..team-invite-result.children...team-invite-email.invalid...team-invite-email-feedback"
-    ".children...team-refresh.data...team-invite-email.value.."
+    ".children...team-changed.data...team-invite-email.value.."
 )
 CHECK_OUT = "..team-invite-email.invalid...team-invite-email-feedback.children...team-invite-send.disabled.."
 ASK_OUT = (
     "..team-confirm.is_open...team-pending-removal.data...team-confirm-title.children"
-    "...team-confirm-body.children...team-confirm-ok.disabled...team-confirm-ok.children.."
+    "...team-confirm-body.children...team-confirm-ok.disabled...team-confirm-ok.children"
+    "...team-edit.is_open.."
 )
+EDITOR_OUT = (
+    "..team-edit.is_open...team-edit-user.data...team-edit.title...team-edit-who.children"
+    "...team-edit-role.value...team-edit-role.disabled...team-edit-role-note.children"
+    "...team-edit-numbers.options...team-edit-numbers.value...team-edit-remove.disabled"
+    "...team-edit-remove-note.children...team-edit-status.children.."
+)
+GRID_OUT = "..team-grid-table.getRowsResponse...team-grid-count.children.."
 
 
 def props_with_id(tree, component_id):
@@ -58,30 +68,36 @@ def signed_in(client, who: str = "admin_a"):
     return client
 
 
-def drawn_roles(db, world):
-    """The role selects as the renderer reports them when show_team draws the table."""
-    with db.session() as s:
-        admin = build_viewer(s, s.get(User, world.users["admin_a"]), world.org_a)
-        rows = members(s, admin)
-    return [
-        {"id": {"type": "team-role", "user": m.user_id}, "property": "value", "value": m.role}
-        for m in rows
-    ]
+def save(client, user_id, role, numbers, clicks=1):
+    return dash_post(
+        client,
+        SAVE_OUT,
+        [{"id": "team-edit-save", "property": "n_clicks", "value": clicks}],
+        state=[
+            {"id": "team-edit-user", "property": "data", "value": user_id},
+            {"id": "team-edit-role", "property": "value", "value": role},
+            {"id": "team-edit-numbers", "property": "value", "value": numbers},
+            {"id": "team-changed", "property": "data", "value": 3},
+        ],
+    )
 
 
-def drawn_numbers(db, world):
+def grid_block(client, search="", sort=None):
+    request = {"startRow": 0, "endRow": 25, "sortModel": sort or []}
+    return dash_post(
+        client,
+        GRID_OUT,
+        [{"id": "team-grid-table", "property": "getRowsRequest", "value": request}],
+        state=[{"id": "team-grid-search", "property": "value", "value": search}],
+    ).get_json()["response"]
+
+
+def roles_and_numbers(db, world):
     with db.session() as s:
-        admin = build_viewer(s, s.get(User, world.users["admin_a"]), world.org_a)
-        rows = members(s, admin)
-    return [
-        {
-            "id": {"type": "team-numbers", "user": m.user_id},
-            "property": "value",
-            "value": list(m.numbers),
+        return {
+            m.email: (m.role, m.numbers)
+            for m in members(s, build_viewer(s, s.get(User, world.users["admin_a"]), world.org_a))
         }
-        for m in rows
-        if m.role == "agent"
-    ]
 
 
 def send(client, email: str, role: str = "agent", **headers):
@@ -92,7 +108,7 @@ def send(client, email: str, role: str = "agent", **headers):
         state=[
             {"id": "team-invite-email", "property": "value", "value": email},
             {"id": "team-invite-role", "property": "value", "value": role},
-            {"id": "team-refresh", "property": "data", "value": 0},
+            {"id": "team-changed", "property": "data", "value": 0},
         ],
     )
 
@@ -102,63 +118,74 @@ def link_in(answer) -> str:
     return store["data"]
 
 
-def test_drawing_the_table_saves_nothing_and_says_nothing(client, db, world):
+def test_drawing_the_grid_and_the_panel_saves_nothing_and_says_nothing(client, db, world):
     """Defect 1: every visit showed "Role changed." / "Numbers saved." for nothing done."""
     signed_in(client)
-    roles = drawn_roles(db, world)
-    answer = dash_post(
-        client, ROLE_OUT, [roles], state=[{"id": "team-refresh", "property": "data", "value": 3}]
+    before = roles_and_numbers(db, world)
+    block = grid_block(client)
+    rows = block["team-grid-table"]["getRowsResponse"]["rowData"]
+    assert [r["name"] for r in rows] == sorted(r["name"] for r in rows)
+    assert block["team-grid-count"]["children"] == "4 members"
+    agent = next(r for r in rows if r["email"] == "agent_a2@example.com")
+    assert (
+        agent["numbers"] == "a2 (+15550000001), a3 (+15550000002)"
+        and agent["role"] == "Agent"
+        and agent["edit"]
     )
-    assert nothing_done(answer), answer.get_data(as_text=True)  # no output at all
-    numbers = drawn_numbers(db, world)
-    answer = dash_post(
-        client, ROLE_OUT, [numbers], state=[{"id": "team-refresh", "property": "data", "value": 3}]
-    )
-    assert nothing_done(answer), answer.get_data(as_text=True)
-    # a forged POST that "changes" one role to the value it has is the same no-op
-    one = next(r for r in roles if r["id"]["user"] == world.users["agent_a1"])
-    answer = dash_post(
+    opened = dash_post(
         client,
-        ROLE_OUT,
-        [roles],
-        state=[{"id": "team-refresh", "property": "data", "value": 3}],
-        changed=[json.dumps(one["id"], sort_keys=True, separators=(",", ":")) + ".value"],
+        EDITOR_OUT,
+        [{"id": "team-grid-table", "property": "selectedRows", "value": [agent]}],
+    ).get_json()["response"]
+    assert opened["team-edit"] == {"is_open": True, "title": "agent_a2"}
+    assert opened["team-edit-role"] == {"value": "agent", "disabled": False}
+    assert opened["team-edit-numbers"]["value"] == [world.numbers["a2"], world.numbers["a3"]]
+    unpicked = dash_post(
+        client, EDITOR_OUT, [{"id": "team-grid-table", "property": "selectedRows", "value": []}]
     )
-    assert nothing_done(answer)
+    assert nothing_done(unpicked)
+    # the Save button drawn (n_clicks 0) saves nothing
+    uid = world.users["agent_a2"]
+    assert nothing_done(save(client, uid, "agent", [world.numbers["a2"]], clicks=0))
+    # a Save (or forged POST) repeating the stored values changes nothing and says no more
+    same = save(client, uid, "agent", [world.numbers["a3"], world.numbers["a2"]])
+    body = same.get_json()["response"]
+    assert "team-message" not in body and "team-changed" not in body
+    assert body["team-edit-status"]["children"] == "Nothing to save: no change was made."
+    assert roles_and_numbers(db, world) == before
 
 
 def test_a_real_change_is_saved_and_said_once(client, db, world):
     signed_in(client)
-    roles = drawn_roles(db, world)
-    agent = next(r for r in roles if r["id"]["user"] == world.users["agent_a1"])
-    agent["value"] = "manager"
-    answer = dash_post(
-        client,
-        ROLE_OUT,
-        [roles],
-        state=[{"id": "team-refresh", "property": "data", "value": 3}],
-        changed=[json.dumps(agent["id"], sort_keys=True, separators=(",", ":")) + ".value"],
-    )
-    body = answer.get_json()["response"]
-    assert "Role changed." in text_of(body["team-message"])
-    assert body["team-refresh"]["data"] == 4
-    numbers = drawn_numbers(db, world)  # agent_a1 is a manager now: only agent_a2 is left
-    numbers[0]["value"] = [world.numbers["a1"]]
-    answer = dash_post(
-        client, ROLE_OUT, [numbers], state=[{"id": "team-refresh", "property": "data", "value": 4}]
-    )
-    assert "Numbers saved." in answer.get_data(as_text=True)
-    with db.session() as s:
-        held = s.scalars(
-            select(PhoneAssignment.phone_number_id).where(
-                PhoneAssignment.user_id == world.users["agent_a2"]
-            )
-        ).all()
-        assert held == [world.numbers["a1"]]
-        role = s.scalar(
-            select(Membership.role).where(Membership.user_id == world.users["agent_a1"])
-        )
-        assert role.value == "manager"
+    body = save(client, world.users["agent_a1"], "manager", [world.numbers["a1"]]).get_json()[
+        "response"
+    ]
+    assert "agent_a1: role changed to Manager." in text_of(body["team-message"])
+    assert body["team-changed"]["data"] == 4 and body["team-edit"]["is_open"] is False
+    body = save(client, world.users["agent_a2"], "agent", [world.numbers["a1"]]).get_json()[
+        "response"
+    ]
+    assert "agent_a2: numbers saved." in text_of(body["team-message"])
+    after = roles_and_numbers(db, world)
+    assert after["agent_a1@example.com"] == ("manager", ())
+    assert after["agent_a2@example.com"] == ("agent", (world.numbers["a1"],))
+    refused = save(client, world.users["admin_a"], "manager", []).get_data(as_text=True)
+    assert "at least one org admin" in refused
+    foreign = save(client, world.users["admin_b"], "agent", []).get_data(as_text=True)
+    assert "not a member" in foreign
+    stolen = save(client, world.users["agent_a2"], "agent", [world.numbers["b1"]])
+    assert "do not belong" in stolen.get_data(as_text=True)
+
+
+def test_the_grid_searches_sorts_and_stays_in_the_organisation(client, db, world):
+    signed_in(client)
+    rows = grid_block(client, "agent")["team-grid-table"]["getRowsResponse"]
+    assert rows["rowCount"] == 2
+    newest = grid_block(client, sort=[{"colId": "email", "sort": "desc"}])
+    emails = [r["email"] for r in newest["team-grid-table"]["getRowsResponse"]["rowData"]]
+    assert emails == sorted(emails, reverse=True) and "admin_b@example.com" not in emails
+    forged = grid_block(client, sort=[{"colId": "password_hash; drop", "sort": "desc"}])
+    assert forged["team-grid-table"]["getRowsResponse"]["rowCount"] == 4
 
 
 def test_the_invitation_link_stays_absolute_and_works(client, db, world):
@@ -180,8 +207,8 @@ def test_the_invitation_link_stays_absolute_and_works(client, db, world):
     # the pending list offers the same link again, with Resend and Revoke
     shown = dash_post(
         client,
-        "..team-members.children...team-invites.children..",
-        [{"id": "team-refresh", "property": "data", "value": 1}],
+        "team-invites.children",
+        [{"id": "team-changed", "property": "data", "value": 1}],
     ).get_json()["response"]
     with db.session() as s:
         invitation_id = s.scalar(select(Invitation.id))
@@ -239,7 +266,7 @@ def test_resend_makes_a_new_link_and_shows_it_without_smtp(client, db, world):
         invitation_id = s.scalar(select(Invitation.id))
     answer = dash_post(
         client,
-        "..team-invite-result.children...team-refresh.data..",
+        "..team-invite-result.children...team-changed.data..",
         [
             [
                 {
@@ -249,7 +276,7 @@ def test_resend_makes_a_new_link_and_shows_it_without_smtp(client, db, world):
                 }
             ]
         ],
-        state=[{"id": "team-refresh", "property": "data", "value": 2}],
+        state=[{"id": "team-changed", "property": "data", "value": 2}],
     )
     body = answer.get_json()["response"]
     again = link_in(body)
@@ -262,7 +289,7 @@ def test_resend_makes_a_new_link_and_shows_it_without_smtp(client, db, world):
     # drawing the Resend buttons (n_clicks 0) resends nothing
     drawn = dash_post(
         client,
-        "..team-invite-result.children...team-refresh.data..",
+        "..team-invite-result.children...team-changed.data..",
         [
             [
                 {
@@ -272,7 +299,7 @@ def test_resend_makes_a_new_link_and_shows_it_without_smtp(client, db, world):
                 }
             ]
         ],
-        state=[{"id": "team-refresh", "property": "data", "value": 3}],
+        state=[{"id": "team-changed", "property": "data", "value": 3}],
     )
     assert nothing_done(drawn)
 
@@ -290,7 +317,7 @@ def test_the_email_field_says_what_is_wrong_before_sending(client, db, world):
             CHECK_OUT,
             [
                 {"id": "team-invite-email", "property": "value", "value": value},
-                {"id": "team-refresh", "property": "data", "value": 0},
+                {"id": "team-changed", "property": "data", "value": 0},
             ],
         ).get_json()["response"]
         return (
@@ -328,24 +355,16 @@ def test_removal_confirmation_names_the_person_and_organisation(client, db, worl
             client,
             ASK_OUT,
             [
-                [
-                    {
-                        "id": {"type": "team-remove", "user": user_id},
-                        "property": "n_clicks",
-                        "value": clicks,
-                    }
-                ],
+                {"id": "team-edit-remove", "property": "n_clicks", "value": clicks},
                 {"id": "team-confirm-cancel", "property": "n_clicks", "value": None},
             ],
-            changed=[
-                json.dumps({"type": "team-remove", "user": user_id}, separators=(",", ":"))
-                + ".n_clicks"
-            ],
+            state=[{"id": "team-edit-user", "property": "data", "value": user_id}],
+            changed=["team-edit-remove.n_clicks"],
         )
 
-    assert nothing_done(ask(world.users["agent_a1"], None))  # a redraw opens nothing
+    assert nothing_done(ask(world.users["agent_a1"], 0))  # a redraw opens nothing
     body = ask(world.users["agent_a1"]).get_json()["response"]
-    assert body["team-confirm"]["is_open"] is True
+    assert body["team-confirm"]["is_open"] is True and body["team-edit"]["is_open"] is False
     assert body["team-confirm-title"]["children"] == "Remove Jane Doe?"
     assert "Remove Jane Doe (agent_a1@example.com) from Alpha Co?" in text_of(body)
     assert body["team-confirm-ok"] == {"disabled": False, "children": "Remove Jane Doe"}
@@ -356,23 +375,23 @@ def test_removal_confirmation_names_the_person_and_organisation(client, db, worl
     assert mine["team-confirm-ok"]["disabled"] is True
     forged = dash_post(  # the Remove button forced for oneself: the server refuses
         client,
-        "..team-message.children...team-refresh.data...team-confirm.is_open"
+        "..team-message.children...team-changed.data...team-confirm.is_open"
         "...team-pending-removal.data..",
         [{"id": "team-confirm-ok", "property": "n_clicks", "value": 1}],
         state=[
             {"id": "team-pending-removal", "property": "data", "value": world.users["admin_a"]},
-            {"id": "team-refresh", "property": "data", "value": 0},
+            {"id": "team-changed", "property": "data", "value": 0},
         ],
     )
     assert "You cannot remove yourself." in forged.get_data(as_text=True)
     done = dash_post(
         client,
-        "..team-message.children...team-refresh.data...team-confirm.is_open"
+        "..team-message.children...team-changed.data...team-confirm.is_open"
         "...team-pending-removal.data..",
         [{"id": "team-confirm-ok", "property": "n_clicks", "value": 1}],
         state=[
             {"id": "team-pending-removal", "property": "data", "value": world.users["agent_a1"]},
-            {"id": "team-refresh", "property": "data", "value": 0},
+            {"id": "team-changed", "property": "data", "value": 0},
         ],
     )
     assert "Jane Doe was removed from Alpha Co." in done.get_data(as_text=True)
@@ -385,36 +404,31 @@ def test_removal_confirmation_names_the_person_and_organisation(client, db, worl
 
 def test_manager_cannot_forge_team_changes_nor_read_links(client, db, world):
     signed_in(client, "manager_a")
-    forged = dash_post(
-        client,
-        ROLE_OUT,
-        [
-            [  # an ALL input is a list of the matching components, as the browser sends it
-                {
-                    "id": {"type": "team-role", "user": world.users["agent_a1"]},
-                    "property": "value",
-                    "value": "org_admin",
-                }
-            ]
-        ],
-        state=[{"id": "team-refresh", "property": "data", "value": 0}],
-    )
+    forged = save(client, world.users["agent_a1"], "org_admin", [])
     assert forged.status_code == 200
     assert "Only org admins" in forged.get_data(as_text=True)
+    opened = dash_post(
+        client,
+        EDITOR_OUT,
+        [
+            {
+                "id": "team-grid-table",
+                "property": "selectedRows",
+                "value": [{"id": str(world.users["agent_a1"])}],
+            }
+        ],
+    ).get_json()["response"]
+    assert "team-edit" not in opened and "Only org admins" in text_of(opened)
+    assert roles_and_numbers(db, world)["agent_a1@example.com"][0] == "agent"
+    rows = grid_block(client)["team-grid-table"]["getRowsResponse"]["rowData"]
+    assert len(rows) == 4 and all("edit" not in r for r in rows)  # read-only: no Edit column
     with db.session() as s:
-        role = s.scalar(
-            select(Membership.role).where(Membership.user_id == world.users["agent_a1"])
-        )
-        assert role.value == "agent"
         admin = build_viewer(s, s.get(User, world.users["admin_a"]), world.org_a)
         invite(s, admin, "someone@example.com", "agent")
         s.commit()
     shown = dash_post(
-        client,
-        "..team-members.children...team-invites.children..",
-        [{"id": "team-refresh", "property": "data", "value": 1}],
+        client, "team-invites.children", [{"id": "team-changed", "property": "data", "value": 1}]
     ).get_data(as_text=True)
     assert "someone@example.com" in shown and "/invite/" not in shown
     assert '"type":"team-resend"' not in shown.replace(" ", "")
-    assert '"type":"team-role"' not in shown.replace(" ", "")
     assert "Only org admins" in send(client, "x@example.com").get_data(as_text=True)
