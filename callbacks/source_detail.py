@@ -153,7 +153,8 @@ def stream_table(detail: SourceDetail, *, admin: bool) -> Any:
         if admin and own:
             actions.append(stop_button(own["id"]))
         elif admin:
-            actions.append(open_button(detail.id, row.name, "Sync", disabled=bool(row.active)))
+            # any run of this source holds the others back (detail.active: queued or running)
+            actions.append(open_button(detail.id, row.name, "Sync", disabled=bool(detail.active)))
         rows.append(
             html.Tr(
                 [

@@ -413,3 +413,36 @@ def test_a_table_connection_lists_only_the_stream_it_loads(db, world):
             stream_records(s, admin, calls.id, "contacts", catalogue=CAT)
         every = [row.name for row in source_detail(s, admin, guessed.id, catalogue=CAT).streams]
         assert every == ["contacts", "calls", "cases", "tickets"]
+
+
+def test_stream_tables_name_the_rows_their_ids_point_at(db, world):
+    """Agent and phone number are shown by name, resolved in SQL (so sort and search use
+    the names too); an agent who is not a member of the organisation is not named."""
+    from models.orgs import PhoneNumber
+
+    demo = make_connection(db, world.org_a, "demo", name="Demo", settings=FAST)
+    run_sync(demo, "calls")
+    with db.session() as s:
+        s.get(User, world.users["agent_a1"]).name = "Dana Reyes"
+        number = s.get(PhoneNumber, world.numbers["a1"]).number
+        calls = s.scalars(select(Call).where(Call.connection_id == demo.id).order_by(Call.id))
+        first, second, *_rest = list(calls)
+        first.agent_id, first.phone_number_id = world.users["agent_a1"], world.numbers["a1"]
+        second.agent_id = world.users["admin_b"]  # a user of another organisation
+        first_id, second_id = first.id, second.id
+        s.commit()
+    headers = dict(stream_columns("calls"))
+    assert headers.get("agent") == "Agent" and headers.get("phone_number") == "Phone number"
+    assert "agent_id" not in headers and "phone_number_id" not in headers
+    admin = viewer_for(db, world, "admin_a")
+    with db.session() as s:
+        page = stream_records(s, admin, demo.id, "calls", page_size=100, catalogue=CAT)
+        rows = {r["id"]: r for r in page.rows}
+        assert rows[first_id]["agent"] == "Dana Reyes" and rows[first_id]["phone_number"] == number
+        assert rows[second_id]["agent"] == ""
+        found = stream_records(s, admin, demo.id, "calls", search="dana rey", catalogue=CAT)
+        assert [r["id"] for r in found.rows] == [first_id]
+        ordered = stream_records(s, admin, demo.id, "calls", sort="agent", catalogue=CAT)
+        assert ordered.rows[0]["id"] == first_id
+        header = export_header(s, admin, demo.id, "calls", catalogue=CAT).header
+        assert "Agent" in header and "Agent ID" not in header
