@@ -286,3 +286,34 @@ def test_the_phone_menu_opens_by_keyboard_and_closes_on_navigation(
     wait(browser, 10).until(lambda d: d.current_url.endswith("/calls"))
     wait(browser, 5).until(lambda d: not _menu_open(d))
     assert overflow(browser) <= 0
+
+
+# --- titles and switching organisation ------------------------------------------------------
+
+
+def test_titles_follow_the_page_and_a_switch_keeps_the_address(browser, live_server, app_world):
+    sign_in(browser, live_server, "platform@example.com")
+    settle(browser)
+    wait(browser).until(lambda d: d.title == "Overview · Alpha Co · syncboard")
+    browser.get(live_server + "/calls?direction=inbound")
+    settle(browser)
+    wait(browser).until(lambda d: d.title == "Calls · Alpha Co · syncboard")
+
+    browser.find_element(By.CSS_SELECTOR, "button#shell-org").click()
+    option = wait(browser, 5).until(
+        lambda d: next(
+            (o for o in d.find_elements(By.CSS_SELECTOR, "[role=option]") if o.text == "Beta Co"),
+            None,
+        )
+    )
+    option.click()
+    wait(browser).until(lambda d: d.title == "Calls · Beta Co · syncboard")
+    assert browser.current_url == live_server + "/calls?direction=inbound"
+    settle(browser)
+    assert "Beta Co" in browser.find_element(By.ID, "shell-header").text
+
+    browser.find_element(By.ID, "nav-sources").click()  # client-side navigation
+    wait(browser).until(lambda d: d.title == "Sources · Beta Co · syncboard")
+    browser.get(live_server + "/admin")
+    wait(browser).until(lambda d: d.title == "Not found · Beta Co · syncboard")
+    assert "Page not found" in browser.find_element(By.ID, "page-body").text
