@@ -9,6 +9,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, html, no_update
 
+from callbacks._table import refresh_on
 from connectors.catalog import connector_facts
 from models.db import session_scope
 from models.stream_views import stream_columns, stream_records, stream_summary
@@ -34,7 +35,16 @@ from pages._sync_modal import (
     status_badge,
     when,
 )
-from pages._table import count_id, count_text, export_id, read_request, record_table, search_id
+from pages._table import (
+    Column,
+    count_id,
+    count_text,
+    export_id,
+    read_rows_request,
+    record_grid,
+    rows_response,
+    search_id,
+)
 from pages._table import table_id as table_of
 from web.viewer import current_viewer
 
@@ -195,6 +205,20 @@ def render(key, _started, _finished):
     )
 
 
+#: Columns that describe where a record came from: the first to go on a narrow screen.
+META_COLUMNS = ("source", "external_id", "synced_at", "created_at", "updated_at")
+
+
+def grid_columns(columns: list[tuple[str, str]]) -> list[Column]:
+    """A stream's columns with priorities: its first few always shown, then the rest, the
+    record's provenance last (hidden on narrow screens, pages/_table.py)."""
+    shown: list[Column] = []
+    for position, (key, label) in enumerate(columns):
+        priority = 3 if key in META_COLUMNS else 1 if position < 3 or key == "status" else 2
+        shown.append((key, label, {"priority": priority}))
+    return shown
+
+
 @callback(Output(STREAM_RECORDS, "children"), Input(STREAM_KEY, "data"))
 def render_table(key):
     """The record table, with columns read from the stream's model."""
@@ -211,10 +235,11 @@ def render_table(key):
         dbc.CardBody(
             [
                 html.H2("Records in our database", className="h6"),
-                record_table(
+                record_grid(
                     PREFIX,
-                    stream_columns(summary["model"]),
+                    grid_columns(stream_columns(summary["model"])),
                     search_placeholder=f"Search {summary['stream']}…",
+                    label=f"Records of {summary['stream']}",
                 ),
             ]
         ),
@@ -223,21 +248,19 @@ def render_table(key):
 
 
 @callback(
-    Output(table_of(PREFIX), "data"),
-    Output(table_of(PREFIX), "page_count"),
+    Output(table_of(PREFIX), "getRowsResponse"),
     Output(count_id(PREFIX), "children"),
     Output(export_id(PREFIX), "href"),
-    Input(table_of(PREFIX), "page_current"),
-    Input(table_of(PREFIX), "page_size"),
-    Input(table_of(PREFIX), "sort_by"),
-    Input(search_id(PREFIX), "value"),
+    Input(table_of(PREFIX), "getRowsRequest"),
+    State(search_id(PREFIX), "value"),
     State(STREAM_KEY, "data"),
+    prevent_initial_call=True,
 )
-def table_data(page_current, page_size, sort_by, search, key):
-    """One server-side page of the stream's records (sorted and searched in SQL)."""
+def table_data(request, search, key):
+    """One block of the stream's records for the grid (sorted, searched and paged in SQL)."""
     viewer = current_viewer()
     source_id, stream = _key(key)
-    page, size, sort, descending = read_request(page_current, page_size, sort_by)
+    page, size, sort, descending = read_rows_request(request)
     search = str(search or "")[:200]
     try:
         with session_scope() as db:
@@ -254,10 +277,13 @@ def table_data(page_current, page_size, sort_by, search, key):
                 page_size=size,
             )
     except NotFound:
-        return [], 1, "No records", no_update
+        return rows_response([], 0), "No records", no_update
     return (
-        result.rows,
-        result.page_count,
+        rows_response(result.rows, result.total),
         count_text(result.total),
         export_href(source_id, stream, search),
     )
+
+
+# A new search drops the grid's cached blocks and asks again from the first page.
+refresh_on(PREFIX, Input(search_id(PREFIX), "value"))

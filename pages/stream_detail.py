@@ -13,7 +13,7 @@ from pages._sources_ids import (
     STREAM_TABLE_PREFIX,
 )
 from pages._sync_modal import sync_console
-from pages._table import record_table
+from pages._table import record_grid
 
 # Ordered before the source page: Dash matches "/sources/<source_id>" with a wildcard that
 # would also swallow "/sources/1/contacts".
@@ -52,4 +52,4 @@ def layout(source_id=None, stream=None, **_kwargs):
 
 def drawn_by_callbacks() -> list:
     """The records table is drawn once the stream's columns are known."""
-    return [record_table(STREAM_TABLE_PREFIX, [])]
+    return [record_grid(STREAM_TABLE_PREFIX, [])]

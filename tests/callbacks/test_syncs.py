@@ -486,40 +486,37 @@ def test_stream_page_summary_errors_and_records(server, db, world, dash_app):
     assert '"sync-open"' in texts(summary)
 
     client = signed_client(server, "agent_a1@example.com")
-    table = callback_key(dash_app, "..stream-rec-table.data")
-    inputs = [
-        {"id": "stream-rec-table", "property": "page_current", "value": 1},
-        {"id": "stream-rec-table", "property": "page_size", "value": 15},
-        {
-            "id": "stream-rec-table",
-            "property": "sort_by",
-            "value": [{"column_id": "external_id", "direction": "asc"}],
-        },
-        {"id": "stream-rec-search", "property": "value", "value": "demo-contact-"},
-    ]
-    state = [{"id": "stream-key", "property": "data", "value": key}]
-    out = call(client, table, inputs, state).get_json()["response"]
-    rows = out["stream-rec-table"]["data"]
-    assert len(rows) == 15 and out["stream-rec-table"]["page_count"] == 3
+    table = callback_key(dash_app, "..stream-rec-table.getRowsResponse")
+    request = {
+        "startRow": 15,
+        "endRow": 30,
+        "sortModel": [{"colId": "external_id", "sort": "asc"}],
+    }
+    inputs = [{"id": "stream-rec-table", "property": "getRowsRequest", "value": request}]
+
+    def state(search: str, stream_key=key) -> list:
+        return [
+            {"id": "stream-rec-search", "property": "value", "value": search},
+            {"id": "stream-key", "property": "data", "value": stream_key},
+        ]
+
+    out = call(client, table, inputs, state("demo-contact-")).get_json()["response"]
+    answer = out["stream-rec-table"]["getRowsResponse"]
+    rows = answer["rowData"]
+    assert len(rows) == 15 and answer["rowCount"] == 40
     assert out["stream-rec-count"]["children"] == "40 records"
     assert "raw" not in rows[0] and "org_id" not in rows[0]
     assert rows[0]["external_id"] == sorted(f"demo-contact-{i}" for i in range(40))[15]
     href = out["stream-rec-export"]["href"]
     assert href == f"/export/sources/{conn.id}/contacts.csv?q=demo-contact-"
 
-    calls_key = [
-        {
-            "id": "stream-key",
-            "property": "data",
-            "value": {"source": str(conn.id), "stream": "calls"},
-        }
-    ]
-    agent_calls = call(client, table, inputs[:3] + [dict(inputs[3], value="")], calls_key)
+    calls_key = {"source": str(conn.id), "stream": "calls"}
+    agent_calls = call(client, table, inputs, state("", calls_key))
     assert agent_calls.get_json()["response"]["stream-rec-count"]["children"] == "No records match"
 
     other = signed_client(server, "admin_b@example.com")
-    forged = call(other, table, inputs, state).get_json()["response"]
-    assert forged["stream-rec-table"]["data"] == []
+    forged = call(other, table, inputs, state("demo-contact-")).get_json()["response"]
+    assert forged["stream-rec-table"]["getRowsResponse"] == {"rowData": [], "rowCount": 0}
 
 
 def test_stream_page_renders_the_record_table_with_model_columns(server, db, world):
