@@ -139,12 +139,14 @@ LOGIN_PAGE = """<!doctype html>
       <div class="mb-3">
         <label for="email" class="form-label">Email</label>
         <input id="email" name="email" type="email" class="form-control" value="{{ email }}"
-               autocomplete="username" required {% if not email %}autofocus{% endif %}>
+               autocomplete="username" required {% if not email %}autofocus{% endif %}
+               {% if error %}aria-invalid="true" aria-describedby="login-error"{% endif %}>
       </div>
       <div class="mb-3">
         <label for="password" class="form-label">Password</label>
         <input id="password" name="password" type="password" class="form-control"
-               autocomplete="current-password" required {% if email %}autofocus{% endif %}>
+               autocomplete="current-password" required {% if email %}autofocus{% endif %}
+               {% if error %}aria-invalid="true" aria-describedby="login-error"{% endif %}>
       </div>
       <button id="login-submit" type="submit" class="btn btn-primary w-100">Sign in</button>
     </form>
