@@ -18,6 +18,11 @@ BENCHMARKS = {
     "sync": ("bench.sync_hubspot", "HubSpot contacts into PostgreSQL: syncboard vs dlt rest_api"),
     "overview": ("bench.overview", "overview cards and charts, 1M calls: ORM vs raw SQL vs pandas"),
     "export": ("bench.export_csv", "calls CSV export, 10k to 1M rows: route vs pandas vs COPY"),
+    "load": ("bench.load", "signed-in users of every role on 2 gunicorn workers (locust)"),
+    "firstload": (
+        "bench.first_load",
+        "first page in Chromium at 10 Mbit/s: bytes, requests, KPI time",
+    ),
 }
 
 

@@ -1,0 +1,171 @@
+"""A seeded PostgreSQL database and the app served by a real gunicorn, for the web benchmarks.
+
+`seeded_database` makes a scratch database, migrates it, seeds demo organisations
+(`models.demo_data.seed_demo`) and VACUUM ANALYZEs what it filled, as `seed-demo` does.
+`gunicorn_app` serves `bench.variant_app:server` (the app as shipped, or a baseline variant)
+with N gthread workers on a free port and stops it afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from bench import BenchError
+from bench.overview import scratch_database
+from bench.process import ROOT, child_env
+
+DEMO_PASSWORD = "demo-password"
+START_TIMEOUT = 90
+
+
+@dataclass
+class Seeded:
+    """The scratch database and the demo accounts in it: [(email, role)]."""
+
+    app_url: str
+    name: str
+    accounts: list[tuple[str, str]]
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def seeded_database(
+    sizes: dict[str, int], keep: bool = False, reuse: str | None = None
+) -> Iterator[Seeded]:
+    """A scratch database holding `sizes` of demo data (or `reuse`, seeded before)."""
+    from sqlalchemy import text
+
+    from models.db import make_engine
+    from models.demo_data import seed_demo
+    from models.maintenance import vacuum_analyze
+    from models.migrate import upgrade
+
+    with scratch_database(keep, reuse) as scratch:
+        engine = make_engine(scratch.app_url)
+        counts: dict[str, int] = {}
+        try:
+            if not reuse:
+                upgrade(engine)
+                print(f"seeding {sizes} ...", file=sys.stderr, flush=True)
+                summary = seed_demo(engine, **sizes, password=DEMO_PASSWORD)
+                counts = summary.counts
+                vacuum_analyze(engine, list(summary.counts))
+            with engine.connect() as conn:
+                accounts = [
+                    (email, role)
+                    for email, role in conn.execute(
+                        text(
+                            "SELECT u.email, m.role FROM users u JOIN memberships m "
+                            "ON m.user_id = u.id ORDER BY u.id"
+                        )
+                    )
+                ]
+        finally:
+            engine.dispose()
+        if not accounts:
+            raise BenchError("the seeded database has no demo accounts")
+        yield Seeded(scratch.app_url, scratch.name, accounts, counts)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def gunicorn_app(
+    app_url: str, workdir: Path, *, variant: str = "fixed", workers: int = 2, threads: int = 8
+) -> Iterator[str]:
+    """`gunicorn bench.variant_app:server` on a free port; yields its base URL."""
+    import requests
+
+    port = _free_port()
+    log_path = workdir / f"gunicorn-{variant}-{port}.log"
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "bench.variant_app:server",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--worker-class",
+        "gthread",
+        "--timeout",
+        "120",
+        "--log-level",
+        "warning",
+    ]
+    env = child_env(app_url, workdir, BENCH_VARIANT=variant, SYNCBOARD_LOGIN_LIMIT="1000/minute")
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if proc.poll() is not None:
+                raise BenchError(f"gunicorn exited {proc.returncode}:\n{_tail(log_path)}")
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(base + "/healthz", timeout=2).ok:
+                    break
+            if time.monotonic() > deadline:
+                raise BenchError(f"gunicorn did not answer /healthz:\n{_tail(log_path)}")
+            time.sleep(0.3)
+        yield base
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    with contextlib.suppress(OSError):
+        return "\n".join(path.read_text().splitlines()[-lines:])
+    return ""
+
+
+def machine() -> str:
+    """One line naming the machine: CPU model, cores, memory, OS, Python, PostgreSQL."""
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as fh:
+        for line in fh:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = ""
+    with contextlib.suppress(OSError), open("/proc/meminfo") as fh:
+        kb = int(fh.readline().split()[1])
+        memory = f", {kb / 1024 / 1024:.0f} GB RAM"
+    pg = ""
+    with contextlib.suppress(Exception):
+        import psycopg
+
+        from bench.overview import PG_ADMIN_URL
+
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3) as conn:
+            pg = ", PostgreSQL " + conn.execute("SHOW server_version").fetchone()[0].split()[0]
+    return (
+        f"{cpu}, {os.cpu_count()} cores{memory}, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}{pg}; {date.today().isoformat()}"
+    )
