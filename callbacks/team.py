@@ -60,6 +60,7 @@ from pages._team_ids import (
     EDIT_ROLE_NOTE,
     EDIT_SAVE,
     EDIT_STATUS,
+    EDIT_TITLE,
     EDIT_USER,
     EDIT_WHO,
     INVITE_EMAIL,
@@ -228,7 +229,7 @@ def resend(_clicks, refresh):
 EDITOR = (
     Output(EDIT, "is_open"),
     Output(EDIT_USER, "data"),
-    Output(EDIT, "title"),
+    Output(EDIT_TITLE, "children"),
     Output(EDIT_WHO, "children"),
     Output(EDIT_ROLE, "value"),
     Output(EDIT_ROLE, "disabled"),

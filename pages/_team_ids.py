@@ -12,6 +12,7 @@ INVITE_RESULT = "team-invite-result"  # the link just made (sent or renewed), un
 MESSAGE = "team-message"
 REFRESH = "team-changed"  # a counter bumped after every change: redraws the grid and the list
 EDIT = "team-edit"  # the side panel that edits one member
+EDIT_TITLE = "team-edit-title"  # the panel's title, which names it for screen readers
 EDIT_USER = "team-edit-user"  # the id of the member in the panel
 EDIT_WHO = "team-edit-who"
 EDIT_ROLE = "team-edit-role"

@@ -27,6 +27,7 @@ from pages._team_ids import (
     EDIT_ROLE_NOTE,
     EDIT_SAVE,
     EDIT_STATUS,
+    EDIT_TITLE,
     EDIT_USER,
     EDIT_WHO,
     LINK,
@@ -67,7 +68,7 @@ def member_columns(editable: bool) -> list:
         columns.append(
             (
                 "edit",
-                "Manage",
+                "Edit",
                 {"sortable": False, "minWidth": 90, "maxWidth": 110, "cellClass": "team-edit-cell"},
             )
         )
@@ -193,7 +194,8 @@ def editor_panel() -> dbc.Offcanvas:
             html.Div(id=EDIT_REMOVE_NOTE, className="mt-2 small team-note"),
         ],
         id=EDIT,
-        title="Member",
+        title=html.Span("Member", id=EDIT_TITLE),
+        labelledby=EDIT_TITLE,
         placement="end",
         is_open=False,
         class_name="team-edit",

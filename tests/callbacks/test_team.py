@@ -29,7 +29,7 @@ ASK_OUT = (
     "...team-edit.is_open.."
 )
 EDITOR_OUT = (
-    "..team-edit.is_open...team-edit-user.data...team-edit.title...team-edit-who.children"
+    "..team-edit.is_open...team-edit-user.data...team-edit-title.children...team-edit-who.children"
     "...team-edit-role.value...team-edit-role.disabled...team-edit-role-note.children"
     "...team-edit-numbers.options...team-edit-numbers.value...team-edit-remove.disabled"
     "...team-edit-remove-note.children...team-edit-status.children.."
@@ -137,7 +137,8 @@ def test_drawing_the_grid_and_the_panel_saves_nothing_and_says_nothing(client, d
         EDITOR_OUT,
         [{"id": "team-grid-table", "property": "selectedRows", "value": [agent]}],
     ).get_json()["response"]
-    assert opened["team-edit"] == {"is_open": True, "title": "agent_a2"}
+    assert opened["team-edit"] == {"is_open": True}
+    assert opened["team-edit-title"] == {"children": "agent_a2"}
     assert opened["team-edit-role"] == {"value": "agent", "disabled": False}
     assert opened["team-edit-numbers"]["value"] == [world.numbers["a2"], world.numbers["a3"]]
     unpicked = dash_post(
