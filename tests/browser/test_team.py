@@ -113,6 +113,25 @@ def test_arrival_says_nothing_and_the_invitation_link_stays_and_copies(
         )
         assert pasted == link
 
+    # without clipboard permission the link's field is selected for Ctrl+C instead
+    browser.execute_cdp_cmd(
+        "Browser.setPermission",
+        {"origin": live_server, "permission": {"name": "clipboard-write"}, "setting": "denied"},
+    )
+    browser.execute_script("navigator.clipboard.writeText = () => Promise.reject(new Error('no'))")
+    pending = browser.find_element(By.CSS_SELECTOR, '#team-invites button[id*="team-copy"]')
+    pending.click()
+    wait(browser).until(lambda d: text(d, "#team-invites .team-copied"))
+    field = browser.find_element(By.CSS_SELECTOR, "#team-invites .team-link-text")
+    assert field.get_attribute("value") == link
+    assert browser.execute_script(
+        "const f = arguments[0]; return document.activeElement === f"
+        " && f.selectionStart === 0 && f.selectionEnd === f.value.length",
+        field,
+    )
+
+    set_width(browser, 1024)
+    screenshot(browser, "team-1024")
     set_width(browser, 390)
     wait(browser).until(lambda d: overflow(d) <= 0)
     time.sleep(0.3)
