@@ -169,6 +169,7 @@ def _network(driver, quiet: float = 1.0, limit: float = 60) -> dict[str, Any]:
         "requests": len(on_wire),
         "not_modified": sum(1 for r in on_wire if status.get(r) == 304),
         "from_cache": len([r for r in sent if r in cached]),
+        "revalidated": sorted(_short(sent[r]) for r in on_wire if status.get(r) == 304),
         "largest": sorted(
             ((int(finished.get(r, 0)), _short(sent[r])) for r in on_wire),
             reverse=True,
@@ -312,6 +313,10 @@ def section(results: dict[str, dict], info: dict) -> str:
                 f"{_median(runs, 'from_cache'):.0f} | {_median(runs, 'kpi_ms'):.0f} | "
                 f"{_median(runs, 'dcl') if all('dcl' in r for r in runs) else 0:.0f} | {largest} |"
             )
+    for variant, kinds in results.items():
+        again = kinds["warm"][-1].get("revalidated") if kinds["warm"] else None
+        if again:
+            out += ["", f"Revalidated (304) on a warm load, `{variant}`: {', '.join(again)}."]
     fixed = results.get("fixed")
     if fixed and fixed["cold"]:
         size = _median(fixed["cold"], "bytes")

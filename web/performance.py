@@ -11,7 +11,8 @@
 - **Caching**: a URL that carries its version — Dash's component bundles
   (`name.v4_4_1m1700000000.js`) and every `/assets/...?m=<mtime>` link Dash writes into
   the page — is `public, max-age=31536000, immutable`, so a reload asks for none of them.
-  Unversioned static URLs are `no-cache` (revalidate with the ETag). Pages, callbacks and
+  Unversioned static URLs are `no-cache` (revalidate with the ETag), except the one bundle
+  Dash's renderer asks for without a version (plotly.min.js): a day. Pages, callbacks and
   the API stay `no-store` (web/security.py).
 
 Static requests also skip the session and the user lookup altogether (web/security.py's
@@ -42,6 +43,7 @@ log = logging.getLogger("syncboard")
 ONE_YEAR = 31536000
 IMMUTABLE = f"public, max-age={ONE_YEAR}, immutable"
 REVALIDATE = "no-cache"
+PACKAGE_DAY = "public, max-age=86400"
 #: Smaller bodies gain less than the compression header costs.
 MIN_SIZE = 500
 #: Only text-like types: fonts (woff2), images and archives are compressed already.
@@ -222,7 +224,16 @@ def _read_static_file(response: Response) -> Response:
 def _cache_headers(response: Response) -> Response:
     if not is_static(request.path) or response.status_code not in (200, 304):
         return response
-    response.headers["Cache-Control"] = IMMUTABLE if is_fingerprinted(request) else REVALIDATE
+    if is_fingerprinted(request):
+        control = IMMUTABLE
+    elif request.path.startswith(get_settings().url_prefix + "_dash-component-suites/"):
+        # Dash's renderer asks for plotly.min.js without a version in the URL. It changes
+        # only when a deploy upgrades plotly, so a day of caching costs at most a day of the
+        # old plotly, and saves a conditional GET of it on every page load.
+        control = PACKAGE_DAY
+    else:
+        control = REVALIDATE
+    response.headers["Cache-Control"] = control
     return response
 
 

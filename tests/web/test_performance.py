@@ -257,3 +257,14 @@ def test_versioned_static_files_get_their_best_encoding_in_the_background(tmp_pa
     # Another worker process (a new backend on the same folder) finds the file.
     assert _FingerprintedBodies(tmp_path).get(key) == best
     assert not list(tmp_path.glob("*.part"))
+
+
+def test_the_plotly_bundle_the_renderer_asks_for_unversioned_is_cached_for_a_day(client, world):
+    signed_in(client)
+    # dash-renderer loads plotly from this fixed URL when serve_locally is on.
+    plotly = client.get(
+        "/_dash-component-suites/plotly/package_data/plotly.min.js", headers=BR_GZIP
+    )
+    assert plotly.status_code == 200
+    assert plotly.headers["Cache-Control"] == "public, max-age=86400"
+    assert plotly.headers["Content-Encoding"] == "br"
