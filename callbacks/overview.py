@@ -635,8 +635,10 @@ clientside_callback(
 
 # The address bar shows the filters actually used: a URL the page had to correct (a bad
 # date, an end before the start) is replaced, not pushed, so Back does not return to it.
+# (Triggered by `id`: Dash makes no initial call on an input another callback outputs.)
 clientside_callback(
     ClientsideFunction(namespace="syncboardUrl", function_name="replaceSearch"),
     Output(URL, "href"),
-    Input(URL, "search"),
+    Input(URL, "id"),
+    State(URL, "search"),
 )

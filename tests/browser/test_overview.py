@@ -206,7 +206,8 @@ def test_an_agent_sees_only_their_numbers(browser, live_server, app_world, sqlit
     wait_text(browser, "kpi-total-value", "3")
 
 
-def test_empty_organisation_shows_a_message(browser, live_server, app_world):
+def test_an_empty_range_says_so_and_widens(browser, live_server, app_world):
+    """Org B has calls, just not in January 2025: the page says that, not "No calls yet"."""
     open_overview(
         browser, live_server, "admin_b@example.com", "?range=custom&from=2025-01-01&to=2025-01-31"
     )
@@ -214,9 +215,28 @@ def test_empty_organisation_shows_a_message(browser, live_server, app_world):
     empty = WebDriverWait(browser, 15).until(
         EC.visibility_of_element_located((By.ID, "overview-empty-state"))
     )
-    assert "No calls yet" in empty.text
+    assert "No calls between 1 Jan 2025 and 31 Jan 2025" in empty.text
+    assert "No calls yet" not in empty.text
     assert not browser.find_element(By.ID, "overview-call-charts").is_displayed()
     screenshot(browser, "overview-empty")
+    browser.find_element(By.ID, "overview-widen").click()
+    wait_query(browser, range="90")
+    wait_text(browser, "kpi-total-value", "5")
+
+
+def test_an_organisation_without_calls_says_none_synced_yet(
+    browser, live_server, app_world, sqlite_db
+):
+    from models.records import Call
+
+    with sqlite_db.session() as s:
+        s.query(Call).filter(Call.org_id == app_world.org_b).delete()
+        s.commit()
+    open_overview(browser, live_server, "admin_b@example.com", "?range=30")
+    empty = WebDriverWait(browser, 15).until(
+        EC.visibility_of_element_located((By.ID, "overview-empty-state"))
+    )
+    assert "No calls yet" in empty.text
 
 
 def test_demo_organisation_with_auto_refresh(browser, live_server, app_world, sqlite_db):
