@@ -317,3 +317,70 @@ def test_titles_follow_the_page_and_a_switch_keeps_the_address(browser, live_ser
     browser.get(live_server + "/admin")
     wait(browser).until(lambda d: d.title == "Not found · Beta Co · syncboard")
     assert "Page not found" in browser.find_element(By.ID, "page-body").text
+
+
+# --- loading states -------------------------------------------------------------------------
+
+# Holds every callback answer for `window.__delay` ms (the page's own fetch, wrapped).
+SLOW_CALLBACKS = """
+window.__delay = 3000;
+const original = window.fetch;
+window.fetch = async function (...args) {
+  const url = String(args[0] && args[0].url ? args[0].url : args[0]);
+  const answer = await original.apply(this, args);
+  if (url.includes('_dash-update-component')) {
+    await new Promise(done => setTimeout(done, window.__delay));
+  }
+  return answer;
+};
+"""
+
+PSEUDO = "return getComputedStyle(document.querySelector(arguments[0]), arguments[1])[arguments[2]]"
+
+
+def test_the_body_is_never_blank_while_the_app_or_a_page_loads(browser, live_server, app_world):
+    sign_in(browser, live_server, "manager_a@example.com")
+    settle(browser)
+    browser.execute_cdp_cmd("Network.enable", {})
+    try:
+        # The app's layout does not arrive: the frame's skeleton stands in.
+        browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*_dash-layout*"]})
+        browser.get(live_server + "/calls")
+        assert browser.execute_script(PSEUDO, "._dash-loading", None, "position") == "fixed"
+        shape = browser.execute_script(PSEUDO, "._dash-loading", "::before", "height")
+        assert float(shape.removesuffix("px")) > 100, shape
+        # The frame is drawn but the page router's answer does not arrive.
+        browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*_dash-update-component*"]})
+        browser.get(live_server + "/calls")
+        wait(browser).until(lambda d: d.find_elements(By.ID, "_pages_content"))
+        children = "return document.getElementById('_pages_content').children.length"
+        assert browser.execute_script(children) == 0
+        shape = browser.execute_script(PSEUDO, "#_pages_content", "::before", "height")
+        assert float(shape.removesuffix("px")) > 100, shape
+        screenshot(browser, "loading-skeleton")
+    finally:
+        browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+        browser.execute_cdp_cmd("Network.disable", {})
+
+
+def test_content_being_recomputed_dims_with_a_spinner(browser, live_server, app_world):
+    sign_in(browser, live_server, "manager_a@example.com")
+    settle(browser)
+    browser.execute_script(SLOW_CALLBACKS)
+    browser.find_element(By.ID, "nav-calls").click()  # client-side: the router's callback
+    content = "#_pages_content"
+
+    def loading(d) -> bool:
+        return bool(d.find_element(By.CSS_SELECTOR, content).get_attribute("data-dash-is-loading"))
+
+    def opacity(d, pseudo=None) -> float:
+        return float(d.execute_script(PSEUDO, content, pseudo, "opacity"))
+
+    wait(browser, 5).until(loading)
+    assert opacity(browser) == 1  # not at once: quick answers and polls never flicker
+    wait(browser, 3).until(lambda d: opacity(d) < 0.6)
+    wait(browser, 3).until(lambda d: opacity(d, "::after") == 1)
+    screenshot(browser, "loading-dimmed")
+    browser.execute_script("window.__delay = 0")
+    wait(browser, 10).until(lambda d: not loading(d))
+    assert opacity(browser) == 1
