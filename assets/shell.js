@@ -4,7 +4,10 @@
 //   and back to the toggler on closing, and the page behind is inert while it is open;
 // - dcc.Dropdown (Dash 4) draws an aria-hidden input that takes the Tab stop and hands focus
 //   to its button: the button becomes the Tab stop itself and the input leaves the order, and
-//   a <label for="ID"> of a dropdown becomes part of its button's accessible name.
+//   a <label for="ID"> of a dropdown becomes part of its button's accessible name;
+// - dcc.DatePickerRange / DatePickerSingle (Dash 4) put popup ARIA on a plain <div> and an
+//   aria-label on an <a> without href: the wrapper becomes a labelled group, and the clear
+//   control a real button for the keyboard (Enter and Space press it).
 // Everything is delegated from the document, since Dash redraws the elements.
 (function () {
   "use strict";
@@ -62,15 +65,38 @@
       }
     }
   }
-  const fixAll = (root) => root.querySelectorAll(".dash-dropdown-focus-target").forEach(fixDropdown);
+  // --- date pickers ----------------------------------------------------------------------
+  function fixDatePicker(wrapper) {
+    if (wrapper.getAttribute("role") !== "group") { wrapper.setAttribute("role", "group"); }
+    ["aria-haspopup", "aria-expanded", "aria-disabled"].forEach(function (name) {
+      if (wrapper.hasAttribute(name)) { wrapper.removeAttribute(name); }
+    });
+  }
+  function fixClear(clear) {
+    if (clear.getAttribute("role") !== "button") { clear.setAttribute("role", "button"); }
+    if (clear.getAttribute("tabindex") !== "0") { clear.setAttribute("tabindex", "0"); }
+  }
+  document.addEventListener("keydown", function (event) {
+    const target = event.target instanceof Element ? event.target : null;
+    if (target && target.matches(".dash-datepicker-clear") &&
+        (event.key === "Enter" || event.key === " ")) {
+      event.preventDefault();
+      target.click();
+    }
+  });
+
+  function fixAll(root) {
+    root.querySelectorAll(".dash-dropdown-focus-target").forEach(fixDropdown);
+    root.querySelectorAll(".dash-datepicker-input-wrapper").forEach(fixDatePicker);
+    root.querySelectorAll(".dash-datepicker-clear").forEach(fixClear);
+  }
 
   let queued = false;
   const observer = new MutationObserver(function (mutations) {
     for (const m of mutations) {
-      if (m.type === "attributes" && m.target.classList &&
-          m.target.classList.contains("dash-dropdown-focus-target")) {
-        fixDropdown(m.target);
-      }
+      const list = m.type === "attributes" && m.target.classList;
+      if (list && list.contains("dash-dropdown-focus-target")) { fixDropdown(m.target); }
+      if (list && list.contains("dash-datepicker-input-wrapper")) { fixDatePicker(m.target); }
     }
     if (!queued) {
       queued = true;
@@ -82,8 +108,8 @@
   });
   function start() {
     observer.observe(document.body, {
-      subtree: true, childList: true, characterData: true,
-      attributes: true, attributeFilter: ["tabindex"],
+      subtree: true, childList: true,
+      attributes: true, attributeFilter: ["tabindex", "aria-expanded", "aria-haspopup", "role"],
     });
     fixAll(document);
   }

@@ -384,3 +384,65 @@ def test_content_being_recomputed_dims_with_a_spinner(browser, live_server, app_
     browser.execute_script("window.__delay = 0")
     wait(browser, 10).until(lambda d: not loading(d))
     assert opacity(browser) == 1
+
+
+# --- the frame's accessibility --------------------------------------------------------------
+
+
+def test_the_frame_is_accessible(browser, live_server, app_world):
+    from selenium.webdriver.common.keys import Keys
+
+    sign_in(browser, live_server, "platform@example.com")
+    settle(browser)
+    assert browser.execute_script("return document.documentElement.lang") == "en"
+    landmarks = browser.execute_script(
+        "return ['header', 'nav', 'main'].map(t => document.querySelectorAll(t).length)"
+    )
+    assert landmarks == [1, 1, 1], landmarks
+    # The skip link is the first stop and takes focus to the page body.
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    skip = browser.switch_to.active_element
+    assert skip.text == "Skip to main content" and skip.is_displayed()
+    skip.send_keys(Keys.ENTER)
+    assert _focused_id(browser) == "page-body"
+    # The organisation switcher's button is named and takes focus itself; the dropdowns'
+    # hidden proxy inputs are out of the tab order.
+    name = browser.execute_script(
+        "const b = document.querySelector('button#shell-org');"
+        "return (b.getAttribute('aria-labelledby') || '').split(' ')"
+        ".map(id => document.getElementById(id)).filter(Boolean)"
+        ".map(e => e.textContent.trim()).join(' ')"
+    )
+    assert name.startswith("Organisation Alpha Co"), name
+    proxies = browser.execute_script(
+        "return [...document.querySelectorAll('.dash-dropdown-focus-target')]"
+        ".map(e => [e.tabIndex, e.nextElementSibling.tabIndex])"
+    )
+    assert proxies and all(p == [-1, 0] for p in proxies), proxies
+    # Focus is visible: the next stop after the page body, reached by the keyboard.
+    browser.switch_to.active_element.send_keys(Keys.TAB)
+    outline = browser.execute_script(
+        "let a = document.activeElement;"
+        "if (a.classList.contains('btn-check')) { a = a.nextElementSibling; }"  # its label shows it
+        "const s = getComputedStyle(a); return [a.tagName, s.outlineStyle, s.outlineWidth]"
+    )
+    assert outline[1] != "none" and outline[2] != "0px", outline
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "text"),
+    [("admin_a", "/admin", "Page not found"), ("agent_a1", "/team", "Not available")],
+)
+def test_the_not_found_and_denied_pages_pass_axe(
+    browser, live_server, app_world, window_width, who, path, text
+):
+    sign_in(browser, live_server, f"{who}@example.com")
+    settle(browser)
+    found = {}
+    for width in AXE_WIDTHS:
+        window_width(width)
+        browser.get(live_server + path)
+        settle(browser)
+        assert text in browser.find_element(By.ID, "page-body").text
+        found[f"{path} @{width}"] = run_axe(browser)
+    assert not any(found.values()), axe_report(found)
