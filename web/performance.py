@@ -11,8 +11,9 @@
 - **Caching**: a URL that carries its version — Dash's component bundles
   (`name.v4_4_1m1700000000.js`) and every `/assets/...?m=<mtime>` link Dash writes into
   the page — is `public, max-age=31536000, immutable`, so a reload asks for none of them.
-  Unversioned static URLs are `no-cache` (revalidate with the ETag), except the one bundle
-  Dash's renderer asks for without a version (plotly.min.js): a day. Pages, callbacks and
+  Unversioned static URLs are `no-cache` (revalidate with the ETag), except the bundles
+  Dash's renderer asks for without a version: plotly.min.js (a day) and dcc's async chunks
+  (an hour). Pages, callbacks and
   the API stay `no-store` (web/security.py).
 
 Static requests also skip the session and the user lookup altogether (web/security.py's
@@ -44,6 +45,8 @@ ONE_YEAR = 31536000
 IMMUTABLE = f"public, max-age={ONE_YEAR}, immutable"
 REVALIDATE = "no-cache"
 PACKAGE_DAY = "public, max-age=86400"
+PACKAGE_HOUR = "public, max-age=3600"
+PLOTLY_BUNDLE = "/plotly/package_data/plotly.min.js"
 #: Smaller bodies gain less than the compression header costs.
 MIN_SIZE = 500
 #: Only text-like types: fonts (woff2), images and archives are compressed already.
@@ -226,11 +229,16 @@ def _cache_headers(response: Response) -> Response:
         return response
     if is_fingerprinted(request):
         control = IMMUTABLE
-    elif request.path.startswith(get_settings().url_prefix + "_dash-component-suites/"):
-        # Dash's renderer asks for plotly.min.js without a version in the URL. It changes
-        # only when a deploy upgrades plotly, so a day of caching costs at most a day of the
-        # old plotly, and saves a conditional GET of it on every page load.
+    elif request.path.endswith(PLOTLY_BUNDLE):
+        # dash-renderer asks for plotly.min.js without a version in the URL. It changes only
+        # when a deploy upgrades plotly and stands alone, so a day of caching costs at most
+        # a day of the old plotly, and saves a conditional GET of it on every page load.
         control = PACKAGE_DAY
+    elif request.path.startswith(get_settings().url_prefix + "_dash-component-suites/"):
+        # dcc's async chunks (async-graph.js, ...) are loaded without a version too, but must
+        # match the main dcc bundle: after a Dash upgrade an old chunk may pair with the new
+        # bundle for at most this hour.
+        control = PACKAGE_HOUR
     else:
         control = REVALIDATE
     response.headers["Cache-Control"] = control

@@ -268,3 +268,6 @@ def test_the_plotly_bundle_the_renderer_asks_for_unversioned_is_cached_for_a_day
     assert plotly.status_code == 200
     assert plotly.headers["Cache-Control"] == "public, max-age=86400"
     assert plotly.headers["Content-Encoding"] == "br"
+    chunk = client.get("/_dash-component-suites/dash/dcc/async-graph.js")
+    assert chunk.status_code == 200
+    assert chunk.headers["Cache-Control"] == "public, max-age=3600"
