@@ -164,10 +164,14 @@ def stream_table(detail: SourceDetail, *, admin: bool) -> Any:
                             html.Div(row.description, className="small text-muted"),
                         ]
                     ),
-                    html.Td(row.model),
-                    html.Td(ago(row.last_sync), title=when(row.last_sync), className="text-nowrap"),
+                    html.Td(row.model, className="col-p3"),
+                    html.Td(
+                        ago(row.last_sync),
+                        title=when(row.last_sync),
+                        className="text-nowrap col-p2",
+                    ),
                     html.Td(status, className="stream-status"),
-                    html.Td(f"{row.records:,}", className="text-end text-nowrap"),
+                    html.Td(f"{row.records:,}", className="text-end text-nowrap col-p2"),
                     html.Td(
                         html.Div(actions, className="d-flex gap-1 justify-content-end text-nowrap")
                     ),
@@ -179,19 +183,23 @@ def stream_table(detail: SourceDetail, *, admin: bool) -> Any:
         html.Tr(
             [
                 html.Th("Stream"),
-                html.Th("Model"),
-                html.Th("Last sync"),
+                html.Th("Model", className="col-p3"),
+                html.Th("Last sync", className="col-p2"),
                 html.Th("Status"),
-                html.Th("Records", className="text-end"),
-                html.Th(""),
+                html.Th("Records", className="text-end col-p2"),
+                html.Th(html.Span("Actions", className="visually-hidden")),
             ]
         )
     )
-    table = dbc.Table([head, html.Tbody(rows)], hover=True, responsive=True, className="mb-0")
+    # Narrow screens hide the priority 2 and 3 columns (assets/sources.css), keeping the
+    # stream, its status and its View / Sync / Stop in view at 390 px.
+    table = dbc.Table(
+        [head, html.Tbody(rows)], hover=True, responsive=True, className="mb-0 streams-table"
+    )
     return [all_streams_block(every, detail, admin=admin), table] if every else table
 
 
-def settings_text(detail: SourceDetail) -> html.Dl:
+def settings_text(detail: SourceDetail) -> html.Div:
     """The connection's settings as a list: secrets only as saved or not, never their values."""
     base = detail.base_url or (
         f"default ({detail.default_base_url})" if detail.default_base_url else "not needed"
@@ -205,14 +213,17 @@ def settings_text(detail: SourceDetail) -> html.Dl:
             shown = detail.settings.get(spec.name)
             value = "default" if shown in (None, "", {}) else _short(spec.shown(shown))
         items.append((spec.label, value))
-    return html.Dl(
+    listed = html.Dl(
         [
             part
             for term, value in items
             for part in (html.Dt(term), html.Dd(value, className="mb-1"))
-        ]
-        + ([html.P(detail.docs, className="text-muted mb-0")] if detail.docs else []),
+        ],
         className="settings-list mb-0",
+    )
+    # a <dl> holds only its terms and values: the connector's notes go after it
+    return html.Div(
+        [listed, html.P(detail.docs, className="text-muted mb-0") if detail.docs else None]
     )
 
 

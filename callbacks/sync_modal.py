@@ -86,7 +86,7 @@ def modal_title(target: dict[str, Any]) -> str:
 
 
 #: What the modal's fields hold on every opening: the last opening's choices never carry over.
-FRESH = ([], None, None, str(DEFAULT_BATCH))
+FRESH = ([], "", None, str(DEFAULT_BATCH))
 KEEP = (no_update,) * len(FRESH)
 
 
@@ -96,7 +96,7 @@ KEEP = (no_update,) * len(FRESH)
     Output(TITLE, "children"),
     Output("syncmodal-feedback", "children"),
     Output(FLAGS, "value"),
-    Output(SINCE, "date"),
+    Output(SINCE, "value"),
     Output(MAX_RECORDS, "value"),
     Output(BATCH_SIZE, "value"),
     Input({"type": SYNC_OPEN, "connection": ALL, "stream": ALL}, "n_clicks"),
@@ -141,7 +141,7 @@ def open_modal(_clicks, _cancel, _started):
     Output(BATCH_SIZE_FEEDBACK, "children"),
     Output(SINCE_FEEDBACK, "children"),
     Input(FLAGS, "value"),
-    Input(SINCE, "date"),
+    Input(SINCE, "value"),
     Input(MAX_RECORDS, "value"),
     Input(BATCH_SIZE, "value"),
     Input(TARGET, "data"),
@@ -182,7 +182,7 @@ def _alert(message: str, color: str = "danger", **kwargs) -> dbc.Alert:
     Output("syncmodal-feedback", "children", allow_duplicate=True),
     Input(START, "n_clicks"),
     State(FLAGS, "value"),
-    State(SINCE, "date"),
+    State(SINCE, "value"),
     State(MAX_RECORDS, "value"),
     State(BATCH_SIZE, "value"),
     State(TARGET, "data"),

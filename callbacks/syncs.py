@@ -17,12 +17,13 @@ from pages._sources_ids import (
     STATUSES,
     SYNCS_CONNECTION,
     SYNCS_COUNT,
-    SYNCS_DATES,
+    SYNCS_FROM,
     SYNCS_PAGE_SIZE,
     SYNCS_PAGER,
     SYNCS_STATUS,
     SYNCS_STREAM,
     SYNCS_TABLE,
+    SYNCS_TO,
 )
 from pages._sync_modal import (
     ACTIVE,
@@ -37,7 +38,7 @@ from pages._sync_modal import (
 )
 from web.viewer import current_viewer
 
-FILTERS = (SYNCS_CONNECTION, SYNCS_STREAM, SYNCS_STATUS, SYNCS_DATES)
+FILTERS = (SYNCS_CONNECTION, SYNCS_STREAM, SYNCS_STATUS, SYNCS_FROM, SYNCS_TO)
 
 
 def _midnight(day: date) -> datetime:
@@ -118,8 +119,8 @@ def filter_options(_id):
     Input(SYNCS_CONNECTION, "value"),
     Input(SYNCS_STREAM, "value"),
     Input(SYNCS_STATUS, "value"),
-    Input(SYNCS_DATES, "start_date"),
-    Input(SYNCS_DATES, "end_date"),
+    Input(SYNCS_FROM, "value"),
+    Input(SYNCS_TO, "value"),
     Input(SYNCS_PAGER, "active_page"),
     Input(STARTED, "data"),
     Input(FINISHED, "data"),

@@ -295,15 +295,8 @@ def sync_modal() -> dbc.Modal:
     since = html.Div(
         [
             dbc.Label("Since", html_for=SINCE, className="form-label mb-1"),
-            dcc.DatePickerSingle(
-                id=SINCE,
-                clearable=True,
-                display_format="YYYY-MM-DD",
-                placeholder="Any date",
-                first_day_of_week=1,
-                className="d-block",
-            ),
-            # The date picker cannot be marked invalid itself: its error has its own line.
+            # A native date input: labelled, keyboard- and screen-reader-friendly.
+            dbc.Input(id=SINCE, type="date", min="2000-01-01", debounce=False),
             html.Div(id=SINCE_FEEDBACK, className="field-error small", role="alert"),
             dbc.FormText("Records changed since this date", className="sync-help"),
         ],

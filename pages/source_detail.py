@@ -265,5 +265,6 @@ def layout(source_id=None, **_kwargs):
             ),
             _delete_modal(),
             sync_console(),
-        ]
+        ],
+        className="console-page",
     )

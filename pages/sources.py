@@ -204,5 +204,6 @@ def layout(**_kwargs):
             dcc.Store(id=ADD_SAVED, data=None),
             _add_modal(),
             sync_console(),
-        ]
+        ],
+        className="console-page",
     )

@@ -46,7 +46,8 @@ def layout(source_id=None, stream=None, **_kwargs):
             ),
             html.Div(id=STREAM_RECORDS),
             sync_console(),
-        ]
+        ],
+        className="console-page",
     )
 
 

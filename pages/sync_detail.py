@@ -35,7 +35,8 @@ def layout(run_id=None, **_kwargs):
             html.Div(id=RUN_MESSAGE),
             html.Div(id=RUN_BODY),
             sync_console(),
-        ]
+        ],
+        className="console-page",
     )
 
 

@@ -10,11 +10,12 @@ from pages._sources_ids import (
     STATUSES,
     SYNCS_CONNECTION,
     SYNCS_COUNT,
-    SYNCS_DATES,
+    SYNCS_FROM,
     SYNCS_PAGER,
     SYNCS_STATUS,
     SYNCS_STREAM,
     SYNCS_TABLE,
+    SYNCS_TO,
 )
 from pages._sync_modal import sync_console
 
@@ -60,14 +61,11 @@ def layout(connection=None, stream=None, status=None, **_kwargs):
                 value=status if status in STATUSES else None,
                 className="syncs-filter",
             ),
-            dcc.DatePickerRange(
-                id=SYNCS_DATES,
-                clearable=True,
-                display_format="YYYY-MM-DD",
-                start_date_placeholder_text="From",
-                end_date_placeholder_text="To",
-                first_day_of_week=1,
-            ),
+            # Native date inputs: labelled, and usable by keyboard and screen readers.
+            dbc.Label("From", html_for=SYNCS_FROM, class_name="visually-hidden"),
+            dbc.Input(id=SYNCS_FROM, type="date", class_name="syncs-date", min="2000-01-01"),
+            dbc.Label("To", html_for=SYNCS_TO, class_name="visually-hidden"),
+            dbc.Input(id=SYNCS_TO, type="date", class_name="syncs-date", min="2000-01-01"),
         ],
         className="d-flex flex-wrap align-items-center gap-2 mb-3",
     )
@@ -102,5 +100,6 @@ def layout(connection=None, stream=None, status=None, **_kwargs):
                 size="sm",
             ),
             sync_console(),
-        ]
+        ],
+        className="console-page",
     )

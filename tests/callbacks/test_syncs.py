@@ -31,7 +31,7 @@ from tests.helpers import dash_post, make_connection, run_sync
 FAST = {"records": 40, "delay_ms": 0}
 OPTION_STATE = [
     {"id": "syncmodal-flags", "property": "value", "value": ["force"]},
-    {"id": "syncmodal-since", "property": "date", "value": None},
+    {"id": "syncmodal-since", "property": "value", "value": None},
     {"id": "syncmodal-max-records", "property": "value", "value": None},
     {"id": "syncmodal-batch-size", "property": "value", "value": 25},
 ]
@@ -158,7 +158,7 @@ def open_request(client, dash_app, connection_id, stream=""):
     return dash_post(
         client,
         "..syncmodal.is_open...syncmodal-target.data...syncmodal-title.children"
-        "...syncmodal-feedback.children...syncmodal-flags.value...syncmodal-since.date"
+        "...syncmodal-feedback.children...syncmodal-flags.value...syncmodal-since.value"
         "...syncmodal-max-records.value...syncmodal-batch-size.value..",
         inputs=[
             [{"id": pattern, "property": "n_clicks", "value": 1}],
@@ -174,7 +174,7 @@ def test_each_opening_of_the_modal_starts_from_the_defaults(server, db, world, d
     admin = signed_client(server, "admin_a@example.com")
     out = open_request(admin, dash_app, conn.id).get_json()["response"]
     assert out["syncmodal-flags"]["value"] == []
-    assert out["syncmodal-since"]["date"] is None
+    assert out["syncmodal-since"]["value"] == ""
     assert out["syncmodal-max-records"]["value"] is None
     assert out["syncmodal-batch-size"]["value"] == "500"
 
@@ -394,8 +394,8 @@ def history_request(client, dash_app, **filters):
             {"id": "syncs-connection", "property": "value", "value": values["syncs-connection"]},
             {"id": "syncs-stream", "property": "value", "value": values["syncs-stream"]},
             {"id": "syncs-status", "property": "value", "value": values["syncs-status"]},
-            {"id": "syncs-dates", "property": "start_date", "value": values["start"]},
-            {"id": "syncs-dates", "property": "end_date", "value": values["end"]},
+            {"id": "syncs-from", "property": "value", "value": values["start"]},
+            {"id": "syncs-to", "property": "value", "value": values["end"]},
             {"id": "syncs-pager", "property": "active_page", "value": values["page"]},
             {"id": "syncwatch-started", "property": "data", "value": None},
             {"id": "syncwatch-finished", "property": "data", "value": None},
