@@ -286,6 +286,7 @@ def shell() -> html.Div:
                 ],
                 href=get_settings().url_prefix,
                 className="navbar-brand shell-brand",
+                **{"aria-label": APP_NAME},  # the word is hidden on phones
             ),
             html.Div([_org_switcher(viewer), _user_menu(viewer)], className="shell-tools"),
         ],
