@@ -19,6 +19,7 @@ from pages._calls_ids import (
     REC_PAGE_SIZE,
     REC_PAGER,
     REC_PHONE,
+    REC_RESET,
     REC_ROOT,
     REC_SEARCH,
     STATUS_LABELS,
@@ -154,3 +155,15 @@ def update_recordings(search, start, end, phone, active_page):
         "mt-3 justify-content-end" + hidden,
         count_text(result.total, "recordings"),
     )
+
+
+@callback(
+    Output(REC_SEARCH, "value"),
+    Output(REC_DATES, "start_date"),
+    Output(REC_DATES, "end_date"),
+    Output(REC_PHONE, "value"),
+    Input(REC_RESET, "n_clicks"),
+    prevent_initial_call=True,
+)
+def clear_recording_filters(_clicks):
+    return "", None, None, None

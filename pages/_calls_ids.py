@@ -24,7 +24,7 @@ CALLS_PAGE_SIZE = 25
 #: Status cells read as coloured pills (assets/records.css), one class per status.
 STATUS_CELL = {
     "cellClassRules": {
-        f"status-pill status-{key}": f"params.value === '{label}'"
+        f"status-{key}": f"params.value === '{label}'"
         for key, label in {
             "answered": "Answered",
             "missed": "Missed",
@@ -32,15 +32,15 @@ STATUS_CELL = {
         }.items()
     }
 }
-# Time, number, direction and status stay on a phone; the rest appear as the grid widens.
+# Time, number and status stay on a phone (direction from 640 px); the rest as it widens.
 CALLS_COLUMNS: list[Column] = [
-    ("time", "Time (UTC)", {"minWidth": 140}),
-    ("number", "Number", {"minWidth": 100}),
+    ("time", "Time (UTC)", {"minWidth": 135}),
+    ("number", "Number", {"minWidth": 85}),
     ("from", "From", {"priority": 2, "minWidth": 130}),
     ("to", "To", {"priority": 3, "minWidth": 130}),
     ("contact", "Contact", {"priority": 3}),
-    ("direction", "Direction", {"minWidth": 95}),
-    ("status", "Status", {"minWidth": 105, **STATUS_CELL}),
+    ("direction", "Direction", {"priority": 2, "minWidth": 95}),
+    ("status", "Status", {"minWidth": 100, **STATUS_CELL}),
     ("duration", "Duration", {"priority": 2, "type": "rightAligned", "minWidth": 90}),
     ("agent", "Agent", {"priority": 3}),
 ]
@@ -51,6 +51,7 @@ DIRECTION_LABELS = {"inbound": "Inbound", "outbound": "Outbound"}
 REC_ROOT = "recordings-page"
 REC_SEARCH = "recordings-search"
 REC_PHONE = "recordings-phone"
+REC_RESET = "recordings-reset"
 REC_DATES = "recordings-dates"
 REC_LIST = "recordings-list"
 REC_COUNT = "recordings-count"

@@ -60,7 +60,7 @@ def _filters(f: CallFilters, problems: tuple[str, ...]) -> dbc.Card:
                     display_format="D MMM YYYY",
                     first_day_of_week=1,
                     minimum_nights=0,
-                    clearable=True,
+                    clearable=False,  # its clear button breaks ARIA rules (axe); "Clear filters" clears
                     updatemode="bothdates",
                     className="records-dates",
                 ),

@@ -10,6 +10,7 @@ from pages._calls_ids import (
     REC_LIST,
     REC_PAGER,
     REC_PHONE,
+    REC_RESET,
     REC_ROOT,
     REC_SEARCH,
 )
@@ -42,12 +43,13 @@ def layout(**_kwargs):
                     display_format="D MMM YYYY",
                     first_day_of_week=1,
                     minimum_nights=0,
-                    clearable=True,
+                    clearable=False,  # its clear button breaks ARIA rules (axe); "Clear filters" clears
                     updatemode="bothdates",
                     className="records-dates",
                 ),
                 dcc.Dropdown(id=REC_PHONE, placeholder="All numbers", className="records-select"),
-                html.Span(id=REC_COUNT, className="text-muted small ms-auto"),
+                dbc.Button("Clear filters", id=REC_RESET, color="link", size="sm"),
+                html.Span(id=REC_COUNT, className="table-count small ms-auto", role="status"),
             ],
             className="records-filters",
         ),

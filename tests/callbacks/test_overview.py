@@ -73,6 +73,13 @@ APPLY_IN = [
 ]
 
 
+#: The page being looked at when the organisation is switched (the switch keeps it).
+SHELL_ROUTE = [
+    {"id": "_pages_location", "property": "pathname", "value": "/"},
+    {"id": "_pages_location", "property": "search", "value": "?range=30"},
+]
+
+
 def post(client, outputs: list[str], inputs: list[dict], state=None, changed=None):
     """A multi-output Dash callback request, exactly as the renderer sends it."""
     return dash_post(
@@ -441,7 +448,7 @@ def test_url_round_trip(server, week):
 def test_org_switch_to_a_foreign_org_is_refused(server, world):
     manager = signed_in(server, "manager_a@example.com")
     forged = [{"id": "shell-org", "property": "value", "value": world.org_b}]
-    response = dash_post(manager, "shell-redirect.href", forged)
+    response = dash_post(manager, "shell-redirect.href", forged, state=SHELL_ROUTE)
     assert response.status_code == 403
     assert response.get_json() == {"error": "You are not a member of that organisation."}
     assert values(refresh(manager, {"range": 30}))["kpi-total"] == "9"
@@ -454,6 +461,7 @@ def test_platform_admin_switches_org(server, world):
         admin,
         "shell-redirect.href",
         [{"id": "shell-org", "property": "value", "value": world.org_b}],
+        state=SHELL_ROUTE,
     )
     assert switched.status_code == 200
     assert values(refresh(admin, {"range": 30}))["kpi-total"] == "5"
