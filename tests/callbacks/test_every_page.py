@@ -104,7 +104,13 @@ def _declared_ids() -> set:
 
     found = set()
     for prefix in (v for k, v in constants.items() if k.endswith("PREFIX")):
-        helpers = (_table.table_id, _table.search_id, _table.count_id, _table.export_id)
+        helpers = (
+            _table.table_id,
+            _table.search_id,
+            _table.count_id,
+            _table.export_id,
+            _table.refresh_id,
+        )
         found.update(helper(prefix) for helper in helpers)
     for tree in trees:
         for node in ast.walk(tree):
