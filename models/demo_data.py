@@ -804,11 +804,8 @@ def _calls(org: _Org, n: int, now_s: int, seed: int) -> pd.DataFrame:
     ours = org.numbers[number]
     recorded = answered & (rng.random(n) < 0.6)
     external = _ext("call", n)
-    recording = np.where(
-        recorded,
-        np.array(DEMO_RECORDINGS, dtype=object)[rng.integers(0, len(DEMO_RECORDINGS), n)],
-        None,
-    )
+    recording = np.array(DEMO_RECORDINGS, dtype=object)[rng.integers(0, len(DEMO_RECORDINGS), n)]
+    recording[~recorded] = None
     return pd.DataFrame(
         {
             "org_id": org.id,
