@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, func, insert, inspect, select
+from sqlalchemy import create_engine, func, insert, inspect, select, text
 
 from models.base import Base
 from models.migrate import alembic_config, is_current, upgrade
@@ -206,3 +206,75 @@ def test_0007_gives_existing_records_to_their_connection_when_unambiguous(blank_
         )
     with pytest.raises(RuntimeError, match="held by more than one connection"):
         _migrate(engine, "0006", down=True)
+
+
+# --- 0008: who cancelled a run ---------------------------------------------------------------
+
+
+def test_0008_records_who_cancelled_and_keeps_the_run_when_they_go(blank_engine):
+    """The column arrives empty on existing runs, keeps the one-active-run index (SQLite
+    rebuilds the table), is cleared when its user is deleted, and goes away on downgrade."""
+    from models.orgs import Organization, User
+    from models.sync import Connection, SyncRun
+
+    engine = blank_engine
+    _migrate(engine, "0007")
+    orgs, users, conns, runs = (t.__table__ for t in (Organization, User, Connection, SyncRun))
+    t0 = datetime(2026, 1, 10, tzinfo=UTC)
+
+    def run(conn, connection: int, status: str, **values) -> int:
+        row = dict(
+            org_id=org,
+            connection_id=connection,
+            lock_key="*",
+            trigger="user",
+            options={},
+            status=status,
+            created_at=t0,
+            cancel_requested=False,
+            processed=0,
+            created=0,
+            updated=0,
+            unchanged=0,
+            failed=0,
+            error_samples=[],
+            stats={},
+            **values,
+        )
+        return conn.execute(insert(runs).values(**row).returning(runs.c.id)).scalar()
+
+    with engine.begin() as conn:
+        org = conn.execute(insert(orgs).values(name="A", slug="a").returning(orgs.c.id)).scalar()
+        source = conn.execute(
+            insert(conns)
+            .values(org_id=org, connector="demo", name="Demo", created_at=t0)
+            .returning(conns.c.id)
+        ).scalar()
+        old = run(conn, source, "cancelled")
+    upgrade(engine)
+    assert is_current(engine) and schema_drift(engine) == []
+    columns = {c["name"]: c for c in inspect(engine).get_columns("sync_runs")}
+    assert columns["cancelled_by_id"]["nullable"]
+    indexes = {ix["name"]: ix for ix in inspect(engine).get_indexes("sync_runs")}
+    assert indexes["uq_sync_runs_active"]["unique"]
+    with engine.begin() as conn:
+        assert conn.execute(select(runs.c.cancelled_by_id).where(runs.c.id == old)).scalar() is None
+        ada = conn.execute(
+            insert(users)
+            .values(email="ada@example.com", name="Ada", password_hash="x")
+            .returning(users.c.id)
+        ).scalar()
+        mine = run(conn, source, "cancelled", cancelled_by_id=ada)
+        # still at most one active run per connection and stream
+        run(conn, source, "queued")
+    with pytest.raises(Exception), engine.begin() as conn:  # noqa: B017 (IntegrityError per driver)
+        run(conn, source, "running")
+    with engine.begin() as conn:
+        conn.execute(users.delete().where(users.c.id == ada))
+        assert (
+            conn.execute(select(runs.c.cancelled_by_id).where(runs.c.id == mine)).scalar() is None
+        )
+    _migrate(engine, "0007", down=True)
+    assert "cancelled_by_id" not in {c["name"] for c in inspect(engine).get_columns("sync_runs")}
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM sync_runs")).scalar() == 3
