@@ -114,6 +114,11 @@ def gunicorn_app(
         "5",
         "--log-level",
         "warning",
+        # The server's own time per request (µs), beside what the client measured.
+        "--access-logfile",
+        str(access_log(workdir)),
+        "--access-logformat",
+        "%(m)s %(U)s %(s)s %(D)s",
     ]
     env = child_env(app_url, workdir, BENCH_VARIANT=variant, SYNCBOARD_LOGIN_LIMIT="1000/minute")
     with open(log_path, "w") as log:
@@ -183,6 +188,37 @@ def warm_up(base: str, email: str, password: str, workdir: Path) -> int:
         for encoding in ("br", "gzip"):
             browser.get(base + url, headers={"Accept-Encoding": encoding})
     return precompressed(workdir / "instance" / "compressed")
+
+
+def access_log(workdir: Path) -> Path:
+    """Where `gunicorn_app` logs each request as `METHOD PATH STATUS MICROSECONDS`."""
+    return workdir / "access.log"
+
+
+def server_times(log: Path, offset: int = 0) -> dict[str, dict[str, float]]:
+    """p50/p95 (ms) and count of the server's own request times in `log` after `offset`:
+    callbacks (POST /_dash-update-component) and every request."""
+    import statistics
+
+    times: dict[str, list[float]] = {"callbacks": [], "all": []}
+    with open(log, "rb") as fh:
+        fh.seek(offset)
+        for line in fh.read().decode("utf-8", "replace").splitlines():
+            parts = line.split()
+            if len(parts) != 4 or not parts[3].isdigit():
+                continue
+            ms = int(parts[3]) / 1000
+            times["all"].append(ms)
+            if parts[0] == "POST" and parts[1].endswith("_dash-update-component"):
+                times["callbacks"].append(ms)
+    out = {}
+    for key, values in times.items():
+        if len(values) >= 2:
+            q = statistics.quantiles(values, n=100)
+            out[key] = {"count": len(values), "p50": q[49], "p95": q[94]}
+        else:
+            out[key] = {"count": len(values), "p50": 0.0, "p95": 0.0}
+    return out
 
 
 def _tail(path: Path, lines: int = 30) -> str:

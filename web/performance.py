@@ -34,7 +34,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 import brotli  # type: ignore[import-untyped]
-from flask import Flask, Request, Response, current_app, has_app_context, request
+from flask import Flask, Request, Response, current_app, g, has_app_context, request
 from flask_compress import Compress
 
 from settings import get_settings
@@ -201,26 +201,32 @@ class _FingerprintedBodies:
 
 
 _PASS = "pass:"
+STATIC_ETAG = "_static_etag"
 
 
 def _cache_key(req: Request) -> str:
-    # flask-compress asks every non-streamed answer for a key; only versioned static files
-    # are worth keeping, the rest get a key the backend never stores.
-    if is_fingerprinted(req) and req.method in ("GET", "HEAD"):
-        return "keep:" + req.full_path
+    # flask-compress asks every non-streamed answer for a key; only static files are worth
+    # keeping, the rest get a key the backend never stores. A versioned URL names its content;
+    # an unversioned one (plotly.min.js, dcc's async chunks) is named by its ETag too.
+    if req.method in ("GET", "HEAD"):
+        if is_fingerprinted(req):
+            return "keep:" + req.full_path
+        etag = g.get(STATIC_ETAG)
+        if etag:
+            return f"keep:{req.full_path}#{etag}"
     return _PASS + str(id(req))
 
 
 def _read_static_file(response: Response) -> Response:
-    """Load a static file's stream so flask-compress, which leaves streams alone, takes it."""
-    if (
-        response.status_code == 200
-        and response.is_streamed
-        and response.mimetype in compress.compress_mimetypes_set
-        and is_static(request.path)
-    ):
-        response.direct_passthrough = False
-        response.make_sequence()
+    """Load a static file's stream so flask-compress, which leaves streams alone, takes it,
+    and note its ETag for the compressed-body cache."""
+    if response.status_code == 200 and is_static(request.path):
+        etag = response.get_etag()[0]
+        if etag:
+            g.setdefault(STATIC_ETAG, etag)
+        if response.is_streamed and response.mimetype in compress.compress_mimetypes_set:
+            response.direct_passthrough = False
+            response.make_sequence()
     return response
 
 

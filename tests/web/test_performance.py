@@ -271,3 +271,14 @@ def test_the_plotly_bundle_the_renderer_asks_for_unversioned_is_cached_for_a_day
     chunk = client.get("/_dash-component-suites/dash/dcc/async-graph.js")
     assert chunk.status_code == 200
     assert chunk.headers["Cache-Control"] == "public, max-age=3600"
+
+
+def test_the_unversioned_plotly_bundle_is_compressed_once_and_kept_by_its_etag(client):
+    from web.performance import compress
+
+    url = "/_dash-component-suites/plotly/package_data/plotly.min.js"
+    first = client.get(url, headers={"Accept-Encoding": "br"})
+    kept = [k for k in compress.cache._bodies if "plotly.min.js" in k]
+    assert kept and all("#" in k for k in kept)  # keyed by its ETag, which names the content
+    again = client.get(url, headers={"Accept-Encoding": "br"})
+    assert again.get_data() == first.get_data()
