@@ -70,6 +70,7 @@ from pages._sync_modal import (
     FINISHED,
     STARTED,
     ago,
+    cancelled_by_text,
     icon_name,
     open_button,
     run_progress,
@@ -84,15 +85,35 @@ def _link(path: str) -> str:
     return dash.get_relative_path(path)
 
 
+def last_run_line(detail: SourceDetail) -> html.Div | None:
+    """ "Last run #12 (contacts): cancelled 3 minutes ago · Cancelled by Ada", linked to the run."""
+    run = detail.last_run
+    if run is None:
+        return None
+    what = f"Last run #{run['id']}" + (f" ({run['stream']})" if run["stream"] else "")
+    parts: list[Any] = [
+        html.A(what, href=_link(f"/syncs/{run['id']}")),
+        html.Span(f": {run['status']} {ago(run['finished_at'])}", title=when(run["finished_at"])),
+    ]
+    cancelled = cancelled_by_text(run)
+    if cancelled:
+        parts.append(html.Span(f" · {cancelled}", id="source-cancelled-by"))
+    return html.Div(parts, className="small source-last-run", id="source-last-run")
+
+
 def source_header(detail: SourceDetail) -> html.Div:
     return html.Div(
         [
-            html.I(className=f"bi bi-{icon_name(detail.icon)} source-icon"),
+            html.I(
+                className=f"bi bi-{icon_name(detail.icon)} source-icon", **{"aria-hidden": "true"}
+            ),
             html.Div(
                 [
                     html.H1(detail.name, className="h3 mb-0", id="source-name"),
                     html.Div(detail.label, className="small text-muted"),
-                ]
+                    last_run_line(detail),
+                ],
+                className="min-w-0",
             ),
             status_badge(detail.health),
         ],

@@ -20,6 +20,7 @@ from pages._sync_modal import (
     ACTIVE,
     FINISHED,
     TRIGGER_LABEL,
+    cancelled_by_text,
     duration_text,
     run_progress,
     status_badge,
@@ -109,6 +110,8 @@ def timing_block(run: dict[str, Any]) -> dbc.Card:
         ("Finished", when(run["finished_at"])),
         ("Requests", _number(run["requests"])),
     ]
+    if run.get("cancelled_by"):
+        items.append(("Cancelled by", run["cancelled_by"]))
     return dbc.Card(
         dbc.CardBody(
             [
@@ -185,6 +188,7 @@ def run_page(run: dict[str, Any], *, admin: bool) -> list:
         ]
     else:
         links.append(html.Span(" · all streams", className="text-muted"))
+    cancelled = cancelled_by_text(run)
     header = html.Div(
         [
             html.Div(
@@ -198,6 +202,9 @@ def run_page(run: dict[str, Any], *, admin: bool) -> list:
                         id="run-title",
                     ),
                     html.Div(links, className="small"),
+                    html.Div(cancelled, className="small run-cancelled-by", id="run-cancelled-by")
+                    if cancelled
+                    else None,
                 ],
                 className="me-auto",
             ),

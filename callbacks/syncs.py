@@ -1,41 +1,42 @@
-"""Callbacks of the sync history page: filter choices and the server-side paged table."""
+"""Callbacks of the sync history page: filter choices, and the record grid's blocks of runs
+(filtered, sorted and paged in SQL), kept live while a run on the shown page is active."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import dash
-import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, ctx, html
+from dash import (
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    dcc,
+    no_update,
+)
 
+from callbacks._table import refresh_on
 from connectors.catalog import connector_facts
 from models.db import session_scope
-from models.params import date_or_none, id_or_none, int_or_none
+from models.params import date_or_none
 from models.run_views import history_filters, history_page
 from pages._sources_ids import (
     STATUSES,
+    SYNCS_ACTIVE,
     SYNCS_CONNECTION,
-    SYNCS_COUNT,
     SYNCS_FROM,
-    SYNCS_PAGE_SIZE,
-    SYNCS_PAGER,
+    SYNCS_LIVE,
+    SYNCS_PREFIX,
     SYNCS_STATUS,
     SYNCS_STREAM,
-    SYNCS_TABLE,
     SYNCS_TO,
+    SYNCS_WATCH,
 )
-from pages._sync_modal import (
-    ACTIVE,
-    FINISHED,
-    STARTED,
-    TRIGGER_LABEL,
-    ago,
-    duration_text,
-    run_progress,
-    status_badge,
-    when,
-)
+from pages._sync_modal import FINISHED, RUNWATCH, WATCH_INTERVAL
+from pages._syncs_view import active_on_page, history_rows
+from pages._table import count_id, read_rows_request, rows_response, table_id
 from web.viewer import current_viewer
 
 FILTERS = (SYNCS_CONNECTION, SYNCS_STREAM, SYNCS_STATUS, SYNCS_FROM, SYNCS_TO)
@@ -45,55 +46,22 @@ def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), UTC)
 
 
-def history_table(rows: list[dict[str, Any]]) -> Any:
-    """The runs as a table whose rows link to their detail page; a pure function."""
-    if not rows:
-        return html.Div("No sync runs match these filters.", className="empty-state")
-    body = []
-    for run in rows:
-        href = dash.get_relative_path(f"/syncs/{run['id']}")
-        status = run_progress(run) if run["status"] in ACTIVE else status_badge(run["status"])
-        body.append(
-            html.Tr(
-                [
-                    html.Td(html.A(f"#{run['id']}", href=href, className="fw-semibold")),
-                    html.Td(run["connection"]),
-                    html.Td(run["stream"] or html.Span("all", className="text-muted")),
-                    html.Td(TRIGGER_LABEL.get(run["trigger"], run["trigger"])),
-                    html.Td(status, className="history-status"),
-                    html.Td(ago(run["created_at"]), title=when(run["created_at"])),
-                    html.Td(duration_text(run["duration"])),
-                    html.Td(f"{run['processed']:,}", className="text-end"),
-                    html.Td(f"{run['created']:,}", className="text-end"),
-                    html.Td(f"{run['updated']:,}", className="text-end"),
-                    html.Td(
-                        f"{run['failed']:,}",
-                        className="text-end" + (" text-danger" if run["failed"] else ""),
-                    ),
-                    html.Td(html.A("Details", href=href, className="small")),
-                ],
-                id=f"history-row-{run['id']}",
-            )
-        )
-    head = html.Thead(
-        html.Tr(
-            [
-                html.Th("Run"),
-                html.Th("Connection"),
-                html.Th("Stream"),
-                html.Th("Trigger"),
-                html.Th("Status"),
-                html.Th("Started"),
-                html.Th("Duration"),
-                html.Th("Processed", className="text-end"),
-                html.Th("Created", className="text-end"),
-                html.Th("Updated", className="text-end"),
-                html.Th("Failed", className="text-end"),
-                html.Th(""),
-            ]
-        )
+def history_query(connection, stream, status, start_date, end_date) -> dict[str, Any]:
+    """The filters as `history_page` takes them; anything forged becomes "no filter" or,
+    for a connection id that cannot exist, no runs at all."""
+    start, end = date_or_none(start_date), date_or_none(end_date)
+    return dict(
+        # passed as sent: history_page treats an id that cannot exist as "no runs"
+        connection_id=connection if connection not in (None, "") else None,
+        stream=str(stream)[:100] if stream and isinstance(stream, str) else None,
+        status=status if status in STATUSES else None,
+        start=_midnight(start) if start else None,
+        end=_midnight(end + timedelta(days=1)) if end else None,
     )
-    return dbc.Table([head, html.Tbody(body)], hover=True, responsive=True, className="mb-0")
+
+
+def run_count_text(total: int) -> str:
+    return f"{total:,} run{'s' if total != 1 else ''}" if total else "No runs match"
 
 
 @callback(
@@ -112,38 +80,50 @@ def filter_options(_id):
 
 
 @callback(
-    Output(SYNCS_TABLE, "children"),
-    Output(SYNCS_PAGER, "max_value"),
-    Output(SYNCS_PAGER, "active_page"),
-    Output(SYNCS_COUNT, "children"),
-    Input(SYNCS_CONNECTION, "value"),
-    Input(SYNCS_STREAM, "value"),
-    Input(SYNCS_STATUS, "value"),
-    Input(SYNCS_FROM, "value"),
-    Input(SYNCS_TO, "value"),
-    Input(SYNCS_PAGER, "active_page"),
-    Input(STARTED, "data"),
-    Input(FINISHED, "data"),
+    Output(table_id(SYNCS_PREFIX), "getRowsResponse"),
+    Output(count_id(SYNCS_PREFIX), "children"),
+    Output(SYNCS_WATCH, "children"),
+    Output(SYNCS_ACTIVE, "data"),
+    Input(table_id(SYNCS_PREFIX), "getRowsRequest"),
+    State(SYNCS_CONNECTION, "value"),
+    State(SYNCS_STREAM, "value"),
+    State(SYNCS_STATUS, "value"),
+    State(SYNCS_FROM, "value"),
+    State(SYNCS_TO, "value"),
+    State(SYNCS_ACTIVE, "data"),
+    prevent_initial_call=True,
 )
-def history(connection, stream, status, start_date, end_date, active_page, _started, _finished):
-    """One page of runs; a filter change goes back to page 1."""
+def history(request, connection, stream, status, start_date, end_date, watched):
+    """One block of the viewer's runs for the grid, and the poll's seeds for the runs still
+    queued or running in it (left alone when they are the ones already watched)."""
     viewer = current_viewer()
-    trigger = ctx.triggered_id
-    page = 1 if trigger in FILTERS else int_or_none(active_page, low=1) or 1
-    start, end = date_or_none(start_date), date_or_none(end_date)
-    query = dict(
-        connection_id=id_or_none(connection),
-        stream=str(stream)[:100] if stream else None,
-        status=status if status in STATUSES else None,
-        start=_midnight(start) if start else None,
-        end=_midnight(end + timedelta(days=1)) if end else None,
-        page_size=SYNCS_PAGE_SIZE,
-    )
+    page, size, sort, descending = read_rows_request(request)
+    query = history_query(connection, stream, status, start_date, end_date)
     with session_scope() as db:
-        rows, total = history_page(db, viewer, page=page - 1, **query)
-        pages = max((total + SYNCS_PAGE_SIZE - 1) // SYNCS_PAGE_SIZE, 1)
-        if page > pages:
-            page = pages
-            rows, total = history_page(db, viewer, page=page - 1, **query)
-    count = f"{total:,} run{'s' if total != 1 else ''}" if total else "No runs"
-    return history_table(rows), pages, page, count
+        result = history_page(
+            db, viewer, sort=sort, descending=descending, page=page, page_size=size, **query
+        )
+    active = active_on_page(result.rows)
+    seeds: Any = no_update
+    if active != watched:
+        seeds = [dcc.Store(id={"type": RUNWATCH, "run": rid}, data=st) for rid, st in active]
+    return (
+        rows_response(history_rows(result.rows), result.total),
+        run_count_text(result.total),
+        seeds,
+        active if active != watched else no_update,
+    )
+
+
+# A filter change drops the grid's blocks and asks again from the first page.
+refresh_on(SYNCS_PREFIX, *(Input(f, "value") for f in FILTERS))
+
+# While a run on the page is active, every poll tick (and the end of a run) reloads the
+# grid's blocks in place: the page and the sort stay, the figures move (assets/syncs.js).
+clientside_callback(
+    ClientsideFunction(namespace="syncboardSyncs", function_name="refreshRows"),
+    Output(SYNCS_LIVE, "data"),
+    Input(WATCH_INTERVAL, "n_intervals"),
+    Input(FINISHED, "data"),
+    prevent_initial_call=True,
+)

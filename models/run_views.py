@@ -8,16 +8,19 @@ what a query must know about connectors comes from the caller as `catalogue`.
 from __future__ import annotations
 
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
 from models.calls import org_slug
 from models.connections import get_connection
 from models.connector_facts import Catalogue, stream_of
-from models.params import id_or_none, offset_fits
+from models.orgs import User
+from models.paging import ColumnExpr, TablePage, fetch_page
+from models.params import id_or_none
 from models.runs import get_run, run_clauses
 from models.scope import Viewer, visible
 from models.sync import ACTIVE, Connection, SyncRun
@@ -99,55 +102,94 @@ def run_duration(
     return max(((finished or now) - started).total_seconds(), 0.0)
 
 
+#: The history grid's sortable columns (pages/_syncs_view.py names its fields after these keys).
+HISTORY_SORTABLE: dict[str, ColumnExpr] = {
+    "run": SyncRun.id,
+    "started": SyncRun.created_at,
+    "connection": Connection.name,
+    "stream": SyncRun.stream,
+    "trigger": SyncRun.trigger,
+    "status": SyncRun.status,
+    "processed": SyncRun.processed,
+    "created": SyncRun.created,
+    "updated": SyncRun.updated,
+    "failed": SyncRun.failed,
+}
+
+
+#: A user's name as the pages show it: the email when no name was given.
+USER_NAME = func.coalesce(func.nullif(User.name, ""), User.email)
+
+
+def user_name_of(column: Any) -> Any:
+    """USER_NAME of the user whose id is in `column` (NULL for none or a deleted user)."""
+    return select(USER_NAME).where(User.id == column).scalar_subquery()
+
+
 def history_page(
     session: Session,
     viewer: Viewer,
     *,
-    connection_id: int | None = None,
+    connection_id: Any = None,
     stream: str | None = None,
     status: str | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
+    sort: str | None = None,
+    descending: bool = False,
     page: int = 0,
     page_size: int = 25,
-) -> tuple[list[dict[str, Any]], int]:
-    """A page of the org's runs, newest first, with connection names and durations.
+) -> TablePage:
+    """A page of the org's runs (newest first unless `sort` names a HISTORY_SORTABLE
+    column), with connection names, durations and who cancelled.
 
     A connection id that cannot exist matches no run; a page past what SQL can skip to is
-    empty (with the total), so forged paging is never an overflow.
+    empty (with the total), and an unknown sort key falls back to newest first, so forged
+    paging is never an overflow nor a way into SQL.
     """
     if connection_id is not None:
         connection_id = id_or_none(connection_id)
         if connection_id is None:
-            return [], 0
+            return TablePage([], 0, 0, page_size)
     clauses = run_clauses(
         viewer, connection_id=connection_id, stream=stream, status=status, start=start, end=end
     )
-    total = session.scalar(select(func.count(SyncRun.id)).where(*clauses)) or 0
-    offset = max(page, 0) * page_size
-    if not offset_fits(offset):
-        return [], total
-    rows = session.execute(
-        select(*RUN_COLUMNS, Connection.name.label("connection_name"))
+    stmt: Select[Any] = (
+        select(
+            *RUN_COLUMNS,
+            Connection.name.label("connection_name"),
+            user_name_of(SyncRun.cancelled_by_id).label("cancelled_by"),
+        )
         .join(Connection, Connection.id == SyncRun.connection_id)
         .where(*clauses)
-        .order_by(SyncRun.id.desc())
-        .limit(page_size)
-        .offset(offset)
+    )
+    result = fetch_page(
+        session,
+        stmt,
+        sortable=HISTORY_SORTABLE,
+        sort=sort,
+        descending=descending,
+        default_sort=SyncRun.id,
+        page=page,
+        page_size=page_size,
+        tiebreak=SyncRun.id,
+        key=SyncRun.id,
     )
     now = utcnow()
     items = []
-    for row in rows:
-        item = run_snapshot(row, row.connection_name)
+    for row in result.rows:
+        run = SimpleNamespace(**row)
+        item = run_snapshot(run, row["connection_name"])
         item.update(
-            trigger=row.trigger,
-            created_at=row.created_at,
-            started_at=row.started_at,
-            finished_at=row.finished_at,
-            duration=run_duration(row.started_at, row.finished_at, now),
+            trigger=run.trigger,
+            created_at=run.created_at,
+            started_at=run.started_at,
+            finished_at=run.finished_at,
+            duration=run_duration(run.started_at, run.finished_at, now),
+            cancelled_by=run.cancelled_by,
         )
         items.append(item)
-    return items, total
+    return TablePage(items, result.total, result.page, result.page_size)
 
 
 def history_filters(session: Session, viewer: Viewer, *, catalogue: Catalogue) -> dict[str, list]:
@@ -197,6 +239,9 @@ def run_detail(session: Session, viewer: Viewer, run_id: Any) -> dict[str, Any]:
         "retries": stats.get("retries"),
         "http_seconds": stats.get("http_seconds"),
         "cancel_requested": run.cancel_requested,
+        "cancelled_by": session.scalar(select(USER_NAME).where(User.id == run.cancelled_by_id))
+        if run.cancelled_by_id is not None
+        else None,
     }
 
 

@@ -185,15 +185,19 @@ def cancel_requested(session: Session, run_id: int) -> bool:
 
 
 def request_cancel(session: Session, viewer: Viewer, run_id: int | str) -> SyncRun:
-    """Queued runs end now; running runs stop at their next batch boundary."""
+    """Queued runs end now; running runs stop at their next batch boundary. The viewer is
+    recorded as the one who cancelled (the run and source pages name them)."""
     viewer.require_to(MANAGE_SYNCS)
     run = get_run(session, viewer, run_id)
     if run.status == RunStatus.QUEUED.value:
         run.status = RunStatus.CANCELLED.value
         run.finished_at = utcnow()
         run.cancel_requested = True
+        run.cancelled_by_id = viewer.user_id
         run.error = "Cancelled before it started."
     elif run.status == RunStatus.RUNNING.value:
+        if not run.cancel_requested:  # a second Stop does not take the first one's name
+            run.cancelled_by_id = viewer.user_id
         run.cancel_requested = True
     else:
         raise SyncConflict(run.id, f"Run {run.id} has already finished ({run.status}).")

@@ -19,7 +19,7 @@ from models.connections import get_connection
 from models.connector_facts import Catalogue, connection_streams
 from models.credentials import decrypt_credentials
 from models.paging import contains_clause
-from models.run_views import RUN_COLUMNS, active_runs
+from models.run_views import RUN_COLUMNS, active_runs, user_name_of
 from models.scope import Viewer, visible
 from models.stream_views import records_visible
 from models.sync import FINISHED, Connection, SyncRun
@@ -45,7 +45,11 @@ def _latest_finished(session: Session, viewer: Viewer, connection_ids: list[int]
         )
         .group_by(SyncRun.connection_id, SyncRun.lock_key)
     )
-    rows = session.execute(select(*RUN_COLUMNS).where(SyncRun.id.in_(newest)))
+    rows = session.execute(
+        select(*RUN_COLUMNS, user_name_of(SyncRun.cancelled_by_id).label("cancelled_by")).where(
+            SyncRun.id.in_(newest)
+        )
+    )
     return {(row.connection_id, row.lock_key): row for row in rows}
 
 
@@ -163,6 +167,8 @@ class SourceDetail:
     secrets_saved: tuple[str, ...] = ()
     #: The connection's plain (non-secret) settings, for its settings form.
     settings: dict[str, Any] = field(default_factory=dict)
+    #: Its newest finished run (id, stream, status, finished_at, cancelled_by), or None.
+    last_run: dict[str, Any] | None = None
 
 
 def source_detail(
@@ -216,7 +222,22 @@ def source_detail(
         demo_data=conn.connector == DEMO_CONNECTOR,
         secrets_saved=_saved_secret_names(conn),
         settings=dict(conn.settings or {}),
+        last_run=_last_run(latest),
     )
+
+
+def _last_run(latest: dict) -> dict[str, Any] | None:
+    """The newest of a connection's latest finished runs (one per stream or all streams)."""
+    if not latest:
+        return None
+    row = max(latest.values(), key=lambda r: r.id)
+    return {
+        "id": row.id,
+        "stream": row.stream,
+        "status": row.status,
+        "finished_at": row.finished_at,
+        "cancelled_by": row.cancelled_by,
+    }
 
 
 def _saved_secret_names(conn: Connection) -> tuple[str, ...]:

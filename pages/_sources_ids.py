@@ -83,9 +83,16 @@ SYNCS_STREAM = "syncs-stream"
 SYNCS_STATUS = "syncs-status"
 SYNCS_FROM = "syncs-from"
 SYNCS_TO = "syncs-to"
+#: The history's record grid (pages/_table.py): ids "syncs-table", "syncs-count", …
+SYNCS_PREFIX = "syncs"
 SYNCS_TABLE = "syncs-table"
 SYNCS_COUNT = "syncs-count"
-SYNCS_PAGER = "syncs-pager"
+#: The progress-poll seeds ({"type": RUNWATCH} stores) of the runs active on the shown page.
+SYNCS_WATCH = "syncs-watch"
+#: [[run id, status]] those seeds hold, so an unchanged page leaves them alone.
+SYNCS_ACTIVE = "syncs-active"
+#: Written by the clientside callback that refreshes the grid's rows in place (assets/syncs.js).
+SYNCS_LIVE = "syncs-live"
 SYNCS_PAGE_SIZE = 25
 STATUSES = ("queued", "running", "success", "partial", "failed", "cancelled")
 

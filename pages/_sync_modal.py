@@ -147,6 +147,19 @@ def status_badge(status: str | None) -> dbc.Badge:
     )
 
 
+def cancelled_by_text(run: dict[str, Any]) -> str | None:
+    """ "Cancelled by Ada" (or "Stop requested by Ada" while it winds down); None when the run
+    was not cancelled by someone we can name (before 0008, a deleted user, the scheduler)."""
+    who = run.get("cancelled_by")
+    if not who:
+        return None
+    if run.get("status") == "cancelled":
+        return f"Cancelled by {who}"
+    if run.get("status") in ACTIVE:
+        return f"Stop requested by {who}"
+    return None
+
+
 # --- a run in progress --------------------------------------------------------------------
 
 

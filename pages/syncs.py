@@ -1,4 +1,5 @@
-"""Sync history: every run of the organisation, filtered and paged on the server."""
+"""Sync history: every run of the organisation in a record grid, filtered, sorted and paged
+on the server, with the progress of running runs refreshed in place."""
 
 import dash
 import dash_bootstrap_components as dbc
@@ -8,16 +9,20 @@ from models.params import id_or_none
 from pages._shell import page_guard
 from pages._sources_ids import (
     STATUSES,
+    SYNCS_ACTIVE,
     SYNCS_CONNECTION,
-    SYNCS_COUNT,
     SYNCS_FROM,
-    SYNCS_PAGER,
+    SYNCS_LIVE,
+    SYNCS_PAGE_SIZE,
+    SYNCS_PREFIX,
     SYNCS_STATUS,
     SYNCS_STREAM,
-    SYNCS_TABLE,
     SYNCS_TO,
+    SYNCS_WATCH,
 )
 from pages._sync_modal import sync_console
+from pages._syncs_view import HISTORY_COLUMNS
+from pages._table import record_grid
 
 dash.register_page(
     __name__,
@@ -71,33 +76,28 @@ def layout(connection=None, stream=None, status=None, **_kwargs):
     )
     return html.Div(
         [
-            html.Div(
-                [
-                    html.H1("Sync history", className="h3 mb-0 me-auto"),
-                    html.Span(id=SYNCS_COUNT, className="text-muted small"),
-                ],
-                className="d-flex align-items-center gap-2 mb-3",
-            ),
+            html.H1("Sync history", className="h3 mb-3"),
             filters,
             dbc.Card(
                 dbc.CardBody(
-                    dcc.Loading(
-                        html.Div(id=SYNCS_TABLE),
-                        type="dot",
-                        delay_show=300,
-                        target_components={SYNCS_TABLE: "children"},
-                    )
+                    [
+                        # The poll's seeds for the runs active on the shown page; the grid's
+                        # own callback writes them (callbacks/syncs.py).
+                        html.Div(id=SYNCS_WATCH, hidden=True),
+                        dcc.Store(id=SYNCS_ACTIVE, data=[]),
+                        dcc.Store(id=SYNCS_LIVE),
+                        record_grid(
+                            SYNCS_PREFIX,
+                            HISTORY_COLUMNS,
+                            page_size=SYNCS_PAGE_SIZE,
+                            export=False,
+                            search=False,
+                            sort=("started", True),
+                            label="Sync runs",
+                        ),
+                    ]
                 ),
                 className="kpi-card mb-3",
-            ),
-            dbc.Pagination(
-                id=SYNCS_PAGER,
-                max_value=1,
-                active_page=1,
-                fully_expanded=False,
-                first_last=True,
-                previous_next=True,
-                size="sm",
             ),
             sync_console(),
         ],

@@ -378,54 +378,148 @@ def test_queue_down_is_said_in_words(server, db, world, dash_app):
 # --- history, run and stream pages ----------------------------------------------------------
 
 
-def history_request(client, dash_app, **filters):
+def history_request(client, dash_app, request=None, watched=None, **filters):
+    """The history grid's block request as the browser sends it, filters as State."""
     values = {
         "syncs-connection": None,
         "syncs-stream": None,
         "syncs-status": None,
-        "start": None,
-        "end": None,
-        "page": 1,
+        "syncs-from": None,
+        "syncs-to": None,
     } | filters
     return call(
         client,
-        callback_key(dash_app, "..syncs-table.children"),
+        callback_key(dash_app, "..syncs-table.getRowsResponse"),
         inputs=[
-            {"id": "syncs-connection", "property": "value", "value": values["syncs-connection"]},
-            {"id": "syncs-stream", "property": "value", "value": values["syncs-stream"]},
-            {"id": "syncs-status", "property": "value", "value": values["syncs-status"]},
-            {"id": "syncs-from", "property": "value", "value": values["start"]},
-            {"id": "syncs-to", "property": "value", "value": values["end"]},
-            {"id": "syncs-pager", "property": "active_page", "value": values["page"]},
-            {"id": "syncwatch-started", "property": "data", "value": None},
-            {"id": "syncwatch-finished", "property": "data", "value": None},
+            {
+                "id": "syncs-table",
+                "property": "getRowsRequest",
+                "value": request if request is not None else {"startRow": 0, "endRow": 25},
+            }
+        ],
+        state=[
+            *({"id": cid, "property": "value", "value": v} for cid, v in values.items()),
+            {"id": "syncs-active", "property": "data", "value": watched or []},
         ],
     )
 
 
-def test_history_filters_pages_and_links(server, db, world, dash_app):
+def history_answer(client, dash_app, request=None, **filters) -> tuple[list[dict], int, dict]:
+    """(rows, total, whole response) of one history block."""
+    out = history_request(client, dash_app, request, **filters).get_json()["response"]
+    answer = out["syncs-table"]["getRowsResponse"]
+    return answer["rowData"], answer["rowCount"], out
+
+
+def test_history_filters_and_links(server, db, world, dash_app):
     conn = make_connection(db, world.org_a, "demo", name="Demo CRM", settings=FAST)
     first = run_sync(conn, "calls")
     second = run_sync(conn, "contacts", dry_run=True)
     theirs = make_connection(db, world.org_b, "demo", name="Beta CRM", settings=FAST)
     run_sync(theirs)
     manager = signed_client(server, "manager_a@example.com")
-    out = history_request(manager, dash_app).get_json()["response"]
-    table = json.dumps(out["syncs-table"])
-    assert out["syncs-count"]["children"] == "2 runs"
-    assert f"/syncs/{first.id}" in table and f"/syncs/{second.id}" in table
-    assert "Beta CRM" not in table and "CLI" in table
-    out = history_request(manager, dash_app, **{"syncs-stream": "calls"}).get_json()["response"]
-    assert out["syncs-count"]["children"] == "1 run"
-    out = history_request(
-        manager, dash_app, **{"syncs-status": "failed", "start": "2020-01-01"}
-    ).get_json()["response"]
-    assert out["syncs-count"]["children"] == "No runs" and "No sync runs match" in json.dumps(out)
-    # A page past the end comes back to the last page.
-    out = history_request(manager, dash_app, page=9).get_json()["response"]
-    assert out["syncs-pager"]["active_page"] == 1 and out["syncs-pager"]["max_value"] == 1
-    forged = history_request(manager, dash_app, **{"syncs-connection": theirs.id})
-    assert forged.get_json()["response"]["syncs-count"]["children"] == "No runs"
+    rows, total, out = history_answer(manager, dash_app)
+    assert total == 2 and out["syncs-count"]["children"] == "2 runs"
+    assert [r["id"] for r in rows] == [second.id, first.id]  # newest first
+    assert rows[1]["run"] == f"[#{first.id}](/syncs/{first.id})"
+    assert rows[1]["connection"] == "Demo CRM" and rows[1]["stream"] == "calls"
+    assert rows[1]["trigger"] == "CLI" and rows[1]["status"] == rows[1]["state"] == "success"
+    assert rows[1]["processed"] == "40" and rows[1]["at"].endswith("UTC")
+    assert "Beta CRM" not in json.dumps(out)
+    rows, total, out = history_answer(manager, dash_app, **{"syncs-stream": "calls"})
+    assert total == 1 and out["syncs-count"]["children"] == "1 run"
+    rows, total, out = history_answer(
+        manager, dash_app, **{"syncs-status": "failed", "syncs-from": "2020-01-01"}
+    )
+    assert (rows, total) == ([], 0) and out["syncs-count"]["children"] == "No runs match"
+    # Another organisation's connection, as a filter, matches nothing; so does nonsense.
+    for forged in (theirs.id, "1 OR 1=1", -3, 10**30):
+        rows, total, _ = history_answer(manager, dash_app, **{"syncs-connection": forged})
+        assert (rows, total) == ([], 0), forged
+    # Bad dates and statuses are no filter at all.
+    rows, total, _ = history_answer(
+        manager, dash_app, **{"syncs-status": "x' OR '1", "syncs-to": "2026-13-45"}
+    )
+    assert total == 2
+
+
+def test_history_pages_and_sorts_on_the_server(server, db, world, dash_app):
+    demo = make_connection(db, world.org_a, "demo", name="Zed CRM", settings=FAST)
+    hub = make_connection(db, world.org_a, "demo", name="Alpha CRM", settings=FAST)
+    ids = [queue_run(db, (demo if n % 2 else hub).id, f"stream{n}") for n in range(7)]
+    admin = signed_client(server, "admin_a@example.com")
+    # Blocks of 3: the second block is the next three, newest first.
+    rows, total, _ = history_answer(admin, dash_app, {"startRow": 3, "endRow": 6})
+    assert total == 7 and [r["id"] for r in rows] == sorted(ids, reverse=True)[3:6]
+    # A header click sorts in SQL: by source name, then by run id.
+    by_name = {"startRow": 0, "endRow": 25, "sortModel": [{"colId": "connection", "sort": "asc"}]}
+    rows, _, _ = history_answer(admin, dash_app, by_name)
+    names = [r["connection"] for r in rows]
+    assert names == sorted(names) and names[0] == "Alpha CRM"
+    rows, _, _ = history_answer(
+        admin,
+        dash_app,
+        {"startRow": 0, "endRow": 25, "sortModel": [{"colId": "run", "sort": "asc"}]},
+    )
+    assert [r["id"] for r in rows] == sorted(ids)
+
+
+def test_a_forged_history_request_is_clamped_and_scoped(server, db, world, dash_app):
+    conn = make_connection(db, world.org_a, "demo", name="Demo CRM", settings=FAST)
+    mine = run_sync(conn, "calls")
+    theirs = make_connection(db, world.org_b, "demo", name="Beta CRM", settings=FAST)
+    other = run_sync(theirs, "calls")
+    agent = signed_client(server, "agent_a1@example.com")
+    for request in (
+        {
+            "startRow": -50,
+            "endRow": 10**9,
+            "sortModel": [{"colId": "id; DROP TABLE x", "sort": "asc"}],
+        },
+        {"startRow": "0", "endRow": "x", "sortModel": "connection"},
+        {"startRow": 10**12, "endRow": 10**12 + 25},
+        "not a request",
+        None,
+    ):
+        response = history_request(agent, dash_app, request)
+        assert response.status_code == 200, request
+        answer = response.get_json()["response"]["syncs-table"]["getRowsResponse"]
+        assert all(row["id"] == mine.id for row in answer["rowData"]), request
+        assert answer["rowCount"] == 1
+    # Each organisation sees its own runs only, whatever it asks for.
+    rows, total, _ = history_answer(signed_client(server, "admin_b@example.com"), dash_app)
+    assert [r["id"] for r in rows] == [other.id] and total == 1
+    anonymous = server.test_client()
+    assert history_request(anonymous, dash_app).status_code in (401, 403)
+
+
+def test_history_shows_a_running_run_as_text_and_seeds_the_poll(server, db, world, dash_app):
+    conn = make_connection(db, world.org_a, "demo", name="Demo CRM", settings=FAST)
+    rid = queue_run(db, conn.id, "calls")
+    with db.session() as s:
+        run = s.get(SyncRun, rid)
+        run.status, run.total, run.processed = "running", 200, 90
+        s.commit()
+    queued = queue_run(db, conn.id, "contacts")
+    manager = signed_client(server, "manager_a@example.com")
+    rows, _, out = history_answer(manager, dash_app)
+    status = {r["id"]: r["status"] for r in rows}
+    assert status == {rid: "running · 45 %", queued: "queued"}
+    seeds = out["syncs-watch"]["children"]
+    assert {(c["props"]["id"]["run"], c["props"]["data"]) for c in seeds} == {
+        (rid, "running"),
+        (queued, "queued"),
+    }
+    watched = out["syncs-active"]["data"]
+    # The same runs on the next refresh: the seeds stay as they are (no new poll request).
+    again = history_request(manager, dash_app, watched=watched).get_json()["response"]
+    assert "syncs-watch" not in again and "syncs-active" not in again
+    with db.session() as s:
+        run = s.get(SyncRun, rid)
+        run.total, run.processed = None, 1234
+        s.commit()
+    rows, _, _ = history_answer(manager, dash_app)
+    assert {r["id"]: r["status"] for r in rows}[rid] == "running · 1,234 records"
 
 
 def test_run_page_shows_what_the_run_recorded(server, db, world):

@@ -223,16 +223,24 @@ def test_history_filters_and_pages(db, world):
     queue_run(db, theirs.id)
     admin = viewer_for(db, world, "admin_a")
     with db.session() as s:
-        rows, total = history_page(s, admin, page_size=3)
-        assert total == 8 and [r["id"] for r in rows] == [hub, ids[6], ids[5]]
-        assert rows[0]["connection"] == "Hub" and rows[0]["trigger"] == "user"
-        rows, total = history_page(s, admin, page=2, page_size=3)
-        assert [r["id"] for r in rows] == [ids[1], ids[0]]
-        assert history_page(s, admin, connection_id=demo.id, status="failed")[1] == 2
-        assert history_page(s, admin, stream="calls")[1] == 3
+        page = history_page(s, admin, page_size=3)
+        assert page.total == 8 and [r["id"] for r in page.rows] == [hub, ids[6], ids[5]]
+        assert page.rows[0]["connection"] == "Hub" and page.rows[0]["trigger"] == "user"
+        page = history_page(s, admin, page=2, page_size=3)
+        assert [r["id"] for r in page.rows] == [ids[1], ids[0]]
+        assert history_page(s, admin, connection_id=demo.id, status="failed").total == 2
+        assert history_page(s, admin, stream="calls").total == 3
         later = utcnow() + timedelta(days=1)
-        assert history_page(s, admin, start=later)[1] == 0
-        assert history_page(s, admin, end=later)[1] == 8
+        assert history_page(s, admin, start=later).total == 0
+        assert history_page(s, admin, end=later).total == 8
+        # Sorted on a whitelisted column, the id breaking ties; anything else is newest first.
+        page = history_page(s, admin, sort="status", descending=False)
+        assert [r["status"] for r in page.rows] == ["failed"] * 2 + ["queued"] + ["success"] * 5
+        assert [r["id"] for r in page.rows][:2] == [ids[5], ids[6]]
+        forged = history_page(s, admin, sort="org_id", descending=False, page=10**15)
+        assert forged.rows == [] and forged.total == 8
+        assert [r["id"] for r in history_page(s, admin, sort="org_id").rows][0] == hub
+        assert history_page(s, admin, connection_id="1 OR 1=1").total == 0
         choices = history_filters(s, admin, catalogue=CAT)
     assert [name for _id, name in choices["connections"]] == ["Demo", "Hub"]
     assert {"calls", "contacts", "deals"} <= set(choices["streams"])
