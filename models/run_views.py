@@ -11,7 +11,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
@@ -154,15 +154,12 @@ def history_page(
     clauses = run_clauses(
         viewer, connection_id=connection_id, stream=stream, status=status, start=start, end=end
     )
-    stmt: Select[Any] = (
-        select(
-            *RUN_COLUMNS,
-            Connection.name.label("connection_name"),
-            user_name_of(SyncRun.cancelled_by_id).label("cancelled_by"),
-        )
-        .join(Connection, Connection.id == SyncRun.connection_id)
-        .where(*clauses)
-    )
+    columns: list[Any] = [
+        *RUN_COLUMNS,
+        Connection.name.label("connection_name"),
+        user_name_of(SyncRun.cancelled_by_id).label("cancelled_by"),
+    ]
+    stmt = select(*columns).join(Connection, Connection.id == SyncRun.connection_id).where(*clauses)
     result = fetch_page(
         session,
         stmt,
