@@ -17,6 +17,7 @@ from dash import (
     no_update,
 )
 
+from callbacks._dates import date_feedback_on
 from callbacks._table import refresh_on
 from models.calls import CallFilters, FilterError, call_page
 from models.db import session_scope
@@ -28,7 +29,8 @@ from pages._calls_ids import (
     CALLS_AGENT,
     CALLS_COUNT,
     CALLS_DATES,
-    CALLS_DATES_NOTE,
+    CALLS_DATES_FROM,
+    CALLS_DATES_TO,
     CALLS_DIRECTION,
     CALLS_EMPTY,
     CALLS_EXPORT,
@@ -120,8 +122,8 @@ def no_calls(viewer: Viewer, filters: CallFilters, any_calls: bool) -> html.Div:
     Output(CALLS_EMPTY, "children"),
     Input(CALLS_TABLE, "getRowsRequest"),
     State(CALLS_SEARCH, "value"),
-    State(CALLS_DATES, "start_date"),
-    State(CALLS_DATES, "end_date"),
+    State(CALLS_DATES_FROM, "value"),
+    State(CALLS_DATES_TO, "value"),
     State(CALLS_PHONE, "value"),
     State(CALLS_AGENT, "value"),
     State(CALLS_DIRECTION, "value"),
@@ -135,8 +137,8 @@ def update_calls(request, search, start, end, phone, agent, direction, status):
     page, size, sort, descending = read_rows_request(request)
     params = {
         "q": search,
-        "from": start,
-        "to": end,
+        "from": start or None,  # an emptied date input says ""
+        "to": end or None,
         "phone": phone,
         "agent": agent,
         "direction": direction,
@@ -166,8 +168,8 @@ def update_calls(request, search, start, end, phone, agent, direction, status):
 refresh_on(
     CALLS,
     Input(CALLS_SEARCH, "value"),
-    Input(CALLS_DATES, "start_date"),
-    Input(CALLS_DATES, "end_date"),
+    Input(CALLS_DATES_FROM, "value"),
+    Input(CALLS_DATES_TO, "value"),
     Input(CALLS_PHONE, "value"),
     Input(CALLS_AGENT, "value"),
     Input(CALLS_DIRECTION, "value"),
@@ -175,16 +177,8 @@ refresh_on(
 )
 
 
-@callback(
-    Output(CALLS_DATES_NOTE, "children"),
-    Input(CALLS_DATES, "start_date"),
-    Input(CALLS_DATES, "end_date"),
-    Input(CALLS_RESET, "n_clicks"),
-    prevent_initial_call=True,
-)
-def clear_dates_note(_start, _end, _reset):
-    """Dates picked by hand replace what the URL asked for: its note goes."""
-    return None
+# Dates typed by hand replace what the URL asked for: its note gives way to theirs.
+date_feedback_on(CALLS_DATES)
 
 
 # The address bar shows the filters used (a corrected URL is replaced, not pushed).
@@ -197,8 +191,8 @@ clientside_callback(
 
 @callback(
     Output(CALLS_SEARCH, "value"),
-    Output(CALLS_DATES, "start_date"),
-    Output(CALLS_DATES, "end_date"),
+    Output(CALLS_DATES_FROM, "value"),
+    Output(CALLS_DATES_TO, "value"),
     Output(CALLS_PHONE, "value"),
     Output(CALLS_AGENT, "value"),
     Output(CALLS_DIRECTION, "value"),

@@ -43,8 +43,9 @@ from models.kpis import (
     overview_data,
     phone_choices,
 )
+from models.params import date_or_none
 from models.scope import Viewer
-from pages._date_note import dates_note
+from pages._dates import date_feedback, dates_note
 from pages._figures import (
     WEEKDAY_SHORT,
     agent_rate_figure,
@@ -70,8 +71,9 @@ from pages._overview_ids import (
     CELL_CLEAR,
     CELL_TEXT,
     CUSTOM,
-    DATES,
+    DATES_FROM,
     DATES_NOTE,
+    DATES_TO,
     DATES_WRAP,
     DAY_CHART,
     DAY_HINT,
@@ -93,6 +95,7 @@ from pages._overview_ids import (
     URL,
     OverviewFilters,
     cell_label,
+    dates_class,
     from_search_dict,
 )
 from web.viewer import current_viewer
@@ -427,9 +430,9 @@ def next_filters(
             f = f.with_(range=CUSTOM, start=start, end=end) if start and end else f
         else:
             f = f.with_(range=wanted, start=None, end=None)
-    if {f"{DATES}.start_date", f"{DATES}.end_date"} & triggered:
-        start, end = _day_of(values.get("start_date")), _day_of(values.get("end_date"))
-        if start and end:
+    if {f"{DATES_FROM}.value", f"{DATES_TO}.value"} & triggered:
+        start, end = date_or_none(values.get("start_date")), date_or_none(values.get("end_date"))
+        if start and end and start <= end:
             f = f.with_(range=CUSTOM, start=start, end=end)
     for key, cid in (("phone", PHONE), ("agent", AGENT), ("direction", DIRECTION)):
         if f"{cid}.value" in triggered:
@@ -471,8 +474,8 @@ def next_filters(
     Output(URL, "search"),
     Output(FILTERS, "data"),
     Output(RANGE, "value"),
-    Output(DATES, "start_date"),
-    Output(DATES, "end_date"),
+    Output(DATES_FROM, "value"),
+    Output(DATES_TO, "value"),
     Output(DATES_WRAP, "className"),
     Output(PHONE, "value"),
     Output(AGENT, "value"),
@@ -480,9 +483,11 @@ def next_filters(
     Output(CELL_BADGE, "className"),
     Output(CELL_TEXT, "children"),
     Output(DATES_NOTE, "children"),
+    Output(DATES_FROM, "invalid"),
+    Output(DATES_TO, "invalid"),
     Input(RANGE, "value"),
-    Input(DATES, "start_date"),
-    Input(DATES, "end_date"),
+    Input(DATES_FROM, "value"),
+    Input(DATES_TO, "value"),
     Input(PHONE, "value"),
     Input(AGENT, "value"),
     Input(DIRECTION, "value"),
@@ -515,9 +520,16 @@ def apply_filters(
     """A control change, a chart click or the browser's back/forward → the next filters,
     written to the URL, the filter store and the controls."""
     current = OverviewFilters.parse(stored if isinstance(stored, dict) else None)
+    triggered = set(ctx.triggered_prop_ids)
+    if {f"{DATES_FROM}.value", f"{DATES_TO}.value"} & triggered:
+        # Typed dates that cannot be used are said beside the inputs and change nothing else
+        # (the inputs keep what was typed, to be corrected).
+        note, bad_start, bad_end = date_feedback(start_date, end_date)
+        if note is not None:
+            return (*(no_update,) * 11, note, bad_start, bad_end)
     f = next_filters(
         current,
-        set(ctx.triggered_prop_ids),
+        triggered,
         {
             "range": range_,
             "start_date": start_date,
@@ -543,13 +555,15 @@ def apply_filters(
         f.range,
         f.start.isoformat() if custom else no_update,
         f.end.isoformat() if custom else no_update,
-        "overview-dates" + ("" if custom else " d-none"),
+        dates_class(custom),
         f.phone,
         f.agent,
         f.direction,
         "badge rounded-pill text-bg-primary overview-cell" + ("" if cell_set else " d-none"),
         cell_label(f.weekday, f.hour),
         dates_note(problems),
+        False,
+        False,
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, ctx, html
 
+from callbacks._dates import date_feedback_on
 from callbacks.calls import choices, number_text
 from models.calls import CallFilters, FilterError, playable_url, recording_page
 from models.db import session_scope
@@ -15,6 +16,8 @@ from models.reports import format_duration
 from pages._calls_ids import (
     REC_COUNT,
     REC_DATES,
+    REC_DATES_FROM,
+    REC_DATES_TO,
     REC_LIST,
     REC_PAGE_SIZE,
     REC_PAGER,
@@ -131,8 +134,8 @@ def load_numbers(_root):
     Output(REC_PAGER, "className"),
     Output(REC_COUNT, "children"),
     Input(REC_SEARCH, "value"),
-    Input(REC_DATES, "start_date"),
-    Input(REC_DATES, "end_date"),
+    Input(REC_DATES_FROM, "value"),
+    Input(REC_DATES_TO, "value"),
     Input(REC_PHONE, "value"),
     Input(REC_PAGER, "active_page"),
 )
@@ -142,7 +145,9 @@ def update_recordings(search, start, end, phone, active_page):
     if ctx.triggered_id not in (None, REC_PAGER):
         page = 0
     try:
-        filters = CallFilters.from_params({"q": search, "from": start, "to": end, "phone": phone})
+        filters = CallFilters.from_params(
+            {"q": search, "from": start or None, "to": end or None, "phone": phone}
+        )
     except FilterError as exc:
         return recording_items([]), 1, 1, "d-none", str(exc)
     with session_scope() as db:
@@ -159,11 +164,14 @@ def update_recordings(search, start, end, phone, active_page):
 
 @callback(
     Output(REC_SEARCH, "value"),
-    Output(REC_DATES, "start_date"),
-    Output(REC_DATES, "end_date"),
+    Output(REC_DATES_FROM, "value"),
+    Output(REC_DATES_TO, "value"),
     Output(REC_PHONE, "value"),
     Input(REC_RESET, "n_clicks"),
     prevent_initial_call=True,
 )
 def clear_recording_filters(_clicks):
     return "", None, None, None
+
+
+date_feedback_on(REC_DATES)

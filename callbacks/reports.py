@@ -12,6 +12,8 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, html, no_update
 from plotly.subplots import make_subplots
 
+from callbacks._dates import date_feedback_on
+from callbacks._table import refresh_on
 from models.db import session_scope
 from models.reports import (
     GROUPINGS,
@@ -20,6 +22,7 @@ from models.reports import (
     ReportError,
     ReportNotFound,
     ReportResult,
+    ReportSpec,
     delete_report,
     load_report,
     parse_definition,
@@ -35,11 +38,15 @@ from pages._reports_ids import (
     CONFIRM_NO,
     CONFIRM_TEXT,
     CONFIRM_YES,
+    COUNT,
     DATES,
+    DATES_FROM,
+    DATES_TO,
     DATES_WRAP,
     DELETE,
     ERROR,
     EXPORT,
+    GRID,
     GROUP,
     METRIC_LISTS,
     NAME,
@@ -51,19 +58,28 @@ from pages._reports_ids import (
     SUMMARY,
     TABLE,
     TABLE_CARD,
+    report_columns,
 )
+from pages._table import column_defs, read_rows_request, rows_response
 from web.exports import REPORT_PATH, export_href
 from web.viewer import current_viewer
 
 COLOURS = ("#0d6efd", "#198754", "#dc3545", "#6f42c1", "#fd7e14", "#20c997", "#0dcaf0", "#d63384")
 PANEL_HEIGHT = 170
 FAMILIES = tuple(METRIC_LISTS)
+DEFINITION_INPUTS = [
+    *(Input(METRIC_LISTS[f], "value") for f in FAMILIES),
+    Input(GROUP, "value"),
+    Input(RANGE, "value"),
+    Input(DATES_FROM, "value"),
+    Input(DATES_TO, "value"),
+]
 DEFINITION_STATE = [
     *(State(METRIC_LISTS[f], "value") for f in FAMILIES),
     State(GROUP, "value"),
     State(RANGE, "value"),
-    State(DATES, "start_date"),
-    State(DATES, "end_date"),
+    State(DATES_FROM, "value"),
+    State(DATES_TO, "value"),
 ]
 
 
@@ -160,9 +176,12 @@ def summary(result: ReportResult) -> str:
 # --- callbacks ----------------------------------------------------------------------------
 
 
+def _spec(calls, cases, tickets, group, range_, start, end) -> ReportSpec:
+    return parse_definition(definition([calls, cases, tickets], group, range_, start, end))
+
+
 @callback(
-    Output(TABLE, "columns"),
-    Output(TABLE, "data"),
+    Output(TABLE, "columnDefs"),
     Output(CHART, "figure"),
     Output(CHART, "style"),
     Output(ERROR, "children"),
@@ -172,33 +191,27 @@ def summary(result: ReportResult) -> str:
     Output(SUMMARY, "children"),
     Output(DATES_WRAP, "className"),
     Output(TABLE_CARD, "className"),
-    *(Input(METRIC_LISTS[f], "value") for f in FAMILIES),
-    Input(GROUP, "value"),
-    Input(RANGE, "value"),
-    Input(DATES, "start_date"),
-    Input(DATES, "end_date"),
+    *DEFINITION_INPUTS,
 )
 def run(calls, cases, tickets, group, range_, start, end):
-    """Validate the definition, run it, and show exactly what the CSV link will download."""
+    """Validate the definition, run it, chart it, and link exactly what the CSV downloads;
+    the grid asks for its rows of the same definition itself (`report_rows`)."""
     viewer = _manager()
-    dates_class = "mt-2" if range_ == "custom" else "d-none"
+    dates_class = "date-range mt-2" if range_ == "custom" else "date-range d-none"
     try:
-        spec = parse_definition(definition([calls, cases, tickets], group, range_, start, end))
+        spec = _spec(calls, cases, tickets, group, range_, start, end)
     except ReportError as exc:
         blank = empty_figure("Fix the definition to see a chart")
         return (
-            *([], [], blank, {"height": "320px"}, str(exc), True, "", True, ""),
+            *(no_update, blank, {"height": "320px"}, str(exc), True, "", True, ""),
             *(dates_class, "d-none"),
         )
     with session_scope() as db:
         result = run_report(db, viewer, spec)
-    columns = [{"name": name, "id": f"c{i}"} for i, name in enumerate(result.header)]
-    data = [{f"c{i}": value for i, value in enumerate(row)} for row in result.table()]
     figure = report_figure(result)
     height = figure.layout.height or 320
     return (
-        columns,
-        data,
+        column_defs(report_columns(spec)),
         figure,
         {"height": f"{height}px"},
         "",
@@ -209,6 +222,33 @@ def run(calls, cases, tickets, group, range_, start, end):
         dates_class,
         "records-card",
     )
+
+
+@callback(
+    Output(TABLE, "getRowsResponse"),
+    Output(COUNT, "children"),
+    Input(TABLE, "getRowsRequest"),
+    *DEFINITION_STATE,
+    prevent_initial_call=True,
+)
+def report_rows(request, calls, cases, tickets, group, range_, start, end):
+    """One page of the report's table, sorted on the raw numbers of the column asked for."""
+    viewer = _manager()
+    page, size, sort, descending = read_rows_request(request)
+    try:
+        spec = _spec(calls, cases, tickets, group, range_, start, end)
+    except ReportError:
+        return rows_response([], 0), ""
+    with session_scope() as db:
+        result = run_report(db, viewer, spec)
+    rows = result.records(sort, descending)
+    noun = "row" if len(rows) == 1 else "rows"
+    return rows_response(rows[page * size : (page + 1) * size], len(rows)), f"{len(rows):,} {noun}"
+
+
+# A new definition: the grid drops its rows and asks again from the first page.
+refresh_on(GRID, *DEFINITION_INPUTS)
+date_feedback_on(DATES)
 
 
 @callback(
@@ -248,8 +288,8 @@ def manage(_root, _save, _confirm, name, calls, cases, tickets, group, range_, s
     *(Output(METRIC_LISTS[f], "value") for f in FAMILIES),
     Output(GROUP, "value"),
     Output(RANGE, "value"),
-    Output(DATES, "start_date"),
-    Output(DATES, "end_date"),
+    Output(DATES_FROM, "value"),
+    Output(DATES_TO, "value"),
     Output(NAME, "value"),
     Output(STATUS, "children", allow_duplicate=True),
     Input(SAVED, "value"),
@@ -269,7 +309,7 @@ def load(report_id, current_name, calls, cases, tickets, group, range_, start, e
     except (ReportNotFound, ReportError) as exc:
         return (*unchanged[:-1], note(str(exc), ok=False))
     try:
-        current = parse_definition(definition([calls, cases, tickets], group, range_, start, end))
+        current = _spec(calls, cases, tickets, group, range_, start, end)
     except ReportError:
         current = None
     if name == current_name and current == spec:  # just saved: the controls already hold it

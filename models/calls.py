@@ -151,6 +151,11 @@ class CallFilters:
         filters = replace(cls.from_params(rest, strict=False), start=days.start, end=days.end)
         return filters, days.problems
 
+    def for_sms(self) -> CallFilters:
+        """What an SMS view filters on: the search and the days (texts have no agent, status or
+        call direction filter), without a sort (the grid's header sorts)."""
+        return CallFilters(search=self.search, start=self.start, end=self.end)
+
     def to_params(self) -> dict[str, str]:
         """The query-string parameters that `from_params` reads back into the same filters."""
         out: dict[str, str] = {}

@@ -233,6 +233,31 @@ class ReportResult:
             for row in self.rows
         ]
 
+    def records(self, sort: str | None = None, descending: bool = False) -> list[dict[str, Any]]:
+        """The table's cells as the page's grid takes them (`{"group": ..., <metric>: ...}`),
+        sorted on the raw values of one column: time groups in time order, named groups by
+        name, a metric by its number, empty cells last either way. Another column name (a
+        metric no longer chosen, a forged one) keeps the report's own order."""
+        rows = list(self.rows)
+        timed = self.spec.group in TIME_GROUPS
+        if sort == "group" or sort in self.spec.metrics:
+
+            def value(row: dict[str, Any]) -> Any:
+                if sort != "group":
+                    return row[sort]
+                if row["key"] is None:  # "No agent" and the like
+                    return None
+                return row["key"] if timed else str(row["group"]).lower()
+
+            present = sorted(
+                (r for r in rows if value(r) is not None), key=value, reverse=descending
+            )
+            rows = present + [r for r in rows if value(r) is None]
+        return [
+            {"group": row["group"], **{m: format_value(m, row[m]) for m in self.spec.metrics}}
+            for row in rows
+        ]
+
 
 def format_duration(seconds: float | None) -> str:
     if seconds is None:

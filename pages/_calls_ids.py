@@ -1,5 +1,6 @@
 """Component ids of the calls, recordings and SMS pages, shared by the pages and their callbacks."""
 
+from pages._dates import from_id, note_id, to_id
 from pages._table import Column, count_id, export_id, search_id, table_id
 
 # --- calls -------------------------------------------------------------------------------
@@ -10,15 +11,15 @@ CALLS_TABLE = table_id(CALLS)
 CALLS_SEARCH = search_id(CALLS)
 CALLS_COUNT = count_id(CALLS)
 CALLS_EXPORT = export_id(CALLS)
-CALLS_DATES = "calls-dates"
+CALLS_DATES = "calls-dates"  # the date range (pages/_dates.py): its From, To and note
+CALLS_DATES_FROM = from_id(CALLS_DATES)
+CALLS_DATES_TO = to_id(CALLS_DATES)
+CALLS_DATES_NOTE = note_id(CALLS_DATES)
 CALLS_PHONE = "calls-phone"
 CALLS_AGENT = "calls-agent"
 CALLS_DIRECTION = "calls-direction"
 CALLS_STATUS = "calls-status"
 CALLS_RESET = "calls-reset"
-CALLS_DATES_FROM = "calls-dates-from"
-CALLS_DATES_TO = "calls-dates-to"
-CALLS_DATES_NOTE = "calls-dates-note"
 CALLS_EMPTY = "calls-empty"
 CALLS_PAGE_SIZE = 25
 #: Status cells read as coloured pills (assets/records.css), one class per status.
@@ -53,6 +54,8 @@ REC_SEARCH = "recordings-search"
 REC_PHONE = "recordings-phone"
 REC_RESET = "recordings-reset"
 REC_DATES = "recordings-dates"
+REC_DATES_FROM = from_id(REC_DATES)
+REC_DATES_TO = to_id(REC_DATES)
 REC_LIST = "recordings-list"
 REC_COUNT = "recordings-count"
 REC_PAGER = "recordings-pager"
@@ -61,6 +64,11 @@ REC_PAGE_SIZE = 20
 # --- SMS ---------------------------------------------------------------------------------
 SMS = "sms"
 SMS_ROOT = "sms-page"
+SMS_URL = "sms-url"
+SMS_DATES = "sms-dates"
+SMS_DATES_FROM = from_id(SMS_DATES)
+SMS_DATES_TO = to_id(SMS_DATES)
+SMS_RESET = "sms-reset"
 SMS_TABLE = table_id(SMS)
 SMS_SEARCH = search_id(SMS)
 SMS_COUNT = count_id(SMS)

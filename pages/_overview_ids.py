@@ -17,14 +17,15 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from models.params import day_range, first, id_or_none, int_or_none
+from pages._dates import from_id, note_id, to_id
 
 URL = "overview-url"
 FILTERS = "overview-filters"
 RANGE = "overview-range"
-DATES = "overview-dates"
+DATES = "overview-dates"  # the custom range (pages/_dates.py), shown for range=custom
 DATES_WRAP = "overview-dates-wrap"
-DATES_FROM = "overview-dates-from"  # the picker's two inputs, labelled From and To
-DATES_TO = "overview-dates-to"
+DATES_FROM = from_id(DATES)
+DATES_TO = to_id(DATES)
 PHONE = "overview-phone"
 AGENT = "overview-agent"
 DIRECTION = "overview-direction"
@@ -39,7 +40,7 @@ AUTO = "overview-auto"
 INTERVAL = "overview-interval"
 REFRESH = "overview-refresh"
 EMPTY = "overview-empty"
-DATES_NOTE = "overview-dates-note"  # what was wrong with the URL's dates, next to the picker
+DATES_NOTE = note_id(DATES)  # what was wrong with the URL's or the typed dates
 CALL_CHARTS = "overview-call-charts"
 DAY_CHART = "overview-chart-days"
 DAY_TITLE = "overview-chart-days-title"  # "Calls per day", or "Calls per hour" for one day
@@ -165,6 +166,11 @@ class OverviewFilters:
 def from_search_dict(search: Any) -> dict[str, str]:
     """A query string (`?range=7&phone=3`) as a dict; anything but text is empty."""
     return dict(parse_qsl(search.lstrip("?") if isinstance(search, str) else ""))
+
+
+def dates_class(custom: bool) -> str:
+    """The custom range's classes: hidden unless the range is custom."""
+    return "date-range overview-dates" + ("" if custom else " d-none")
 
 
 def cell_label(weekday: int | None, hour: int | None) -> str:

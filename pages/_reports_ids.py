@@ -1,4 +1,11 @@
-"""Component ids of the reports page, shared by the page and its callbacks."""
+"""Component ids of the reports page, shared by the page and its callbacks, and its grid's
+columns."""
+
+from __future__ import annotations
+
+from models.reports import GROUPINGS, METRICS, ReportSpec
+from pages._dates import from_id, to_id
+from pages._table import Column, count_id, export_id, table_id
 
 ROOT = "reports-page"
 SAVED = "reports-saved"
@@ -11,17 +18,23 @@ METRIC_LISTS = {
 }
 GROUP = "reports-group"
 RANGE = "reports-range"
-DATES = "reports-dates"
+DATES = "reports-dates"  # the custom range (pages/_dates.py)
+DATES_FROM = from_id(DATES)
+DATES_TO = to_id(DATES)
 DATES_WRAP = "reports-dates-wrap"
 NAME = "reports-name"
 SAVE = "reports-save"
 STATUS = "reports-status"
 ERROR = "reports-error"
 SUMMARY = "reports-summary"
-EXPORT = "reports-export"
 CHART = "reports-chart"
-TABLE = "reports-table"
+# The result table is a record grid (pages/_table.py): its ids come from this prefix.
+GRID = "reports"
+TABLE = table_id(GRID)
+COUNT = count_id(GRID)
+EXPORT = export_id(GRID)
 TABLE_CARD = "reports-table-card"
+PAGE_SIZE = 31  # a month of days on one page
 CONFIRM = "reports-confirm"
 CONFIRM_TEXT = "reports-confirm-text"
 CONFIRM_YES = "reports-confirm-yes"
@@ -30,3 +43,17 @@ CONFIRM_NO = "reports-confirm-no"
 DEFAULT_METRICS = ["calls_total", "calls_answered", "answer_rate"]
 DEFAULT_GROUP = "day"
 DEFAULT_RANGE = "30d"
+#: The first metrics stay on a phone; the others hide when the grid is under 640 px wide.
+KEY_METRICS = 2
+
+
+def report_columns(spec: ReportSpec | None) -> list[Column]:
+    """The grid's columns for a definition: the group, then each metric, numbers to the
+    right; on a phone the group and the first metrics stay in view."""
+    if spec is None:
+        return [("group", "Group", {"minWidth": 120})]
+    columns: list[Column] = [("group", GROUPINGS[spec.group], {"minWidth": 120, "flex": 2})]
+    for i, metric in enumerate(spec.metrics):
+        options = {"type": "rightAligned", "minWidth": 100, "priority": 1 if i < KEY_METRICS else 2}
+        columns.append((metric, METRICS[metric].label, options))
+    return columns

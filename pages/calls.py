@@ -12,9 +12,6 @@ from pages._calls_ids import (
     CALLS_AGENT,
     CALLS_COLUMNS,
     CALLS_DATES,
-    CALLS_DATES_FROM,
-    CALLS_DATES_NOTE,
-    CALLS_DATES_TO,
     CALLS_DIRECTION,
     CALLS_EMPTY,
     CALLS_PAGE_SIZE,
@@ -28,7 +25,7 @@ from pages._calls_ids import (
     STATUS_LABELS,
     component,
 )
-from pages._date_note import dates_note
+from pages._dates import date_range
 from pages._shell import page_guard
 from pages._table import record_grid
 
@@ -47,23 +44,7 @@ def _filters(f: CallFilters, problems: tuple[str, ...]) -> dbc.Card:
     return dbc.Card(
         dbc.CardBody(
             [
-                html.Label("From", htmlFor=CALLS_DATES_FROM, className="visually-hidden"),
-                html.Label("To", htmlFor=CALLS_DATES_TO, className="visually-hidden"),
-                dcc.DatePickerRange(
-                    id=CALLS_DATES,
-                    start_date_id=CALLS_DATES_FROM,
-                    end_date_id=CALLS_DATES_TO,
-                    start_date=f.start.isoformat() if f.start else None,
-                    end_date=f.end.isoformat() if f.end else None,
-                    start_date_placeholder_text="From",
-                    end_date_placeholder_text="To",
-                    display_format="D MMM YYYY",
-                    first_day_of_week=1,
-                    minimum_nights=0,
-                    clearable=False,  # its clear button breaks ARIA rules (axe); "Clear filters" clears
-                    updatemode="bothdates",
-                    className="records-dates",
-                ),
+                date_range(CALLS_DATES, f.start, f.end, label="Call dates", problems=problems),
                 dcc.Dropdown(
                     id=CALLS_PHONE,
                     options=_placeholder(f.phone, "Number"),
@@ -96,12 +77,6 @@ def _filters(f: CallFilters, problems: tuple[str, ...]) -> dbc.Card:
                 ),
                 dbc.Button(
                     "Clear filters", id=CALLS_RESET, color="link", size="sm", className="ms-auto"
-                ),
-                html.Div(
-                    dates_note(problems),
-                    id=CALLS_DATES_NOTE,
-                    role="status",
-                    className="filter-notes",
                 ),
             ],
             className="records-filters",

@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from models.base import utcnow
-from pages._date_note import dates_note
+from pages._dates import date_note, date_range
 from pages._figures import chart_card, loading_figure
 from pages._overview_ids import (
     AGENT,
@@ -22,9 +22,6 @@ from pages._overview_ids import (
     CELL_TEXT,
     CUSTOM,
     DATES,
-    DATES_FROM,
-    DATES_NOTE,
-    DATES_TO,
     DATES_WRAP,
     DAY_CHART,
     DEFAULT_DAYS,
@@ -46,6 +43,7 @@ from pages._overview_ids import (
     URL,
     OverviewFilters,
     cell_label,
+    dates_class,
 )
 from pages._shell import page_guard
 
@@ -124,25 +122,15 @@ def _filter_bar(f: OverviewFilters, problems: tuple[str, ...] = ()) -> dbc.Card:
                     labelClassName="btn btn-outline-primary btn-sm",
                     labelCheckedClassName="active",
                 ),
-                html.Div(
-                    [
-                        html.Label("From", htmlFor=DATES_FROM, className="visually-hidden"),
-                        html.Label("To", htmlFor=DATES_TO, className="visually-hidden"),
-                        dcc.DatePickerRange(
-                            id=DATES,
-                            start_date_id=DATES_FROM,
-                            end_date_id=DATES_TO,
-                            start_date=start.isoformat(),
-                            end_date=end.isoformat(),
-                            max_date_allowed=today.isoformat(),
-                            display_format="D MMM YYYY",
-                            first_day_of_week=1,
-                            minimum_nights=0,
-                            updatemode="bothdates",
-                        ),
-                    ],
-                    id=DATES_WRAP,
-                    className="overview-dates" + ("" if f.range == CUSTOM else " d-none"),
+                date_range(
+                    DATES,
+                    start,
+                    end,
+                    label="Custom dates",
+                    latest=today,
+                    note=False,
+                    wrap_id=DATES_WRAP,
+                    class_name=dates_class(f.range == CUSTOM),
                 ),
                 dcc.Dropdown(
                     id=PHONE,
@@ -186,9 +174,7 @@ def _filter_bar(f: OverviewFilters, problems: tuple[str, ...] = ()) -> dbc.Card:
                     + ("" if cell_set else " d-none"),
                 ),
                 dbc.Button("Clear filters", id=RESET, color="link", size="sm", className="ms-auto"),
-                html.Div(
-                    dates_note(problems), id=DATES_NOTE, role="status", className="filter-notes"
-                ),
+                date_note(DATES, problems),
             ],
             className="overview-filters",
         ),

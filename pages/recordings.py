@@ -14,6 +14,7 @@ from pages._calls_ids import (
     REC_ROOT,
     REC_SEARCH,
 )
+from pages._dates import date_range
 from pages._shell import page_guard
 
 dash.register_page(
@@ -36,17 +37,7 @@ def layout(**_kwargs):
                     debounce=True,
                     className="table-search",
                 ),
-                dcc.DatePickerRange(
-                    id=REC_DATES,
-                    start_date_placeholder_text="From",
-                    end_date_placeholder_text="To",
-                    display_format="D MMM YYYY",
-                    first_day_of_week=1,
-                    minimum_nights=0,
-                    clearable=False,  # its clear button breaks ARIA rules (axe); "Clear filters" clears
-                    updatemode="bothdates",
-                    className="records-dates",
-                ),
+                date_range(REC_DATES, None, None, label="Recording dates"),
                 dcc.Dropdown(id=REC_PHONE, placeholder="All numbers", className="records-select"),
                 dbc.Button("Clear filters", id=REC_RESET, color="link", size="sm"),
                 html.Span(id=REC_COUNT, className="table-count small ms-auto", role="status"),

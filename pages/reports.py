@@ -4,10 +4,11 @@ from datetime import timedelta
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import dash_table, dcc, html
+from dash import dcc, html
 
 from models.base import utcnow
 from models.reports import GROUPINGS, METRICS, RANGES
+from pages._dates import date_range
 from pages._reports_ids import (
     CHART,
     CONFIRM,
@@ -21,20 +22,22 @@ from pages._reports_ids import (
     DEFAULT_RANGE,
     DELETE,
     ERROR,
-    EXPORT,
+    GRID,
     GROUP,
     METRIC_LISTS,
     NAME,
+    PAGE_SIZE,
     RANGE,
     ROOT,
     SAVE,
     SAVED,
     STATUS,
     SUMMARY,
-    TABLE,
     TABLE_CARD,
+    report_columns,
 )
 from pages._shell import page_guard
+from pages._table import record_grid
 
 dash.register_page(
     __name__, path="/reports", name="Reports", order=20, icon="bar-chart-line", min_role="manager"
@@ -105,19 +108,13 @@ def _builder() -> dbc.Card:
                     value=DEFAULT_RANGE,
                     className="mb-2",
                 ),
-                html.Div(
-                    dcc.DatePickerRange(
-                        id=DATES,
-                        start_date=(today - timedelta(days=29)).isoformat(),
-                        end_date=today.isoformat(),
-                        display_format="D MMM YYYY",
-                        first_day_of_week=1,
-                        minimum_nights=0,
-                        updatemode="bothdates",
-                        className="records-dates",
-                    ),
-                    id=DATES_WRAP,
-                    className="d-none",
+                date_range(
+                    DATES,
+                    today - timedelta(days=29),
+                    today,
+                    label="Report dates",
+                    wrap_id=DATES_WRAP,
+                    class_name="d-none",
                 ),
                 html.Hr(className="my-3"),
                 _label("Save as", NAME),
@@ -135,23 +132,12 @@ def _builder() -> dbc.Card:
 
 
 def _results() -> html.Div:
-    grid = dash_table.DataTable(
-        id=TABLE,
-        columns=[],
-        data=[],
-        page_action="native",
-        page_size=31,
-        style_as_list_view=True,
-        style_table={"overflowX": "auto"},
-        style_header={"fontWeight": "600", "backgroundColor": "#f8f9fa"},
-        style_cell={
-            "textAlign": "right",
-            "padding": "6px 10px",
-            "fontFamily": "inherit",
-            "fontSize": "0.9rem",
-        },
-        style_cell_conditional=[{"if": {"column_id": "c0"}, "textAlign": "left"}],
-        cell_selectable=False,
+    grid = record_grid(
+        GRID,
+        report_columns(None),
+        page_size=PAGE_SIZE,
+        search=False,
+        label="Report table",
     )
     return html.Div(
         [
@@ -159,18 +145,7 @@ def _results() -> html.Div:
             dbc.Card(
                 [
                     dbc.CardHeader(
-                        [
-                            html.Span(id=SUMMARY, className="chart-title"),
-                            dbc.Button(
-                                [html.I(className="bi bi-download me-1"), "Export CSV"],
-                                id=EXPORT,
-                                href="",
-                                external_link=True,
-                                color="secondary",
-                                outline=True,
-                                size="sm",
-                            ),
-                        ],
+                        html.H2(id=SUMMARY, className="chart-title mb-0"),
                         className="report-header",
                     ),
                     dbc.CardBody(

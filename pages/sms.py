@@ -1,17 +1,27 @@
-"""SMS: the text messages on the numbers the viewer may see, paged and searchable."""
+"""SMS: the text messages on the numbers the viewer may see, paged, searched and filtered by
+day from the URL (`?from=&to=&q=`, as on the calls page)."""
+
+from urllib.parse import urlencode
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
+from models.calls import CallFilters
 from pages._calls_ids import (
     SMS,
     SMS_BODY,
     SMS_COLUMNS,
+    SMS_DATES,
     SMS_EMPTY,
     SMS_PAGE_SIZE,
+    SMS_RESET,
     SMS_ROOT,
+    SMS_SEARCH,
+    SMS_URL,
+    component,
 )
+from pages._dates import date_range
 from pages._shell import page_guard
 from pages._table import record_grid
 
@@ -20,10 +30,13 @@ dash.register_page(
 )
 
 
-def layout(**_kwargs):
+def layout(**kwargs):
     refusal = page_guard("agent")
     if refusal is not None:
         return refusal
+    f, problems = CallFilters.from_url(kwargs)
+    f = f.for_sms()
+    query = f.to_params()
     block = record_grid(
         SMS,
         SMS_COLUMNS,
@@ -32,8 +45,18 @@ def layout(**_kwargs):
         search_placeholder="Search number or message…",
         label="Text messages",
     )
+    component(block, SMS_SEARCH).value = f.search
+    filters = html.Div(
+        [
+            date_range(SMS_DATES, f.start, f.end, label="Message dates", problems=problems),
+            dbc.Button("Clear filters", id=SMS_RESET, color="link", size="sm", className="ms-auto"),
+        ],
+        className="records-filters px-0 pt-0",
+    )
     return html.Div(
         [
+            # What the page uses; assets/url.js puts it in the address bar.
+            dcc.Location(id=SMS_URL, refresh=False, search="?" + urlencode(query) if query else ""),
             html.Div(
                 [
                     html.H1("SMS", className="h3 mb-0"),
@@ -44,7 +67,7 @@ def layout(**_kwargs):
                 className="mb-3",
             ),
             html.Div(id=SMS_EMPTY),
-            dbc.Card(dbc.CardBody(block), id=SMS_BODY, className="records-card"),
+            dbc.Card(dbc.CardBody([filters, block]), id=SMS_BODY, className="records-card"),
         ],
         id=SMS_ROOT,
         className="records-page",

@@ -27,6 +27,7 @@ SMS_OUT = [
     "sms-count.children",
     "sms-empty.children",
     "sms-body.className",
+    "sms-url.search",
 ]
 
 
@@ -67,8 +68,8 @@ def rows_request(page=0, size=25, sort_by=()) -> dict:
 def calls_state(q=None, start=None, end=None, phone=None, agent=None, direction=None, status=None):
     return [
         ("calls-search", "value", q),
-        ("calls-dates", "start_date", start),
-        ("calls-dates", "end_date", end),
+        ("calls-dates-from", "value", start),
+        ("calls-dates-to", "value", end),
         ("calls-phone", "value", phone),
         ("calls-agent", "value", agent),
         ("calls-direction", "value", direction),
@@ -232,8 +233,10 @@ def test_bad_dates_in_the_url_are_explained_and_the_url_shows_what_is_used(serve
     manager = signed_in(server, "manager_a@example.com")
     props = _page_props(manager, "/calls", "?from=2026-13-45&to=2026-01-31&direction=inbound")
     assert props["calls-url"]["search"] == "?to=2026-01-31&direction=inbound"
-    assert "not “2026-13-45”" in json.dumps(props["calls-dates-note"]["children"], ensure_ascii=False)
-    assert props["calls-dates"]["start_date"] is None
+    assert "not “2026-13-45”" in json.dumps(
+        props["calls-dates-note"]["children"], ensure_ascii=False
+    )
+    assert props["calls-dates-from"]["value"] is None
     props = _page_props(manager, "/calls", "?from=2026-03-07&to=2026-03-01")
     assert props["calls-url"]["search"] == "?from=2026-03-01&to=2026-03-07"
     assert "swapped" in json.dumps(props["calls-dates-note"]["children"], ensure_ascii=False)
@@ -266,8 +269,8 @@ def test_signed_out_callbacks_are_refused(client, world):
 def recordings(client, **kwargs):
     inputs = [
         ("recordings-search", "value", kwargs.get("q")),
-        ("recordings-dates", "start_date", None),
-        ("recordings-dates", "end_date", None),
+        ("recordings-dates-from", "value", None),
+        ("recordings-dates-to", "value", None),
         ("recordings-phone", "value", kwargs.get("phone")),
         ("recordings-pager", "active_page", kwargs.get("page", 1)),
     ]
@@ -313,9 +316,14 @@ def test_recordings_play_in_the_page_for_the_viewers_numbers_only(server, db, wo
 # --- SMS ----------------------------------------------------------------------------------
 
 
-def sms(client, q=None):
+def sms(client, q=None, start=None, end=None):
     inputs = [("sms-table", "getRowsRequest", rows_request())]
-    got = values(post(client, SMS_OUT, inputs, state=[("sms-search", "value", q)]), SMS_OUT)
+    state = [
+        ("sms-search", "value", q),
+        ("sms-dates-from", "value", start),
+        ("sms-dates-to", "value", end),
+    ]
+    got = values(post(client, SMS_OUT, inputs, state=state), SMS_OUT)
     got["sms-table.data"] = got.pop("sms-table.getRowsResponse")["rowData"]
     return got
 
@@ -337,3 +345,67 @@ def test_sms_are_scoped_and_searchable(server, db, world):
     assert sms(agent, q="beta")["sms-table.data"] == []
     manager = signed_in(server, "manager_a@example.com")
     assert [r["body"] for r in sms(manager, q="on a2")["sms-table.data"]] == ["Message on a2"]
+
+
+def test_sms_filter_by_day_and_keep_the_days_in_the_url(server, db, world):
+    from datetime import timedelta
+
+    from models.base import utcnow
+
+    add_records(db, world)
+    today = utcnow().date()
+    yesterday = (today - timedelta(days=1)).isoformat()
+    agent = signed_in(server, "agent_a1@example.com")
+    got = sms(agent, start=yesterday, end="")  # an emptied date input sends ""
+    assert got["sms-count.children"] == "2 messages"
+    assert got["sms-url.search"] == f"?from={yesterday}"
+    got = sms(agent, q="a1", end=yesterday)
+    assert got["sms-table.data"] == [] and got["sms-count.children"] == "No messages match"
+    assert got["sms-empty.children"] is None  # there are messages, just not on these days
+    assert got["sms-url.search"] == f"?q=a1&to={yesterday}"
+    refused = sms(agent, start="2026-13-45")
+    assert refused["sms-count.children"] == "The start date must be a date written YYYY-MM-DD."
+    assert "sms-url.search" not in refused
+
+
+def test_sms_bad_url_dates_are_explained_next_to_the_inputs(server, world):
+    manager = signed_in(server, "manager_a@example.com")
+    props = _page_props(manager, "/sms", "?from=2026-03-07&to=2026-03-01&q=hello&phone=3")
+    assert props["sms-url"]["search"] == "?q=hello&from=2026-03-01&to=2026-03-07"
+    assert "swapped" in json.dumps(props["sms-dates-note"]["children"], ensure_ascii=False)
+    assert props["sms-dates-note"]["role"] == "alert"
+    assert (props["sms-dates-from"]["value"], props["sms-dates-to"]["value"]) == (
+        "2026-03-01",
+        "2026-03-07",
+    )
+    assert props["sms-search"]["value"] == "hello"
+
+
+def test_typed_dates_are_checked_next_to_the_inputs(server, world):
+    """Every date range shares one check (callbacks/_dates.py): out of range or reversed
+    days are said under the inputs and mark the input at fault; good days clear the note."""
+    manager = signed_in(server, "manager_a@example.com")
+    outputs = ["calls-dates-note.children", "calls-dates-from.invalid", "calls-dates-to.invalid"]
+
+    def check(start, end):
+        inputs = [("calls-dates-from", "value", start), ("calls-dates-to", "value", end)]
+        got = values(post(manager, outputs, inputs, changed=["calls-dates-from.value"]), outputs)
+        return json.dumps(got[outputs[0]], ensure_ascii=False), got[outputs[1]], got[outputs[2]]
+
+    note, bad_from, bad_to = check("0002-03-01", "2026-03-01")  # a year typed digit by digit
+    assert "The start date must be between 2000-01-01 and 2100-12-31" in note
+    assert (bad_from, bad_to) == (True, False)
+    note, bad_from, bad_to = check("2026-03-07", "2026-03-01")
+    assert "The end date is before the start date." in note and (bad_from, bad_to) == (False, True)
+    assert check("2026-03-01", "") == ("null", False, False)
+    assert check(None, None) == ("null", False, False)
+    for prefix in ("overview-dates", "recordings-dates", "sms-dates", "reports-dates"):
+        assert f"{prefix}-note" in {
+            part.split(".")[0] for key in dash_map() for part in key.strip(".").split("...")
+        }, prefix
+
+
+def dash_map():
+    import dash
+
+    return dash.get_app().callback_map

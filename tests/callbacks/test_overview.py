@@ -46,8 +46,8 @@ APPLY_OUT = [
     "overview-url.search",
     "overview-filters.data",
     "overview-range.value",
-    "overview-dates.start_date",
-    "overview-dates.end_date",
+    "overview-dates-from.value",
+    "overview-dates-to.value",
     "overview-dates-wrap.className",
     "overview-phone.value",
     "overview-agent.value",
@@ -55,11 +55,13 @@ APPLY_OUT = [
     "overview-cell-badge.className",
     "overview-cell-text.children",
     "overview-dates-note.children",
+    "overview-dates-from.invalid",
+    "overview-dates-to.invalid",
 ]
 APPLY_IN = [
     ("overview-range", "value"),
-    ("overview-dates", "start_date"),
-    ("overview-dates", "end_date"),
+    ("overview-dates-from", "value"),
+    ("overview-dates-to", "value"),
     ("overview-phone", "value"),
     ("overview-agent", "value"),
     ("overview-direction", "value"),
@@ -314,19 +316,19 @@ def test_controls_and_clicks_update_the_url(server, world):
         "overview-range.value",
         **{
             "overview-range.value": "custom",
-            "overview-dates.start_date": "2026-03-01",
-            "overview-dates.end_date": "2026-03-07",
+            "overview-dates-from.value": "2026-03-01",
+            "overview-dates-to.value": "2026-03-07",
         },
     )
     assert out["overview-url.search"] == "?range=custom&from=2026-03-01&to=2026-03-07"
-    assert out["overview-dates-wrap.className"] == "overview-dates"
+    assert out["overview-dates-wrap.className"] == "date-range overview-dates"
 
     day = {"points": [{"x": "2026-03-02", "y": 3, "customdata": "2026-03-02"}]}
     out = apply(
         manager, stored, "overview-chart-days.clickData", **{"overview-chart-days.clickData": day}
     )
     assert out["overview-url.search"] == "?range=custom&from=2026-03-02&to=2026-03-02"
-    assert (out["overview-dates.start_date"], out["overview-range.value"]) == (
+    assert (out["overview-dates-from.value"], out["overview-range.value"]) == (
         "2026-03-02",
         "custom",
     )
@@ -379,7 +381,7 @@ def test_back_and_forward_restore_filters_from_the_url(server, world):
     assert out["overview-filters.data"] == {**WEEK, "agent": 3, "weekday": 0, "hour": 9}
     assert "overview-url.search" not in out  # left alone: no new history entry
     assert (out["overview-range.value"], out["overview-agent.value"]) == ("custom", 3)
-    assert out["overview-dates.end_date"] == "2026-03-07"
+    assert out["overview-dates-to.value"] == "2026-03-07"
     assert out["overview-cell-text.children"] == "Monday 09:00–10:00 UTC"
     forged = "?range=1;DROP&phone=-4&direction=<script>&weekday=7"
     out = apply(manager, {"range": 7}, "overview-url.search", **{"overview-url.search": forged})
@@ -437,7 +439,7 @@ def test_url_round_trip(server, week):
     stored = props["overview-filters"]["data"]
     assert stored == {**WEEK, "phone": week.numbers["a2"], "direction": "inbound"}
     assert props["overview-range"]["value"] == "custom"
-    assert props["overview-dates"]["start_date"] == "2026-03-01"
+    assert props["overview-dates-from"]["value"] == "2026-03-01"
     assert props["overview-phone"]["value"] == week.numbers["a2"]
     assert props["overview-direction"]["value"] == "inbound"
     assert "d-none" not in props["overview-dates-wrap"]["className"]

@@ -11,8 +11,7 @@ from models.scope import DENIED, SEE_ORG
 from tests.callbacks.test_calls import post, signed_in, values
 
 RUN_OUT = [
-    "reports-table.columns",
-    "reports-table.data",
+    "reports-table.columnDefs",
     "reports-chart.figure",
     "reports-chart.style",
     "reports-error.children",
@@ -30,8 +29,8 @@ LOAD_CONTROLS = [
     "reports-metrics-tickets.value",
     "reports-group.value",
     "reports-range.value",
-    "reports-dates.start_date",
-    "reports-dates.end_date",
+    "reports-dates-from.value",
+    "reports-dates-to.value",
     "reports-name.value",
 ]
 
@@ -43,13 +42,35 @@ def controls(calls=(), cases=(), tickets=(), group="day", range_="30d", start=No
         ("reports-metrics-tickets", "value", list(tickets)),
         ("reports-group", "value", group),
         ("reports-range", "value", range_),
-        ("reports-dates", "start_date", start),
-        ("reports-dates", "end_date", end),
+        ("reports-dates-from", "value", start),
+        ("reports-dates-to", "value", end),
     ]
+
+
+ROWS_OUT = ["reports-table.getRowsResponse", "reports-count.children"]
 
 
 def run(client, **kwargs):
     return post(client, RUN_OUT, controls(**kwargs))
+
+
+def rows(client, page=0, size=31, sort=None, descending=False, **kwargs) -> tuple[list, int, str]:
+    """(rows, total, count text) of one page the report's grid asks for."""
+    request = {
+        "startRow": page * size,
+        "endRow": (page + 1) * size,
+        "sortModel": [{"colId": sort, "sort": "desc" if descending else "asc"}] if sort else [],
+    }
+    response = post(
+        client,
+        ROWS_OUT,
+        [("reports-table", "getRowsRequest", request)],
+        controls(**kwargs),
+        changed=["reports-table.getRowsRequest"],
+    )
+    got = values(response, ROWS_OUT)
+    answer = got["reports-table.getRowsResponse"]
+    return answer["rowData"], answer["rowCount"], got["reports-count.children"]
 
 
 def manage(client, trigger, name=None, chosen=None, **kwargs):
@@ -96,16 +117,30 @@ def test_a_manager_builds_a_report(server, world):
     manager = signed_in(server, "manager_a@example.com")
     got = values(run(manager, calls=["calls_total", "answer_rate"], group="number"), RUN_OUT)
     assert got["reports-error.is_open"] is False
-    assert [c["name"] for c in got["reports-table.columns"]] == [
-        "Number",
-        "Total calls",
-        "Answer rate",
+    assert [(c["field"], c["headerName"]) for c in got["reports-table.columnDefs"]] == [
+        ("group", "Number"),
+        ("calls_total", "Total calls"),
+        ("answer_rate", "Answer rate"),
     ]
-    assert got["reports-table.data"] == [
-        {"c0": "a1 · +15550000000", "c1": 4, "c2": "75.0%"},
-        {"c0": "a2 · +15550000001", "c1": 3, "c2": "33.3%"},
-        {"c0": "a3 · +15550000002", "c1": 2, "c2": "100.0%"},
-    ]
+    assert rows(manager, calls=["calls_total", "answer_rate"], group="number") == (
+        [
+            {"group": "a1 · +15550000000", "calls_total": 4, "answer_rate": "75.0%"},
+            {"group": "a2 · +15550000001", "calls_total": 3, "answer_rate": "33.3%"},
+            {"group": "a3 · +15550000002", "calls_total": 2, "answer_rate": "100.0%"},
+        ],
+        3,
+        "3 rows",
+    )
+    by_rate, total, _count = rows(
+        manager,
+        sort="answer_rate",
+        descending=True,
+        calls=["calls_total", "answer_rate"],
+        group="number",
+    )
+    assert [r["answer_rate"] for r in by_rate] == ["100.0%", "75.0%", "33.3%"] and total == 3
+    forged = rows(manager, sort="'; DROP", size=2, page=1, calls=["calls_total"], group="number")
+    assert forged == ([{"group": "a3 · +15550000002", "calls_total": 2}], 3, "3 rows")
     figure = got["reports-chart.figure"]
     assert [t["type"] for t in figure["data"]] == ["bar", "bar"]
     assert figure["data"][1]["y"] == [75.0, 33.3, 100.0]
@@ -118,9 +153,9 @@ def test_a_manager_builds_a_report(server, world):
         "bom": ["1"],
     }
     assert got["reports-summary.children"].startswith("Total calls and Answer rate by number, ")
-    assert got["reports-dates-wrap.className"] == "d-none"
+    assert got["reports-dates-wrap.className"] == "date-range d-none"
     daily = values(run(manager, calls=["calls_total"], cases=["cases_opened"]), RUN_OUT)
-    assert len(daily["reports-table.data"]) == 30
+    assert rows(manager, calls=["calls_total"], cases=["cases_opened"])[1:] == (30, "30 rows")
     assert [t["type"] for t in daily["reports-chart.figure"]["data"]] == ["scatter", "scatter"]
 
 
@@ -147,7 +182,8 @@ def test_invalid_definitions_show_a_clear_message(server, world):
         got = values(response, RUN_OUT)
         assert got["reports-error.is_open"] is True, kwargs
         assert message in got["reports-error.children"], (kwargs, got["reports-error.children"])
-        assert got["reports-table.data"] == [] and got["reports-export.disabled"] is True
+        assert got["reports-export.disabled"] is True
+        assert rows(manager, **kwargs)[:2] == ([], 0)
         assert got["reports-table-card.className"] == "d-none"
 
 

@@ -261,3 +261,43 @@ def test_saved_reports_are_private_to_their_user_and_org(db, world):
         assert delete_report(s, manager, report_id) == "Weekly handle time"
         s.commit()
         assert saved_reports(s, manager) == []
+
+
+def test_the_grid_sorts_on_raw_values_with_empty_cells_last():
+    """The reports grid sorts on the numbers, not on their text ("100.0%" < "33.3%" as text,
+    "10:05" < "9:59"), and keeps "No agent" and empty rates last in either direction."""
+    from models.reports import ReportResult, ReportSpec
+
+    spec = ReportSpec(("answer_rate", "aht"), "agent", "30d")
+    rows = [
+        {"key": 1, "group": "bea", "answer_rate": 1.0, "aht": 605.0},
+        {"key": None, "group": "No agent", "answer_rate": 0.2, "aht": 30.0},
+        {"key": 2, "group": "Ann", "answer_rate": 0.333, "aht": 599.0},
+        {"key": 3, "group": "Cy", "answer_rate": None, "aht": None},
+    ]
+    result = ReportResult(spec, date(2026, 1, 1), date(2026, 1, 30), rows)
+
+    def groups(sort, descending=False):
+        return [r["group"] for r in result.records(sort, descending)]
+
+    assert groups(None) == ["bea", "No agent", "Ann", "Cy"]  # the report's own order
+    assert groups("answer_rate") == ["No agent", "Ann", "bea", "Cy"]
+    assert groups("answer_rate", True) == ["bea", "Ann", "No agent", "Cy"]
+    assert groups("aht", True) == ["bea", "Ann", "No agent", "Cy"]
+    assert groups("group") == ["Ann", "bea", "Cy", "No agent"]
+    assert groups("group", True) == ["Cy", "bea", "Ann", "No agent"]
+    assert groups("calls_total") == groups("'; DROP") == groups(None)  # not a column of it
+    assert result.records("aht")[0] == {"group": "No agent", "answer_rate": "20.0%", "aht": "0:30"}
+    timed = ReportResult(
+        ReportSpec(("calls_total",), "week", "30d"),
+        date(2026, 1, 1),
+        date(2026, 1, 30),
+        [
+            {"key": "2026-01-05", "group": "Week of 2026-01-05", "calls_total": 3},
+            {"key": "2025-12-29", "group": "Week of 2025-12-29", "calls_total": 5},
+        ],
+    )
+    assert [r["group"] for r in timed.records("group")] == [
+        "Week of 2025-12-29",
+        "Week of 2026-01-05",
+    ]
