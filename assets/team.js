@@ -33,5 +33,17 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       }
       return selectField();
     },
+    // A member was picked in the grid: bring their panel into view and move the focus to
+    // its title, so keyboard and screen-reader users land where the fields are.
+    focusEditor: function (userId) {
+      const title = document.getElementById("team-edit-title");
+      if (userId && title) {
+        window.requestAnimationFrame(function () {
+          title.scrollIntoView({ block: "nearest" });
+          title.focus({ preventScroll: true });
+        });
+      }
+      return window.dash_clientside.no_update;
+    },
   },
 });

@@ -1,6 +1,6 @@
 """Callbacks of the team page: every change is checked by models/team.py against the viewer.
 
-Members are a record grid; an admin picks a row to open the side panel, and only its Save
+Members are a record grid; an admin picks a row to open the panel, and only its Save
 button changes anything. `set_role` and `assign_numbers` compare with what is stored, so a
 Save (or a forged POST) that repeats the stored values changes nothing and says so; drawing
 the page, the grid or the panel never saves. Buttons drawn by a callback (Resend, Revoke)
@@ -52,6 +52,7 @@ from pages._team_ids import (
     COPIED,
     COPY,
     EDIT,
+    EDIT_CLOSE,
     EDIT_NUMBERS,
     EDIT_NUMBERS_WRAP,
     EDIT_REMOVE,
@@ -78,6 +79,8 @@ from pages._team_ids import (
     REVOKE,
 )
 from pages._team_view import (
+    EDITOR_HIDDEN,
+    EDITOR_SHOWN,
     ROLE_NAMES,
     alert,
     editor_fields,
@@ -227,7 +230,7 @@ def resend(_clicks, refresh):
 
 
 EDITOR = (
-    Output(EDIT, "is_open"),
+    Output(EDIT, "className"),
     Output(EDIT_USER, "data"),
     Output(EDIT_TITLE, "children"),
     Output(EDIT_WHO, "children"),
@@ -239,12 +242,13 @@ EDITOR = (
     Output(EDIT_REMOVE, "disabled"),
     Output(EDIT_REMOVE_NOTE, "children"),
     Output(EDIT_STATUS, "children"),
+    Output(EDIT_SAVE, "disabled"),
 )
 
 
 @callback(*EDITOR, Input(GRID, "selectedRows"), prevent_initial_call=True)
 def open_editor(selected):
-    """Open the side panel on the member picked in the grid (an empty pick opens nothing)."""
+    """Open the panel on the member picked in the grid (an empty pick opens nothing)."""
     row = selected[0] if isinstance(selected, list) and selected else None
     if not isinstance(row, dict):
         return (no_update,) * len(EDITOR)
@@ -255,10 +259,10 @@ def open_editor(selected):
             found = member(db, viewer, int_or_none(row.get("id")))
             numbers = org_numbers(db, viewer)
     except (AccountError, AccessDenied) as exc:
-        return (no_update,) * (len(EDITOR) - 1) + (alert(str(exc), "danger"),)
+        return (no_update,) * (len(EDITOR) - 2) + (alert(str(exc), "danger"), no_update)
     f = editor_fields(found, numbers, me=viewer.user_id)
     return (
-        True,
+        EDITOR_SHOWN,
         found.user_id,
         f["title"],
         f["who"],
@@ -270,6 +274,7 @@ def open_editor(selected):
         f["remove_disabled"],
         f["remove_note"],
         "",
+        False,
     )
 
 
@@ -279,19 +284,29 @@ def show_numbers_for_agents(role):
 
 
 @callback(
+    Output(EDIT, "className", allow_duplicate=True),
     Output(GRID, "selectedRows"),
-    Input(EDIT, "is_open"),
+    Input(EDIT_CLOSE, "n_clicks"),
     prevent_initial_call=True,
 )
-def unpick_on_close(is_open):
-    """A closed panel leaves no row picked, so picking the same member again reopens it."""
-    return no_update if is_open else []
+def close_editor(clicks):
+    """Close the panel and leave no row picked, so picking the same member again reopens it."""
+    if not int_or_none(clicks):
+        return no_update, no_update
+    return EDITOR_HIDDEN, []
+
+
+clientside_callback(
+    ClientsideFunction(namespace="team", function_name="focusEditor"),
+    Output(EDIT_TITLE, "tabIndex"),
+    Input(EDIT_USER, "data"),
+    prevent_initial_call=True,
+)
 
 
 @callback(
     Output(MESSAGE, "children", allow_duplicate=True),
     Output(REFRESH, "data", allow_duplicate=True),
-    Output(EDIT, "is_open", allow_duplicate=True),
     Output(EDIT_STATUS, "children", allow_duplicate=True),
     Input(EDIT_SAVE, "n_clicks"),
     State(EDIT_USER, "data"),
@@ -301,9 +316,13 @@ def unpick_on_close(is_open):
     prevent_initial_call=True,
 )
 def save_member(clicks, user_id, role, numbers, refresh):
-    """Save the panel: the role, then (for an agent) the numbers; say what really changed."""
+    """Save the panel: the role, then (for an agent) the numbers; say what really changed.
+
+    The panel stays open with the outcome in it, where the admin is looking; the grid
+    below is redrawn.
+    """
     if not int_or_none(clicks):
-        return no_update, no_update, no_update, no_update
+        return no_update, no_update, no_update
     viewer = current_viewer()
     try:
         with session_scope() as db:
@@ -317,15 +336,16 @@ def save_member(clicks, user_id, role, numbers, refresh):
                 else False
             )
     except (AccountError, AccessDenied, ValueError, TypeError) as exc:
-        return no_update, no_update, no_update, alert(str(exc) or "That cannot be saved.", "danger")
+        return no_update, no_update, alert(str(exc) or "That cannot be saved.", "danger")
     if not (role_changed or numbers_changed):
-        return no_update, no_update, no_update, "Nothing to save: no change was made."
+        return no_update, no_update, "Nothing to save: no change was made."
     said = []
     if role_changed:
         said.append(f"role changed to {ROLE_NAMES.get(as_text(role), as_text(role))}")
     if numbers_changed:
         said.append("numbers saved")
-    return alert(f"{found.display_name}: {' and '.join(said)}."), _next(refresh), False, ""
+    done = f"{found.display_name}: {' and '.join(said)}."
+    return alert(done), _next(refresh), f"Saved. {done}"
 
 
 @callback(
@@ -335,23 +355,22 @@ def save_member(clicks, user_id, role, numbers, refresh):
     Output(CONFIRM_BODY, "children"),
     Output(f"{CONFIRM}-ok", "disabled"),
     Output(f"{CONFIRM}-ok", "children"),
-    Output(EDIT, "is_open", allow_duplicate=True),
     Input(EDIT_REMOVE, "n_clicks"),
     Input(f"{CONFIRM}-cancel", "n_clicks"),
     State(EDIT_USER, "data"),
     prevent_initial_call=True,
 )
 def ask_removal(clicks, _cancel, user_id):
-    """Open the confirmation naming the person and the organisation (the panel closes)."""
+    """Open the confirmation naming the person and the organisation."""
     if ctx.triggered_id == f"{CONFIRM}-cancel":
-        return False, None, no_update, no_update, no_update, no_update, no_update
+        return False, None, no_update, no_update, no_update, no_update
     if not int_or_none(clicks):
-        return (no_update,) * 7
+        return (no_update,) * 6
     try:
         with session_scope() as db:
             found = removal(db, current_viewer(), user_id)
     except (AccountError, AccessDenied) as exc:
-        return True, None, "Cannot remove", [str(exc)], True, "Remove", False
+        return True, None, "Cannot remove", [str(exc)], True, "Remove"
     return (
         True,
         found.user_id,
@@ -359,7 +378,6 @@ def ask_removal(clicks, _cancel, user_id):
         removal_body(found),
         found.refusal is not None,
         f"Remove {found.name}",
-        False,
     )
 
 
@@ -368,22 +386,27 @@ def ask_removal(clicks, _cancel, user_id):
     Output(REFRESH, "data", allow_duplicate=True),
     Output(CONFIRM, "is_open", allow_duplicate=True),
     Output(PENDING, "data", allow_duplicate=True),
+    Output(EDIT_STATUS, "children", allow_duplicate=True),
+    Output(EDIT_SAVE, "disabled", allow_duplicate=True),
+    Output(EDIT_REMOVE, "disabled", allow_duplicate=True),
     Input(f"{CONFIRM}-ok", "n_clicks"),
     State(PENDING, "data"),
     State(REFRESH, "data"),
     prevent_initial_call=True,
 )
 def confirm_removal(clicks, user_id, refresh):
+    """Remove the member; the panel says so and offers nothing more to do."""
     if not int_or_none(clicks) or user_id is None:
-        return no_update, no_update, False, None
+        return no_update, no_update, False, None, no_update, no_update, no_update
     try:
         with session_scope() as db:
             viewer = current_viewer()
             found = removal(db, viewer, user_id)
             remove_member(db, viewer, user_id)
     except (AccountError, AccessDenied) as exc:
-        return alert(str(exc), "danger"), no_update, False, None
-    return alert(f"{found.name} was removed from {found.org_name}."), _next(refresh), False, None
+        return alert(str(exc), "danger"), no_update, False, None, no_update, no_update, no_update
+    done = f"{found.name} was removed from {found.org_name}."
+    return alert(done), _next(refresh), False, None, done, True, True
 
 
 @callback(

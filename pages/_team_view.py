@@ -3,7 +3,7 @@ the link to copy.
 
 Pure functions of what models/team.py returns; the callbacks in callbacks/team.py call them.
 Members are a record grid (pages/_table.py) of text; an admin picks a row to edit that one
-member in a side panel, whose title names them, and nothing is saved until Save.
+member in a panel above the grid, whose title names them, and nothing is saved until Save.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pages._team_ids import (
     COPIED,
     COPY,
     EDIT,
+    EDIT_CLOSE,
     EDIT_NUMBERS,
     EDIT_NUMBERS_WRAP,
     EDIT_REMOVE,
@@ -77,7 +78,7 @@ def member_columns(editable: bool) -> list:
 
 def member_grid(editable: bool) -> html.Div:
     """The members grid; for admins a row is selected (click, or Space on the focused row)
-    to open the side panel that changes the role and numbers or removes the member."""
+    to open the panel that changes the role and numbers or removes the member."""
     tree = record_grid(
         MEMBERS_PREFIX,
         member_columns(editable),
@@ -137,68 +138,101 @@ def member_rows(
     ]
 
 
-def editor_panel() -> dbc.Offcanvas:
-    """The side panel of one member: role, numbers (agents), Save, Remove. Its fields are
-    filled when a row is picked; nothing is saved until Save is pressed."""
-    return dbc.Offcanvas(
-        [
-            html.Div(id=EDIT_WHO, className="mb-3"),
-            dcc.Store(id=EDIT_USER),
-            html.Div(
-                [
-                    dbc.Label("Role", html_for=EDIT_ROLE),
-                    dbc.Select(
-                        id=EDIT_ROLE,
-                        options=[{"label": label, "value": v} for v, label in ROLES],
-                        value="agent",
-                    ),
-                    dbc.FormText(id=EDIT_ROLE_NOTE, color="secondary"),
-                ],
-                className="mb-3",
-            ),
-            html.Div(
-                [
-                    html.Label("Phone numbers", htmlFor=EDIT_NUMBERS, className="form-label"),
-                    dcc.Dropdown(
-                        id=EDIT_NUMBERS,
-                        options=[],
-                        value=[],
-                        multi=True,
-                        placeholder="No numbers: sees no calls",
-                    ),
-                    dbc.FormText(
-                        "An agent sees the calls and messages of these numbers only.",
-                        color="secondary",
-                    ),
-                ],
-                id=EDIT_NUMBERS_WRAP,
-                className="mb-3",
-            ),
-            html.Div(
-                [
-                    dbc.Button("Save changes", id=EDIT_SAVE, color="primary", n_clicks=0),
-                    dbc.Button(
-                        [
-                            html.I(className="bi bi-person-x me-1", **{"aria-hidden": "true"}),
-                            "Remove…",
-                        ],
-                        id=EDIT_REMOVE,
-                        color="danger",
-                        outline=True,
-                        n_clicks=0,
-                    ),
-                ],
-                className="d-flex flex-wrap gap-2",
-            ),
-            html.Div(id=EDIT_STATUS, className="mt-2 small", role="status"),
-            html.Div(id=EDIT_REMOVE_NOTE, className="mt-2 small team-note"),
-        ],
+#: The panel's classes when shown and when hidden (it is a card, not an overlay).
+EDITOR_SHOWN = "card team-editor mb-3"
+EDITOR_HIDDEN = "card team-editor mb-3 d-none"
+
+
+def editor_panel() -> html.Section:
+    """The panel of one member: role, numbers (agents), Save, Remove, Close. Its fields are
+    filled when a row is picked; nothing is saved until Save is pressed.
+
+    A card above the grid rather than an overlay: dbc.Offcanvas, closed from a callback or
+    after a callback changed its content, stayed half-closed and kept the focus."""
+    return html.Section(
+        dbc.CardBody(
+            [
+                html.Div(
+                    [
+                        html.H3("Member", id=EDIT_TITLE, className="h5 mb-0", tabIndex="-1"),
+                        dbc.Button(
+                            [
+                                html.I(className="bi bi-x-lg", **{"aria-hidden": "true"}),
+                                _hidden("Close"),
+                            ],
+                            id=EDIT_CLOSE,
+                            color="link",
+                            class_name="ms-auto p-0 text-body",
+                            n_clicks=0,
+                            title="Close",
+                        ),
+                    ],
+                    className="d-flex align-items-center mb-1",
+                ),
+                html.Div(id=EDIT_WHO, className="mb-3"),
+                dcc.Store(id=EDIT_USER),
+                dbc.Row(
+                    [
+                        dbc.Col(
+                            [
+                                dbc.Label("Role", html_for=EDIT_ROLE),
+                                dbc.Select(
+                                    id=EDIT_ROLE,
+                                    options=[{"label": label, "value": v} for v, label in ROLES],
+                                    value="agent",
+                                ),
+                                dbc.FormText(id=EDIT_ROLE_NOTE, color="secondary"),
+                            ],
+                            md=4,
+                            class_name="mb-3",
+                        ),
+                        dbc.Col(
+                            [
+                                html.Label(
+                                    "Phone numbers", htmlFor=EDIT_NUMBERS, className="form-label"
+                                ),
+                                dcc.Dropdown(
+                                    id=EDIT_NUMBERS,
+                                    options=[],
+                                    value=[],
+                                    multi=True,
+                                    placeholder="No numbers: sees no calls",
+                                ),
+                                dbc.FormText(
+                                    "An agent sees the calls and messages of these numbers only.",
+                                    color="secondary",
+                                ),
+                            ],
+                            id=EDIT_NUMBERS_WRAP,
+                            md=8,
+                            class_name="mb-3",
+                        ),
+                    ],
+                    class_name="g-3",
+                ),
+                html.Div(
+                    [
+                        dbc.Button("Save changes", id=EDIT_SAVE, color="primary", n_clicks=0),
+                        dbc.Button(
+                            [
+                                html.I(className="bi bi-person-x me-1", **{"aria-hidden": "true"}),
+                                "Remove…",
+                            ],
+                            id=EDIT_REMOVE,
+                            color="danger",
+                            outline=True,
+                            n_clicks=0,
+                        ),
+                    ],
+                    className="d-flex flex-wrap gap-2",
+                ),
+                html.Div(id=EDIT_STATUS, className="mt-2 small", role="status"),
+                html.Div(id=EDIT_REMOVE_NOTE, className="mt-2 small team-note"),
+            ]
+        ),
         id=EDIT,
-        title=html.Span("Member", id=EDIT_TITLE),
-        labelledby=EDIT_TITLE,
-        placement="end",
-        is_open=False,
-        class_name="team-edit",
+        className=EDITOR_HIDDEN,
+        **{"aria-labelledby": EDIT_TITLE},
     )
 
 
@@ -223,7 +257,7 @@ def editor_fields(m: Member, numbers: Sequence[tuple[int, str]], *, me: int) -> 
 
 def numbers_hidden(role: object) -> str:
     """The numbers field is for agents; managers and admins see every call."""
-    return "mb-3" if role == "agent" else "d-none"
+    return "mb-3 col-md-8" if role == "agent" else "d-none"
 
 
 def copy_link(key: int | str, link: str, label: str) -> html.Div:

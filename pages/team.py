@@ -136,8 +136,8 @@ def layout(**_kwargs):
             )
             if editable
             else None,
-            member_grid(editable),
             editor_panel(),
+            member_grid(editable),
             dbc.Modal(
                 [
                     dbc.ModalHeader(

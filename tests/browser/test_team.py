@@ -8,7 +8,7 @@ import re
 import time
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -36,6 +36,28 @@ def open_team(driver, base: str, email: str) -> None:
     wait(driver).until(lambda d: d.find_elements(By.ID, "sidebar"))
     driver.get(base + "/team")
     wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ROW)) >= 4)
+
+
+def pick_row(driver, name: str) -> None:
+    """Click the member's name (the grid redraws rows as it fits its columns: retry)."""
+
+    def click(d) -> bool:
+        for cell in d.find_elements(By.CSS_SELECTOR, f'{ROW} [col-id="name"]'):
+            if cell.text == name:
+                cell.click()
+                return True
+        return False
+
+    wait(driver).until(click)
+
+
+def panel_for(driver, name: str) -> None:
+    wait(driver).until(
+        lambda d: (
+            d.find_element(By.ID, "team-edit").is_displayed()
+            and name in text(d, "#team-edit-title")
+        )
+    )
 
 
 def stays(driver, check, seconds: float = 2.0) -> bool:
@@ -173,12 +195,8 @@ def test_a_member_is_edited_in_the_panel_and_removed_by_name(chrome, live_server
     browser = chrome
     browser.delete_all_cookies()
     open_team(browser, live_server, "admin_a@example.com")
-    row = next(
-        r for r in browser.find_elements(By.CSS_SELECTOR, ROW) if "agent_a1@example.com" in r.text
-    )
-    row.find_element(By.CSS_SELECTOR, '[col-id="name"]').click()
-    wait(browser).until(lambda d: d.find_element(By.ID, "team-edit").is_displayed())
-    assert "agent_a1" in text(browser, "#team-edit .offcanvas-title")
+    pick_row(browser, "agent_a1")
+    panel_for(browser, "agent_a1")
     screenshot(browser, "team-panel")
     wait(browser).until(
         lambda d: (
@@ -190,7 +208,10 @@ def test_a_member_is_edited_in_the_panel_and_removed_by_name(chrome, live_server
     assert not any(s in browser.page_source for s in SPURIOUS)
     Select(browser.find_element(By.ID, "team-edit-role")).select_by_value("manager")
     browser.find_element(By.ID, "team-edit-save").click()
-    wait(browser).until(lambda d: "agent_a1: role changed to Manager." in text(d, "#team-message"))
+    wait(browser).until(
+        lambda d: "Saved. agent_a1: role changed to Manager." in text(d, "#team-edit-status")
+    )
+    assert "agent_a1: role changed to Manager." in text(browser, "#team-message")
     wait(browser).until(
         lambda d: any(
             "agent_a1" in r.text and "Manager" in r.text
@@ -198,25 +219,53 @@ def test_a_member_is_edited_in_the_panel_and_removed_by_name(chrome, live_server
         )
     )
 
+    browser.find_element(By.ID, "team-edit-close").click()
+    wait(browser).until(lambda d: not d.find_element(By.ID, "team-edit").is_displayed())
     # by keyboard: the focused row is picked with Space
-    wait(browser).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".offcanvas.show"))
-    index = next(
-        r.get_attribute("row-index")
-        for r in browser.find_elements(By.CSS_SELECTOR, ROW)
-        if "agent_a2@example.com" in r.text
-    )
-    browser.execute_script(
-        "dash_ag_grid.getApi('team-grid-table').setFocusedCell(arguments[0], 'name')", int(index)
-    )
-    browser.switch_to.active_element.send_keys(Keys.SPACE)
-    wait(browser).until(lambda d: "agent_a2" in text(d, "#team-edit .offcanvas-title"))
+
+    def pick_by_keyboard(d) -> bool:
+        index = next(
+            (
+                r.get_attribute("row-index")
+                for r in d.find_elements(By.CSS_SELECTOR, ROW)
+                if "agent_a2@example.com" in r.text
+            ),
+            None,
+        )
+        if index is None:
+            return False
+        d.execute_script(
+            "dash_ag_grid.getApi('team-grid-table').setFocusedCell(arguments[0], 'name')",
+            int(index),
+        )
+        focused = d.switch_to.active_element
+        if focused.get_attribute("col-id") != "name":
+            return False  # the grid redrew its rows meanwhile: focus again
+        focused.send_keys(Keys.SPACE)
+        try:
+            WebDriverWait(d, 2).until(
+                lambda d: (
+                    d.find_element(By.ID, "team-edit").is_displayed()
+                    and "agent_a2" in text(d, "#team-edit-title")
+                )
+            )
+        except TimeoutException:
+            return False
+        return True
+
+    wait(browser, 20).until(pick_by_keyboard)
     browser.find_element(By.ID, "team-edit-remove").click()
     wait(browser).until(lambda d: d.find_element(By.ID, "team-confirm-body").is_displayed())
     body = text(browser, "#team-confirm-body")
     assert "Remove agent_a2 (agent_a2@example.com) from Alpha Co?" in body, body
     assert text(browser, "#team-confirm-ok") == "Remove agent_a2"
     browser.find_element(By.ID, "team-confirm-ok").click()
-    wait(browser).until(lambda d: "agent_a2 was removed from Alpha Co." in text(d, "#team-message"))
+    wait(browser).until(
+        lambda d: "agent_a2 was removed from Alpha Co." in text(d, "#team-edit-status")
+    )
+    assert not browser.find_element(By.ID, "team-edit-save").is_enabled()
+    assert "agent_a2 was removed from Alpha Co." in text(browser, "#team-message")
+    browser.find_element(By.ID, "team-edit-close").click()
     wait(browser).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ROW)) == 3)
 
 
@@ -242,9 +291,8 @@ def test_axe_finds_nothing_severe_on_team_and_the_invite_page(
         found[f"/team as {who} at {width}px"] = run_axe(browser)
         assert overflow(browser) <= 0, f"{width}px: {overflow(browser)}px too wide"
     if who == "admin_a":
-        row = browser.find_elements(By.CSS_SELECTOR, ROW)[0]
-        row.find_element(By.CSS_SELECTOR, '[col-id="name"]').click()
-        wait(browser).until(lambda d: d.find_element(By.ID, "team-edit").is_displayed())
+        pick_row(browser, "agent_a1")
+        panel_for(browser, "agent_a1")
         time.sleep(0.5)
         found["/team side panel"] = run_axe(browser)
     set_width(browser, 1440)

@@ -15,9 +15,7 @@ from models.scope import build_viewer
 from models.team import invite, members
 from tests.helpers import dash_post, login
 
-SAVE_OUT = (
-    "..team-message.children...team-changed.data...team-edit.is_open...team-edit-status.children.."
-)
+SAVE_OUT = "..team-message.children...team-changed.data...team-edit-status.children.."
 SEND_OUT = (
     "..team-invite-result.children...team-invite-email.invalid...team-invite-email-feedback"
     ".children...team-changed.data...team-invite-email.value.."
@@ -25,14 +23,13 @@ SEND_OUT = (
 CHECK_OUT = "..team-invite-email.invalid...team-invite-email-feedback.children...team-invite-send.disabled.."
 ASK_OUT = (
     "..team-confirm.is_open...team-pending-removal.data...team-confirm-title.children"
-    "...team-confirm-body.children...team-confirm-ok.disabled...team-confirm-ok.children"
-    "...team-edit.is_open.."
+    "...team-confirm-body.children...team-confirm-ok.disabled...team-confirm-ok.children.."
 )
 EDITOR_OUT = (
-    "..team-edit.is_open...team-edit-user.data...team-edit-title.children...team-edit-who.children"
+    "..team-edit.className...team-edit-user.data...team-edit-title.children...team-edit-who.children"
     "...team-edit-role.value...team-edit-role.disabled...team-edit-role-note.children"
     "...team-edit-numbers.options...team-edit-numbers.value...team-edit-remove.disabled"
-    "...team-edit-remove-note.children...team-edit-status.children.."
+    "...team-edit-remove-note.children...team-edit-status.children...team-edit-save.disabled.."
 )
 GRID_OUT = "..team-grid-table.getRowsResponse...team-grid-count.children.."
 
@@ -137,7 +134,7 @@ def test_drawing_the_grid_and_the_panel_saves_nothing_and_says_nothing(client, d
         EDITOR_OUT,
         [{"id": "team-grid-table", "property": "selectedRows", "value": [agent]}],
     ).get_json()["response"]
-    assert opened["team-edit"] == {"is_open": True}
+    assert "d-none" not in opened["team-edit"]["className"]
     assert opened["team-edit-title"] == {"children": "agent_a2"}
     assert opened["team-edit-role"] == {"value": "agent", "disabled": False}
     assert opened["team-edit-numbers"]["value"] == [world.numbers["a2"], world.numbers["a3"]]
@@ -162,7 +159,8 @@ def test_a_real_change_is_saved_and_said_once(client, db, world):
         "response"
     ]
     assert "agent_a1: role changed to Manager." in text_of(body["team-message"])
-    assert body["team-changed"]["data"] == 4 and body["team-edit"]["is_open"] is False
+    assert body["team-changed"]["data"] == 4
+    assert body["team-edit-status"]["children"] == "Saved. agent_a1: role changed to Manager."
     body = save(client, world.users["agent_a2"], "agent", [world.numbers["a1"]]).get_json()[
         "response"
     ]
@@ -365,7 +363,7 @@ def test_removal_confirmation_names_the_person_and_organisation(client, db, worl
 
     assert nothing_done(ask(world.users["agent_a1"], 0))  # a redraw opens nothing
     body = ask(world.users["agent_a1"]).get_json()["response"]
-    assert body["team-confirm"]["is_open"] is True and body["team-edit"]["is_open"] is False
+    assert body["team-confirm"]["is_open"] is True
     assert body["team-confirm-title"]["children"] == "Remove Jane Doe?"
     assert "Remove Jane Doe (agent_a1@example.com) from Alpha Co?" in text_of(body)
     assert body["team-confirm-ok"] == {"disabled": False, "children": "Remove Jane Doe"}
@@ -377,7 +375,8 @@ def test_removal_confirmation_names_the_person_and_organisation(client, db, worl
     forged = dash_post(  # the Remove button forced for oneself: the server refuses
         client,
         "..team-message.children...team-changed.data...team-confirm.is_open"
-        "...team-pending-removal.data..",
+        "...team-pending-removal.data...team-edit-status.children...team-edit-save.disabled"
+        "...team-edit-remove.disabled..",
         [{"id": "team-confirm-ok", "property": "n_clicks", "value": 1}],
         state=[
             {"id": "team-pending-removal", "property": "data", "value": world.users["admin_a"]},
@@ -388,7 +387,8 @@ def test_removal_confirmation_names_the_person_and_organisation(client, db, worl
     done = dash_post(
         client,
         "..team-message.children...team-changed.data...team-confirm.is_open"
-        "...team-pending-removal.data..",
+        "...team-pending-removal.data...team-edit-status.children...team-edit-save.disabled"
+        "...team-edit-remove.disabled..",
         [{"id": "team-confirm-ok", "property": "n_clicks", "value": 1}],
         state=[
             {"id": "team-pending-removal", "property": "data", "value": world.users["agent_a1"]},
