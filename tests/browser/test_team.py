@@ -289,6 +289,7 @@ def test_axe_finds_nothing_severe_on_team_and_the_invite_page(
         set_width(browser, width)
         time.sleep(0.5)
         found[f"/team as {who} at {width}px"] = run_axe(browser)
+        screenshot(browser, f"team-{who}-{width}")
         assert overflow(browser) <= 0, f"{width}px: {overflow(browser)}px too wide"
     if who == "admin_a":
         pick_row(browser, "agent_a1")
