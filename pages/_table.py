@@ -91,11 +91,15 @@ def record_grid(
     search_placeholder: str = "Search…",
     sort: tuple[str, bool] | None = None,
     label: str = "Records",
+    grid_options: dict[str, Any] | None = None,
+    get_row_id: str | None = None,
 ) -> html.Div:
     """A search box, a count, a CSV link and a server-side paged grid.
 
     `sort` is the initial (column, descending) shown in the header, e.g. from the URL;
-    `label` names the grid for screen readers.
+    `label` names the grid for screen readers; `grid_options` adds AG Grid options (row
+    selection, say) and `get_row_id` an expression such as `"params.data.id"` that keeps a
+    row's identity across refreshes.
     """
     toolbar = html.Div(
         [
@@ -160,10 +164,12 @@ def record_grid(
             "rowHeight": 38,
             "headerHeight": 40,
             "tooltipShowDelay": 600,
+            **(grid_options or {}),
         },
         eventListeners={"gridSizeChanged": ["syncboardFitColumns(params)"]},
         className="ag-theme-quartz record-grid",
         style={"width": "100%"},
+        **({"getRowId": get_row_id} if get_row_id else {}),
     )
     return html.Div(
         [

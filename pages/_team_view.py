@@ -14,7 +14,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from models.team import Member, PendingInvitation, Removal
-from pages._table import record_grid, table_id
+from pages._table import record_grid
 from pages._team_ids import (
     COPIED,
     COPY,
@@ -79,6 +79,7 @@ def member_columns(editable: bool) -> list:
 def member_grid(editable: bool) -> html.Div:
     """The members grid; for admins a row is selected (click, or Space on the focused row)
     to open the panel that changes the role and numbers or removes the member."""
+    selection = {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True}
     tree = record_grid(
         MEMBERS_PREFIX,
         member_columns(editable),
@@ -87,32 +88,10 @@ def member_grid(editable: bool) -> html.Div:
         sort=("name", False),
         label="Members",
         page_size=25,
+        grid_options={"rowSelection": selection} if editable else None,
+        get_row_id="params.data.id" if editable else None,
     )
-    if editable:
-        grid = _find(tree, table_id(MEMBERS_PREFIX))
-        # record_grid takes no grid options yet: selection is added to the grid it drew.
-        grid.dashGridOptions = {
-            **grid.dashGridOptions,
-            "rowSelection": {
-                "mode": "singleRow",
-                "checkboxes": False,
-                "enableClickSelection": True,
-            },
-        }
-        grid.getRowId = "params.data.id"
     return tree
-
-
-def _find(tree, component_id: str):
-    if getattr(tree, "id", None) == component_id:
-        return tree
-    children = getattr(tree, "children", None)
-    for child in children if isinstance(children, list | tuple) else [children]:
-        if hasattr(child, "to_plotly_json"):
-            found = _find(child, component_id)
-            if found is not None:
-                return found
-    return None
 
 
 def member_rows(
