@@ -23,6 +23,7 @@ DOCUMENTED = {
     "ADMIN_PASSWORD": "password of that admin; unset prints a generated one once",
     "SYNCBOARD_FRAME_ANCESTORS": "origins allowed to embed the app in an iframe",
     "SYNCBOARD_URL_PREFIX": "mount the app under a path, e.g. /analytics/",
+    "SYNCBOARD_PUBLIC_URL": "scheme://host[:port] people use to reach the app, for links in mails",
     "SMTP_URL": "smtp://user:pass@host:port for invitation mails; unset uses the outbox table",
     "SYNCBOARD_INSTANCE_DIR": "where the SQLite file and generated secret live",
     "SYNCBOARD_PROXY_HOPS": "number of trusted reverse proxies in front (X-Forwarded-*)",
@@ -104,6 +105,8 @@ class Settings:
     login_limit: str
     #: internal destinations connectors may reach (loopback, private... are refused otherwise)
     connector_allow_hosts: tuple[AllowedHost, ...] = ()
+    #: the origin that links sent by mail start with (None: the browser's, see web/invite.py)
+    public_url: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -177,7 +180,37 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         cookie_samesite=samesite,
         login_limit=env.get("SYNCBOARD_LOGIN_LIMIT") or "10 per minute",
         connector_allow_hosts=_allowed_hosts(env.get("SYNCBOARD_CONNECTOR_ALLOW_HOSTS") or ""),
+        public_url=_public_url(env.get("SYNCBOARD_PUBLIC_URL") or ""),
     )
+
+
+def _public_url(text: str) -> str | None:
+    """An http(s) origin, without path, query or credentials; the path prefix is
+    SYNCBOARD_URL_PREFIX, so a second place to write it would only let the two disagree."""
+    text = text.strip().rstrip("/")
+    if not text:
+        return None
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(text)
+    try:
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        parts = parts._replace(netloc="")
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username
+        or parts.password
+        or parts.path
+        or parts.query
+        or parts.fragment
+    ):
+        raise SettingsError(
+            "SYNCBOARD_PUBLIC_URL must be like https://analytics.example.com (no path; "
+            "the path goes in SYNCBOARD_URL_PREFIX)"
+        )
+    return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
 _settings: Settings | None = None

@@ -51,11 +51,26 @@ def test_postgres_urls_use_psycopg3(tmp_path):
         {"SYNCBOARD_CONNECTOR_ALLOW_HOSTS": "10.0.0.0/33"},
         {"SYNCBOARD_CONNECTOR_ALLOW_HOSTS": "http://crm.internal"},
         {"SYNCBOARD_CONNECTOR_ALLOW_HOSTS": "crm.internal:0"},
+        {"SYNCBOARD_PUBLIC_URL": "analytics.example.com"},
+        {"SYNCBOARD_PUBLIC_URL": "https://example.com/analytics"},
+        {"SYNCBOARD_PUBLIC_URL": "https://user:pw@example.com"},
+        {"SYNCBOARD_PUBLIC_URL": "ftp://example.com"},
+        {"SYNCBOARD_PUBLIC_URL": "https://example.com:99999"},
     ],
 )
 def test_nonsense_fails_fast(tmp_path, env):
     with pytest.raises(SettingsError):
         load_settings({"SYNCBOARD_INSTANCE_DIR": str(tmp_path), **env})
+
+
+def test_public_url_is_an_origin(tmp_path):
+    def public(value: str) -> str | None:
+        env = {"SYNCBOARD_INSTANCE_DIR": str(tmp_path), "SYNCBOARD_PUBLIC_URL": value}
+        return load_settings(env).public_url
+
+    assert public("https://Analytics.Example.com/") == "https://analytics.example.com"
+    assert public("http://10.0.0.5:8050") == "http://10.0.0.5:8050"
+    assert public("") is None
 
 
 def test_prefix_gets_a_trailing_slash(tmp_path):

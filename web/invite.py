@@ -48,8 +48,8 @@ def public_origin() -> str:
 
     Decided in this order, because a link mailed to someone must name the address people
     really use, and a Host header is the classic way to poison such a link:
-    1. a public base URL from the settings, when one is configured (settings has none yet;
-       a `public_url` field is read when it appears);
+    1. SYNCBOARD_PUBLIC_URL, when it is set (mail sent by a worker or the CLI has no request
+       to look at, and an operator knows the address best);
     2. the `Origin` header of the request: browsers set it on every POST a page makes and no
        page script can change it, so it names the address the admin's browser is at — right
        even behind a proxy that does not forward Host;
@@ -59,9 +59,9 @@ def public_origin() -> str:
     Links are made only in callbacks that need the org admin's session cookie and CSRF token,
     so a forged Host or Origin can only come from that admin and poison only their own links.
     """
-    configured = getattr(get_settings(), "public_url", None)
-    if isinstance(configured, str) and _origin_of(configured):
-        return _origin_of(configured)
+    configured = get_settings().public_url
+    if configured:
+        return configured
     if not has_request_context():
         return ""
     sent = _origin_of(request.headers.get("Origin") or "")  # "null" from sandboxed frames

@@ -433,3 +433,20 @@ def test_manager_cannot_forge_team_changes_nor_read_links(client, db, world):
     assert "someone@example.com" in shown and "/invite/" not in shown
     assert '"type":"team-resend"' not in shown.replace(" ", "")
     assert "Only org admins" in send(client, "x@example.com").get_data(as_text=True)
+
+
+def test_a_configured_public_url_wins_over_headers(server):
+    from dataclasses import replace
+
+    from settings import get_settings, reset_settings
+    from web.invite import invite_url
+
+    before = get_settings()
+    reset_settings(replace(before, public_url="https://analytics.example.com"))
+    try:
+        with server.test_request_context(
+            "/", headers={"Host": "evil.example", "Origin": "https://evil.example"}
+        ):
+            assert invite_url("T") == "https://analytics.example.com/invite/T"
+    finally:
+        reset_settings(before)
