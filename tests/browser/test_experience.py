@@ -30,6 +30,7 @@ AXE_WIDTHS = (1440, 390)
 MENU_TOGGLE = "shell-menu-toggle"
 #: Console messages that are not the page's fault.
 IGNORED_CONSOLE = ("favicon.ico",)
+NOT_FOUND_PROBE = "/no-such-page"  # answered 404 with the not-found page, on purpose
 
 
 class AxeViolations(AssertionError):
@@ -52,6 +53,7 @@ class Findings:
     overflow: list[str] = field(default_factory=list)
     console: list[str] = field(default_factory=list)
     axe: dict[str, list[dict]] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 @pytest.fixture
@@ -153,12 +155,48 @@ def overflow(driver) -> int:
     return driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
 
 
-def console_errors(driver) -> list[str]:
-    return [
-        entry["message"]
-        for entry in driver.get_log("browser")
-        if entry["level"] == "SEVERE" and not any(i in entry["message"] for i in IGNORED_CONSOLE)
-    ]
+# Records console.error calls and uncaught errors in words (Chromium's log says "Object" for
+# the renderer's errors); added to every document the walk opens.
+RECORD_ERRORS = """
+window.__sbErrors = [];
+const words = x => {
+  if (x && typeof x === 'object') {
+    const head = x.message || '';
+    const more = typeof x.html === 'string' ? ' ' + x.html.split('\\n').slice(0, 2).join(' ') : '';
+    if (head) { return head + more; }
+    try { return JSON.stringify(x); } catch (e) { return String(x); }
+  }
+  return String(x);
+};
+const original = console.error;
+console.error = function (...args) {
+  window.__sbErrors.push(args.map(words).join(' ').slice(0, 400));
+  return original.apply(this, args);
+};
+window.addEventListener('error', e => window.__sbErrors.push('uncaught: ' + e.message));
+window.addEventListener('unhandledrejection', e => window.__sbErrors.push('unhandled: ' + words(e.reason)));
+"""
+
+
+def console_errors(driver, expected_404: str | None = None) -> list[str]:
+    """The page's console errors and failed requests, each once with a count.
+
+    `expected_404`: the URL of a page that is meant to answer 404 (the not-found page).
+    """
+    found = list(driver.execute_script("return window.__sbErrors || []"))
+    for entry in driver.get_log("browser"):
+        message = entry["message"]
+        if entry["level"] != "SEVERE" or entry.get("source") in ("console-api", "javascript"):
+            continue  # recorded in words above
+        if any(i in message for i in IGNORED_CONSOLE):
+            continue
+        if expected_404 and message.startswith(expected_404 + " ") and "404" in message:
+            continue
+        found.append(message)
+    counted: dict[str, int] = {}
+    for message in found:
+        counted[message] = counted.get(message, 0) + 1
+    return [f"{m} (x{n})" if n > 1 else m for m, n in counted.items()]
 
 
 def pages_for(driver, role: str, demo: Demo) -> list[str]:
@@ -169,7 +207,7 @@ def pages_for(driver, role: str, demo: Demo) -> list[str]:
         f"/sources/{source}",
         f"/sources/{source}/{demo.stream}",
         f"/syncs/{demo.run_id[role]}",
-        "/no-such-page",
+        NOT_FOUND_PROBE,
     ]
     if role == "agent":
         paths.append("/team")  # the denied page
@@ -179,15 +217,31 @@ def pages_for(driver, role: str, demo: Demo) -> list[str]:
 def walk(driver, base: str, role: str, demo: Demo) -> tuple[Findings, list[str]]:
     email, password = account(role, demo)
     set_width(driver, 1440)
-    sign_in(driver, base, email, password)
-    wait(driver).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sidebar a.nav-link"))
+    driver.get(base + "/login")
+    wait(driver, 30).until(lambda d: d.find_elements(By.ID, "email"))
+    driver.find_element(By.ID, "email").send_keys(email)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.ID, "login-submit").click()
+    wait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#sidebar a.nav-link"))
     paths = pages_for(driver, role, demo)
     found = Findings()
     driver.get_log("browser")
+    script = driver.execute_cdp_cmd(
+        "Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_ERRORS}
+    )
+    try:
+        _walk_widths(driver, base, role, paths, found)
+    finally:
+        driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", script)
+    return found, paths
+
+
+def _walk_widths(driver, base: str, role: str, paths: list[str], found: Findings) -> None:
     for width in WIDTHS:
         set_width(driver, width)
         for path in paths:
             where = f"{path} @{width}"
+            started = time.monotonic()
             driver.get(base + path)
             settle(driver)
             if not navigation_reachable(driver):
@@ -195,12 +249,13 @@ def walk(driver, base: str, role: str, demo: Demo) -> tuple[Findings, list[str]]
             extra = overflow(driver)
             if extra > 0:
                 found.overflow.append(f"{where}: {extra}px too wide")
-            found.console += [f"{where}: {m}" for m in console_errors(driver)]
+            missing = base + path if path == NOT_FOUND_PROBE else None
+            found.console += [f"{where}: {m}" for m in console_errors(driver, missing)]
             if width in AXE_WIDTHS:
                 found.axe[where] = run_axe(driver)
+            found.seconds[where] = time.monotonic() - started
             if path == "/" and width == 390:
                 screenshot(driver, f"walk-{role}-phone")
-    return found, paths
 
 
 @pytest.mark.xfail(strict=False, raises=AxeViolations, reason="issue 11 in progress")
@@ -214,7 +269,11 @@ def test_every_page_at_every_width(chrome, live_server, demo, role):
         set_width(chrome, 1400)
         chrome.delete_all_cookies()
     seconds = time.monotonic() - started
-    print(f"{role}: {len(paths)} pages x {len(WIDTHS)} widths in {seconds:.1f}s")
+    slowest = sorted(found.seconds.items(), key=lambda item: -item[1])[:3]
+    print(
+        f"{role}: {len(paths)} pages x {len(WIDTHS)} widths in {seconds:.1f}s; slowest: "
+        + ", ".join(f"{where} {took:.1f}s" for where, took in slowest)
+    )
     assert len(paths) >= 6, paths
     problems = []
     if found.navigation:
