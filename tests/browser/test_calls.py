@@ -1,4 +1,4 @@
-"""Calls, recordings, SMS and reports in headless Chromium: what a person clicks and reads."""
+"""Calls, recordings and SMS in headless Chromium: what a person clicks and reads."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser.conftest import screenshot
 from tests.browser.test_signin import sign_in
@@ -34,26 +34,35 @@ def wait_query(browser, check, timeout: float = 10) -> dict[str, list[str]]:
 
 
 def column(browser, table_id: str, column_id: str) -> list[str]:
-    """The texts of a column, top to bottom (ag-grid rows for the record grids, a DataTable's
-    cells for the reports table); a re-drawn cell reads as missing, not as an error."""
+    """The texts of a record grid's column, top to bottom; a re-drawn cell reads as missing,
+    not as an error."""
     try:
-        if browser.find_elements(
-            By.CSS_SELECTOR, f"#{table_id}.ag-theme-quartz, #{table_id} .ag-root"
-        ):
-            rows = browser.find_elements(
-                By.CSS_SELECTOR, f"#{table_id} .ag-center-cols-container .ag-row"
-            )
-            rows.sort(key=lambda r: int(r.get_attribute("row-index") or 0))
-            cells = [
-                r.find_elements(By.CSS_SELECTOR, f'.ag-cell[col-id="{column_id}"]') for r in rows
-            ]
-            return [c[0].text for c in cells if c]
-        cells = browser.find_elements(
-            By.CSS_SELECTOR, f'#{table_id} td[data-dash-column="{column_id}"]'
+        rows = browser.find_elements(
+            By.CSS_SELECTOR, f"#{table_id} .ag-center-cols-container .ag-row"
         )
-        return [c.text for c in cells]
+        rows.sort(key=lambda r: int(r.get_attribute("row-index") or 0))
+        cells = [r.find_elements(By.CSS_SELECTOR, f'.ag-cell[col-id="{column_id}"]') for r in rows]
+        return [c[0].text for c in cells if c]
     except StaleElementReferenceException:
         return []
+
+
+# A native date input takes what a person picks in its calendar; React hears it as an input.
+SET_DATE = """
+const input = document.getElementById(arguments[0]);
+Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set.call(input, arguments[1]);
+input.dispatchEvent(new Event('input', {bubbles: true}));
+input.dispatchEvent(new Event('change', {bubbles: true}));
+"""
+
+
+def set_date(browser, input_id: str, day: str) -> None:
+    """Pick `day` (YYYY-MM-DD, or "" to empty it) in a date range's input (pages/_dates.py)."""
+    browser.execute_script(SET_DATE, input_id, day)
+
+
+def invalid(browser, input_id: str) -> bool:
+    return "is-invalid" in (browser.find_element(By.ID, input_id).get_attribute("class") or "")
 
 
 def click(browser, element) -> None:
@@ -208,70 +217,61 @@ def test_sms_page_lists_messages_or_explains_their_absence(
     screenshot(browser, "sms")
 
 
-def test_a_manager_builds_saves_loads_and_deletes_a_report(
+def test_calls_dates_are_picked_checked_beside_the_inputs_and_kept_in_the_url(
     browser, live_server, app_world, sqlite_db
 ):
-    add_records(sqlite_db, app_world)
-    open_page(browser, live_server, "manager_a@example.com", "/reports")
-    WebDriverWait(browser, 15).until(
-        lambda b: len(b.find_elements(By.CSS_SELECTOR, "#reports-table tbody tr")) > 10
-    )
-    screenshot(browser, "reports-daily")
+    from datetime import timedelta
 
-    click(browser, browser.find_element(By.XPATH, "//label[normalize-space()='Missed']"))
-    click(browser, browser.find_element(By.XPATH, "//label[normalize-space()='Answer rate']"))
-    Select(browser.find_element(By.ID, "reports-group")).select_by_visible_text("Number")
-    wait_text(browser, "reports-summary", "Total calls, Answered and Missed by number")
-    WebDriverWait(browser, 10).until(
+    from models.base import utcnow
+
+    add_many_calls(sqlite_db, app_world.org_a, app_world.numbers["a1"], 60)  # two days ago
+    today = utcnow().date()
+    yesterday = (today - timedelta(days=1)).isoformat()
+    open_page(browser, live_server, "manager_a@example.com", "/calls")
+    wait_text(browser, "calls-count", "69 calls")
+    label = browser.find_element(By.CSS_SELECTOR, 'label[for="calls-dates-from"]')
+    assert label.text == "From" and label.is_displayed()
+    assert browser.find_element(By.ID, "calls-dates-from").get_attribute("type") == "date"
+    assert browser.find_element(By.ID, "calls-dates-from").get_attribute("min") == "2000-01-01"
+
+    set_date(browser, "calls-dates-from", yesterday)
+    wait_text(browser, "calls-count", "9 calls")
+    assert wait_query(browser, lambda q: "from" in q) == {"from": [yesterday]}
+
+    # an end before the start is said under the inputs, and the To input is marked
+    set_date(browser, "calls-dates-to", (today - timedelta(days=3)).isoformat())
+    wait_text(browser, "calls-dates-note", "The end date is before the start date.")
+    WebDriverWait(browser, 5).until(lambda b: invalid(b, "calls-dates-to"))
+    assert not invalid(browser, "calls-dates-from")
+    assert browser.find_element(By.ID, "calls-dates-note").get_attribute("role") == "alert"
+    screenshot(browser, "calls-dates-error")
+
+    set_date(browser, "calls-dates-to", "")
+    WebDriverWait(browser, 5).until(
         lambda b: (
-            column(b, "reports-table", "c0")
-            == ["a1 · +15550000000", "a2 · +15550000001", "a3 · +15550000002"]
+            not b.find_element(By.ID, "calls-dates-note").text and not invalid(b, "calls-dates-to")
         )
     )
-    assert column(browser, "reports-table", "c3") == ["1", "1", "0"]
-    assert len(browser.find_elements(By.CSS_SELECTOR, "#reports-chart .barlayer .point")) == 9
-    href = browser.find_element(By.ID, "reports-export").get_attribute("href")
-    assert parse_qs(urlsplit(href).query)["metrics"] == ["calls_total,calls_answered,calls_missed"]
-    screenshot(browser, "reports-by-number")
+    wait_text(browser, "calls-count", "9 calls")
+    click(browser, browser.find_element(By.ID, "calls-reset"))
+    wait_text(browser, "calls-count", "69 calls")
+    assert browser.find_element(By.ID, "calls-dates-from").get_attribute("value") == ""
+    wait_query(browser, lambda q: q == {})
 
-    # an incompatible grouping explains itself instead of failing
-    Select(browser.find_element(By.ID, "reports-group")).select_by_visible_text("Office")
-    wait_text(browser, "reports-error", "Total calls cannot be grouped by office")
-    screenshot(browser, "reports-error")
-    Select(browser.find_element(By.ID, "reports-group")).select_by_visible_text("Number")
-    WebDriverWait(browser, 10).until(EC.invisibility_of_element_located((By.ID, "reports-error")))
 
-    browser.find_element(By.ID, "reports-name").send_keys("Calls by number")
-    click(browser, browser.find_element(By.ID, "reports-save"))
-    wait_text(browser, "reports-status", "Saved “Calls by number”.")
-    wait_text(browser, "reports-saved", "Calls by number")
-    screenshot(browser, "reports-saved")
+def test_sms_days_come_from_the_url_and_go_back_to_it(browser, live_server, app_world, sqlite_db):
+    from datetime import timedelta
 
-    # a fresh page loads it back from the saved list
-    browser.get(live_server + "/reports")
-    wait_text(browser, "reports-summary", "by day")
-    click(browser, browser.find_element(By.CSS_SELECTOR, "#reports-saved"))
-    WebDriverWait(browser, 5).until(
-        EC.element_to_be_clickable(
-            (
-                By.XPATH,
-                "//*[contains(@class,'dash-dropdown-option')][normalize-space()='Calls by number']",
-            )
-        )
-    ).click()
-    wait_text(browser, "reports-status", "Loaded “Calls by number”.")
-    wait_text(browser, "reports-summary", "Total calls, Answered and Missed by number")
-    assert browser.find_element(By.ID, "reports-name").get_attribute("value") == "Calls by number"
+    from models.base import utcnow
 
-    # deleting asks first
-    click(browser, browser.find_element(By.ID, "reports-delete"))
-    dialog = WebDriverWait(browser, 5).until(
-        EC.visibility_of_element_located((By.ID, "reports-confirm-text"))
-    )
-    assert "Delete the saved report “Calls by number”?" in dialog.text
-    screenshot(browser, "reports-delete-confirm")
-    click(browser, browser.find_element(By.ID, "reports-confirm-yes"))
-    wait_text(browser, "reports-status", "Deleted “Calls by number”.")
-    WebDriverWait(browser, 5).until(
-        EC.invisibility_of_element_located((By.ID, "reports-confirm-text"))
-    )
+    add_records(sqlite_db, app_world)
+    today = utcnow().date()
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    open_page(browser, live_server, "manager_a@example.com", f"/sms?from={tomorrow}&to=2026-99-01")
+    wait_text(browser, "sms-dates-note", "not “2026-99-01”")
+    wait_text(browser, "sms-count", "No messages match")
+    WebDriverWait(browser, 10).until(lambda b: query(b) == {"from": [tomorrow]})
+    set_date(browser, "sms-dates-from", today.isoformat())
+    wait_text(browser, "sms-count", "3 messages")
+    WebDriverWait(browser, 10).until(lambda b: query(b) == {"from": [today.isoformat()]})
+    WebDriverWait(browser, 5).until(lambda b: not b.find_element(By.ID, "sms-dates-note").text)

@@ -41,10 +41,11 @@ def wait_query(browser, **expected) -> None:
 
 def open_overview(browser, base: str, email: str, search: str = "") -> None:
     sign_in(browser, base, email)
-    WebDriverWait(browser, 15).until(EC.presence_of_element_located((By.ID, "kpi-total-value")))
+    # Generous: a first load on a busy 2-core machine can take longer than 15 s.
+    WebDriverWait(browser, 30).until(EC.presence_of_element_located((By.ID, "kpi-total-value")))
     if search:
         browser.get(base + "/" + search)
-        WebDriverWait(browser, 15).until(EC.presence_of_element_located((By.ID, "kpi-total-value")))
+        WebDriverWait(browser, 30).until(EC.presence_of_element_located((By.ID, "kpi-total-value")))
 
 
 def retry_click(browser, click, reached, attempts: int = 3) -> bool:
@@ -170,6 +171,38 @@ def test_clicking_a_heatmap_cell_sets_a_removable_filter(
     browser.execute_script("document.getElementById('overview-cell-clear').click();")
     wait_query(browser, range="custom", **{"from": "2026-03-01", "to": "2026-03-07"})
     wait_text(browser, "kpi-total-value", "6")
+
+
+def test_typed_custom_dates_are_checked_beside_the_inputs(
+    browser, live_server, app_world, sqlite_db
+):
+    from tests.browser.test_calls import invalid, set_date
+
+    add_analytics(sqlite_db, app_world)
+    open_overview(browser, live_server, "manager_a@example.com", WEEK)
+    wait_text(browser, "kpi-total-value", "6")
+    assert browser.find_element(By.ID, "overview-dates-from").get_attribute("value") == "2026-03-01"
+    assert browser.find_element(By.CSS_SELECTOR, 'label[for="overview-dates-to"]').text == "To"
+
+    # a year typed digit by digit passes through 0002: said, marked, and nothing else moves
+    set_date(browser, "overview-dates-from", "0002-03-01")
+    wait_text(
+        browser,
+        "overview-dates-note",
+        "The start date must be between 2000-01-01 and 2100-12-31.",
+    )
+    WebDriverWait(browser, 15).until(lambda b: invalid(b, "overview-dates-from"))
+    assert browser.find_element(By.ID, "overview-dates-wrap").is_displayed()
+    assert browser.find_element(By.ID, "overview-dates-from").get_attribute("value") == "0002-03-01"
+    assert query(browser) == {"range": "custom", "from": "2026-03-01", "to": "2026-03-07"}
+    screenshot(browser, "overview-dates-error")
+
+    set_date(browser, "overview-dates-from", "2026-03-02")
+    wait_query(browser, range="custom", **{"from": "2026-03-02", "to": "2026-03-07"})
+    WebDriverWait(browser, 15).until(
+        lambda b: not b.find_element(By.ID, "overview-dates-note").text
+    )
+    assert not invalid(browser, "overview-dates-from")
 
 
 def test_bookmarked_url_restores_filters(browser, live_server, app_world, sqlite_db):
