@@ -394,9 +394,6 @@ def sync_modal() -> dbc.Modal:
 
 def sync_console() -> html.Div:
     """The modal, the watcher (interval disabled until a run is active) and the toast area."""
-    # TODO(issue 11): draw each console page's first layout with the skeleton of
-    # pages/_loading.py once the frame helper commits it (dimming while updating is in
-    # assets/sources.css through data-dash-is-loading).
     return html.Div(
         [
             sync_modal(),

@@ -1,7 +1,8 @@
 """Pure builders of the sync history page: the record grid's columns and its rows as text.
 
 The grid (pages/_table.record_grid) shows text only, so a run in progress is a status text
-("running · 45 %", "running · 1,234 records") that the page's poll refreshes, and the link
+("running · 45 %", or "running · 1,234" records without a known total) that the page's poll
+refreshes, and the link
 to a run's page is a markdown cell (`link_cell`). Field names are the sort keys the query
 accepts (models.run_views.HISTORY_SORTABLE).
 """
@@ -15,33 +16,42 @@ import dash
 from pages._sync_modal import ACTIVE, TRIGGER_LABEL, ago, duration_text, when
 from pages._table import Column, link_cell
 
-RIGHT: dict[str, Any] = {"type": "rightAligned", "minWidth": 95}
+
+def _right(width: int) -> dict[str, Any]:
+    return {"type": "rightAligned", "width": width, "minWidth": 70}
+
 
 #: A coloured dot and weight per run status (assets/sources.css), from the raw status field.
 STATUS_CELL: dict[str, Any] = {
     "cellClassRules": {
         f"run-status-{status}": f"params.data && params.data.state === '{status}'"
         for status in ("queued", "running", "success", "partial", "failed", "cancelled")
-    }
+    },
+    "tooltipValueGetter": {"function": "params.data && params.data.status_title"},
 }
 
-#: Run (its link), started, source and status stay on a phone; the counts come as it widens.
+# Run (its link), started, source and status stay on a phone; the counts come as it widens.
+# `width` is each column's share on a wide grid; `minWidth` what it keeps on a phone.
 HISTORY_COLUMNS: list[Column] = [
-    ("run", "Run", {"cellRenderer": "markdown", "minWidth": 64, "maxWidth": 96}),
+    ("run", "Run", {"cellRenderer": "markdown", "width": 70, "minWidth": 52, "maxWidth": 100}),
     (
         "started",
         "Started",
-        {"minWidth": 96, "tooltipValueGetter": {"function": "params.data && params.data.at"}},
+        {
+            "width": 120,
+            "minWidth": 84,
+            "tooltipValueGetter": {"function": "params.data && params.data.at"},
+        },
     ),
-    ("connection", "Source", {"minWidth": 90}),
-    ("stream", "Stream", {"priority": 2}),
-    ("trigger", "Trigger", {"priority": 3}),
-    ("status", "Status", {"minWidth": 100, **STATUS_CELL}),
-    ("duration", "Duration", {"priority": 3, "sortable": False, **RIGHT}),
-    ("processed", "Processed", {"priority": 2, **RIGHT}),
-    ("created", "Created", {"priority": 3, **RIGHT}),
-    ("updated", "Updated", {"priority": 3, **RIGHT}),
-    ("failed", "Failed", {"priority": 2, **RIGHT}),
+    ("connection", "Source", {"width": 125, "minWidth": 80}),
+    ("stream", "Stream", {"priority": 2, "width": 100, "minWidth": 80}),
+    ("trigger", "Trigger", {"priority": 3, "width": 80, "minWidth": 70}),
+    ("status", "Status", {"width": 165, "minWidth": 100, **STATUS_CELL}),
+    ("duration", "Duration", {"priority": 3, "sortable": False, **_right(90)}),
+    ("processed", "Processed", {"priority": 2, **_right(100)}),
+    ("created", "Created", {"priority": 3, **_right(90)}),
+    ("updated", "Updated", {"priority": 3, **_right(95)}),
+    ("failed", "Failed", {"priority": 3, **_right(75)}),
 ]
 
 
@@ -54,7 +64,21 @@ def status_text(run: dict[str, Any]) -> str:
     total = run.get("total")
     if total:
         return f"running · {min(processed / total * 100, 100):.0f} %"
-    return f"running · {processed:,} record{'s' if processed != 1 else ''}"
+    return f"running · {processed:,}"
+
+
+def status_title(run: dict[str, Any]) -> str:
+    """The status cell's tooltip: the figures in words (the cell may be cut on a phone)."""
+    status = str(run.get("status") or "")
+    processed = int(run.get("processed") or 0)
+    total = run.get("total")
+    if status == "running":
+        done = f"{processed:,} of {total:,}" if total else f"{processed:,}"
+        return f"running: {done} records so far"
+    if status == "queued":
+        return "queued: waiting for a worker"
+    failed = int(run.get("failed") or 0)
+    return f"{status}: {processed:,} records" + (f", {failed:,} failed" if failed else "")
 
 
 def history_rows(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -74,6 +98,7 @@ def history_rows(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "trigger": TRIGGER_LABEL.get(run["trigger"], run["trigger"]),
                 "status": status_text(run),
                 "state": run["status"],
+                "status_title": status_title(run),
                 "duration": duration_text(run["duration"]),
                 "processed": f"{run['processed']:,}",
                 "created": f"{run['created']:,}",

@@ -5,6 +5,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from connectors.catalog import catalog
+from pages._loading import skeleton_lines, skeleton_table
 from pages._shell import page_guard, viewer_or_none
 from pages._sources_ids import (
     SOURCE_ACTIONS,
@@ -159,7 +160,7 @@ def _settings_card(admin: bool) -> dbc.Card:
                     [html.H2("Connection settings", className="h6 mb-0 me-auto"), edit],
                     className="d-flex align-items-center mb-2",
                 ),
-                html.Div(id=SOURCE_SETTINGS, className="small mb-2"),
+                html.Div(skeleton_lines(3), id=SOURCE_SETTINGS, className="small mb-2"),
                 # The same typed form as "Add connection" (pages/_sources_view.py), filled
                 # with what is saved; secrets stay empty, shown as saved.
                 dbc.Collapse(editor, id=SOURCE_EDITOR, is_open=False) if admin else None,
@@ -230,7 +231,7 @@ def layout(source_id=None, **_kwargs):
             ),
             html.Div(
                 [
-                    html.Div(id=SOURCE_HEADER, className="me-auto"),
+                    html.Div(skeleton_lines(2), id=SOURCE_HEADER, className="me-auto"),
                     html.Div(id=SOURCE_ACTIONS, className="d-flex gap-2"),
                     dbc.Button(
                         [html.I(className="bi bi-trash me-1"), "Delete"],
@@ -248,14 +249,7 @@ def layout(source_id=None, **_kwargs):
                 [
                     dbc.Col(
                         dbc.Card(
-                            dbc.CardBody(
-                                dcc.Loading(
-                                    html.Div(id=SOURCE_STREAMS),
-                                    type="dot",
-                                    delay_show=300,
-                                    target_components={SOURCE_STREAMS: "children"},
-                                )
-                            ),
+                            dbc.CardBody(html.Div(skeleton_table(4), id=SOURCE_STREAMS)),
                             className="kpi-card mb-3",
                         ),
                         lg=8,

@@ -5,6 +5,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from connectors.catalog import catalog
+from pages._loading import skeleton_cards
 from pages._shell import page_guard, viewer_or_none
 from pages._sources_ids import (
     ADD_BASE_URL,
@@ -195,12 +196,8 @@ def layout(**_kwargs):
         [
             toolbar,
             html.Div(id=SOURCES_MESSAGE),
-            dcc.Loading(
-                html.Div(id=SOURCES_GRID, className="source-grid"),
-                type="dot",
-                delay_show=300,
-                target_components={SOURCES_GRID: "children"},
-            ),
+            # Card shapes until the first render; later redraws dim (assets/syncboard.css).
+            html.Div(skeleton_cards(3), id=SOURCES_GRID, className="source-grid"),
             dcc.Store(id=ADD_SAVED, data=None),
             _add_modal(),
             sync_console(),

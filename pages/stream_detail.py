@@ -3,6 +3,7 @@
 import dash
 from dash import dcc, html
 
+from pages._loading import skeleton_block, skeleton_lines, skeleton_table
 from pages._shell import page_guard
 from pages._sources_ids import (
     STREAM_ERRORS,
@@ -36,15 +37,16 @@ def layout(source_id=None, stream=None, **_kwargs):
         [
             dcc.Store(id=STREAM_KEY, data=key),
             html.Nav(id="stream-breadcrumb", className="small mb-2"),
-            html.Div(id=STREAM_HEADER, className="mb-3"),
+            # Shapes of what the callbacks draw, until they do (pages/_loading.py).
+            html.Div(skeleton_lines(2), id=STREAM_HEADER, className="mb-3"),
             html.Div(
                 [
-                    html.Div(id=STREAM_SUMMARY, className="stream-summary"),
-                    html.Div(id=STREAM_ERRORS, className="stream-errors"),
+                    html.Div(skeleton_block("9rem"), id=STREAM_SUMMARY, className="stream-summary"),
+                    html.Div(skeleton_block("9rem"), id=STREAM_ERRORS, className="stream-errors"),
                 ],
                 className="stream-top mb-3",
             ),
-            html.Div(id=STREAM_RECORDS),
+            html.Div(skeleton_table(8), id=STREAM_RECORDS),
             sync_console(),
         ],
         className="console-page",

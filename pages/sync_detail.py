@@ -3,6 +3,7 @@
 import dash
 from dash import dcc, html
 
+from pages._loading import skeleton_block, skeleton_cards
 from pages._shell import page_guard
 from pages._sources_ids import RUN_BODY, RUN_ID, RUN_LOCATION, RUN_MESSAGE, RUN_RETRY
 from pages._sync_modal import sync_console
@@ -33,7 +34,8 @@ def layout(run_id=None, **_kwargs):
                 className="small mb-2",
             ),
             html.Div(id=RUN_MESSAGE),
-            html.Div(id=RUN_BODY),
+            # The run's shape until its first render (pages/_loading.py).
+            html.Div([skeleton_cards(5), skeleton_block("14rem")], id=RUN_BODY),
             sync_console(),
         ],
         className="console-page",

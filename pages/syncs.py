@@ -72,7 +72,7 @@ def layout(connection=None, stream=None, status=None, **_kwargs):
             dbc.Label("To", html_for=SYNCS_TO, class_name="visually-hidden"),
             dbc.Input(id=SYNCS_TO, type="date", class_name="syncs-date", min="2000-01-01"),
         ],
-        className="d-flex flex-wrap align-items-center gap-2 mb-3",
+        className="d-flex flex-wrap align-items-center gap-2 mb-3 syncs-filters",
     )
     return html.Div(
         [
@@ -97,7 +97,7 @@ def layout(connection=None, stream=None, status=None, **_kwargs):
                         ),
                     ]
                 ),
-                className="kpi-card mb-3",
+                className="kpi-card mb-3 syncs-card",
             ),
             sync_console(),
         ],

@@ -16,7 +16,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from pages._sync_modal import POLL_MS
 from tests.browser.conftest import axe_report, run_axe, screenshot, set_width
 from tests.browser.test_signin import sign_in
-from tests.browser.test_sync_console import SYNC_OPEN, settle, visible, wait
+from tests.browser.test_sync_console import HISTORY_ROW, SYNC_OPEN, settle, visible, wait
 from tests.helpers import make_connection, run_sync
 
 pytestmark = pytest.mark.browser
@@ -141,10 +141,10 @@ def test_console_pages_fit_and_pass_axe(browser, live_server, app_world, sqlite_
     found = {}
     try:
         pages = {
-            "sources": ("/sources", "#sources-grid > *"),
+            "sources": ("/sources", "#sources-grid > .source-card"),
             "source": (f"/sources/{conn.id}", "#stream-row-contacts"),
             "stream": (f"/sources/{conn.id}/contacts", ".record-grid .ag-row"),
-            "history": ("/syncs", "[id^='history-row-']"),
+            "history": ("/syncs", HISTORY_ROW),
             "run": (f"/syncs/{run.id}", "#run-title"),
         }
         for name, (path, ready) in pages.items():
@@ -192,3 +192,114 @@ def test_edit_a_saved_connection_and_a_bad_base_url_is_marked(
     save = browser.find_element(By.ID, "source-settings-save")
     browser.execute_script("arguments[0].click()", save)  # the editor may still be sliding open
     wait(browser).until(lambda b: "Sales pipeline" in b.find_element(By.ID, "source-name").text)
+
+
+def _history_cells(browser, column: str) -> list[str]:
+    """The texts of one column of the history grid's drawn rows, top to bottom (read in one
+    script, so a redraw in between cannot leave a stale element)."""
+    return browser.execute_script(
+        """
+        const rows = [...document.querySelectorAll(arguments[0])];
+        rows.sort((a, b) => Number(a.getAttribute('row-index')) - Number(b.getAttribute('row-index')));
+        return rows.map(row => {
+          const cell = row.querySelector(`[col-id='${arguments[1]}']`);
+          return cell ? cell.innerText.trim() : null;
+        });
+        """,
+        HISTORY_ROW,
+        column,
+    )
+
+
+@pytest.mark.parametrize("width", [1440, 1024, 390])
+def test_history_grid_pages_sorts_and_follows_a_running_run(
+    browser, live_server, app_world, sqlite_db, width
+):
+    from models.runs import finish_run, request_run
+    from models.sync import Connection, SyncRun
+    from models.sync_options import parse_options
+
+    zed = make_connection(sqlite_db, app_world.org_a, "demo", name="Zed CRM")
+    alpha = make_connection(sqlite_db, app_world.org_a, "demo", name="Alpha CRM")
+    theirs = make_connection(sqlite_db, app_world.org_b, "demo", name="Beta CRM")
+    first_id = None
+    with sqlite_db.session() as s:
+        for n in range(27):
+            conn = s.get(Connection, (zed if n % 3 else alpha).id)
+            run = request_run(s, conn, stream="calls", options=parse_options({}), trigger="user")
+            s.flush()
+            finish_run(s, run.id, "success")
+            first_id = first_id if n else run.id
+        other = request_run(
+            s, s.get(Connection, theirs.id), stream=None, options=parse_options({}), trigger="user"
+        )
+        s.flush()
+        finish_run(s, other.id, "failed")
+        live = request_run(
+            s,
+            s.get(Connection, zed.id),
+            stream="contacts",
+            options=parse_options({}),
+            trigger="user",
+        )
+        live.status, live.total, live.processed = "running", 200, 20
+        s.commit()
+        live_id = live.id
+    sign_in(browser, live_server, "admin_a@example.com")
+    visible(browser, "#sidebar")
+    set_width(browser, width)
+    try:
+        browser.get(live_server + "/syncs")
+        visible(browser, HISTORY_ROW, 20)
+        wait(browser).until(lambda b: b.find_element(By.ID, "syncs-count").text == "28 runs")
+        wait(browser).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, HISTORY_ROW)) == 25)
+        assert "Beta CRM" not in browser.find_element(By.ID, "syncs-table").text
+        # The running run, newest, says how far it is, and moves with the poll.
+        assert _history_cells(browser, "status")[0] == "running · 10 %"
+        with sqlite_db.session() as s:
+            s.get(SyncRun, live_id).processed = 100
+            s.commit()
+        wait(browser, 10).until(lambda b: _history_cells(b, "status")[0] == "running · 50 %")
+        if width == 390:  # the key columns stay on a phone, the counts make room
+            for column in ("run", "started", "connection", "status"):
+                cell = browser.find_element(By.CSS_SELECTOR, f"{HISTORY_ROW} [col-id='{column}']")
+                box = cell.rect
+                assert box["x"] >= 0 and box["x"] + box["width"] <= width, column
+            assert not browser.find_elements(By.CSS_SELECTOR, f"{HISTORY_ROW} [col-id='stream']")
+        wide = browser.execute_script(
+            "return document.documentElement.scrollWidth - window.innerWidth"
+        )
+        assert wide <= 0, wide
+        shot(browser, f"console-history-grid-{width}")
+        violations = run_axe(browser)
+        assert not violations, axe_report({"history": violations})
+        with sqlite_db.session() as s:
+            finish_run(s, live_id, "success")
+        wait(browser, 10).until(lambda b: _history_cells(b, "status")[0] == "success")
+        visible(browser, ".sync-toast")
+
+        # The second page holds the last three, on the server's order. (Clicked by script:
+        # the toast may sit over the pager on a phone.)
+        click = "arguments[0].click()"
+        pager = "#syncs-table .ag-paging-button[aria-label='{}']"
+        browser.execute_script(
+            click, browser.find_element(By.CSS_SELECTOR, pager.format("Next Page"))
+        )
+        wait(browser).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, HISTORY_ROW)) == 3)
+        wait(browser).until(lambda b: _history_cells(b, "run")[-1] == f"#{first_id}")
+        # A header click sorts the whole history on the server.
+        header = "#syncs-table .ag-header-cell[col-id='connection'] .ag-header-cell-label"
+        browser.execute_script(click, browser.find_element(By.CSS_SELECTOR, header))
+        browser.execute_script(
+            click, browser.find_element(By.CSS_SELECTOR, pager.format("First Page"))
+        )
+        wait(browser).until(lambda b: _history_cells(b, "connection")[:9] == ["Alpha CRM"] * 9)
+        assert _history_cells(browser, "connection")[9:] == ["Zed CRM"] * 16
+        # The run link opens its page.
+        link = browser.find_element(By.CSS_SELECTOR, f"{HISTORY_ROW} [col-id='run'] a")
+        target = link.get_attribute("href")
+        link.click()
+        visible(browser, "#run-title")
+        assert browser.current_url == target
+    finally:
+        set_width(browser, 1400)

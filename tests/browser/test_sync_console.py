@@ -24,6 +24,8 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 
 SYNC_OPEN = '[id*=\'"type":"sync-open"\']'
+#: A drawn row of the sync history's record grid (not one of its "loading" placeholders).
+HISTORY_ROW = "#syncs-table .ag-center-cols-container .ag-row:not(.ag-row-loading)"
 
 # Records every label the run progress bars show, so a test can tell that one reached 100 %.
 WATCH_BARS = """
@@ -79,7 +81,7 @@ def visible(browser, css: str, seconds: float = 15):
 
 def open_sources(browser, base: str) -> None:
     browser.get(base + "/sources")
-    visible(browser, "#sources-grid > *")
+    visible(browser, "#sources-grid > .source-card, #sources-empty")
 
 
 def keep_screenshot(browser, name: str) -> None:
@@ -157,11 +159,11 @@ def test_admin_adds_tests_and_syncs_a_connection(browser, live_server, app_world
 
     # The run is in the history; its page tells what it did.
     browser.find_element(By.ID, "sources-all-syncs").click()
-    row = visible(browser, "[id^='history-row-']")
+    row = visible(browser, HISTORY_ROW)
     assert "Demo CRM" in row.text and "success" in row.text and "4,000" in row.text
     assert "user" in row.text
     screenshot(browser, "console-history")
-    row.find_element(By.CSS_SELECTOR, "a").click()
+    row.find_element(By.CSS_SELECTOR, "[col-id='run'] a").click()
     title = visible(browser, "#run-title")
     assert title.text.startswith("Run #") and "success" in title.text
     assert browser.find_element(By.ID, "run-command").text == "syncboard sync alpha 'Demo CRM'"

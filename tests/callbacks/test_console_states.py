@@ -363,3 +363,51 @@ def test_the_test_buttons_say_testing_and_are_disabled_while_they_run(dash_app):
         assert running["running"][f"{button}.disabled"] is True
         assert running["runningOff"][f"{button}.disabled"] is False
         assert TESTING in json.dumps(running["running"], ensure_ascii=False, default=str)
+
+
+# --- loading shapes (defect 4): no console page starts blank ---------------------------------
+
+
+def _find(tree, wanted: str):
+    """The component with id `wanted` in a layout tree, or None."""
+    if getattr(tree, "id", None) == wanted:
+        return tree
+    children = getattr(tree, "children", None)
+    for child in children if isinstance(children, list | tuple) else [children]:
+        if child is not None and not isinstance(child, str | int | float):
+            found = _find(child, wanted)
+            if found is not None:
+                return found
+    return None
+
+
+@pytest.mark.parametrize(
+    "module, kwargs, containers",
+    [
+        ("pages.sources", {}, ["sources-grid"]),
+        (
+            "pages.source_detail",
+            {"source_id": "1"},
+            ["source-header", "source-streams", "source-settings"],
+        ),
+        (
+            "pages.stream_detail",
+            {"source_id": "1", "stream": "contacts"},
+            ["stream-header", "stream-summary", "stream-errors", "stream-records"],
+        ),
+        ("pages.sync_detail", {"run_id": "1"}, ["run-body"]),
+    ],
+)
+def test_console_pages_start_with_the_shape_of_their_content(
+    server, db, world, module, kwargs, containers
+):
+    """What a callback fills shows a skeleton (role=status, "Loading…") until it does."""
+    import dash
+
+    with as_user(server, db, "agent_a1@example.com"):
+        tree = dash.page_registry[module]["layout"](**kwargs)
+    for cid in containers:
+        box = _find(tree, cid)
+        assert box is not None, cid
+        shown = texts(box)
+        assert "sb-skeleton" in shown and "Loading" in shown and '"role": "status"' in shown, cid

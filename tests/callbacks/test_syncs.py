@@ -519,7 +519,9 @@ def test_history_shows_a_running_run_as_text_and_seeds_the_poll(server, db, worl
         run.total, run.processed = None, 1234
         s.commit()
     rows, _, _ = history_answer(manager, dash_app)
-    assert {r["id"]: r["status"] for r in rows}[rid] == "running · 1,234 records"
+    row = next(r for r in rows if r["id"] == rid)
+    assert row["status"] == "running · 1,234"
+    assert row["status_title"] == "running: 1,234 records so far"
 
 
 def test_run_page_shows_what_the_run_recorded(server, db, world):
