@@ -44,10 +44,13 @@ def address_after_switch(pathname: str | None, search: str | None) -> str:
 def change_org(org_id, pathname, search):
     """Switch and reload the current page (the frame is drawn for the new organisation).
 
-    Membership is checked on the server by `switch_org`; a forged id is refused (403).
+    Membership is checked on the server by `switch_org`; a forged or malformed id is
+    refused (403).
     """
-    wanted = id_or_none(org_id)
-    if wanted is None or wanted == current_viewer().org_id:
+    if org_id is None:
         return no_update
-    switch_org(wanted)
+    wanted = id_or_none(org_id)
+    if wanted is not None and wanted == current_viewer().org_id:
+        return no_update
+    switch_org(wanted)  # a malformed id is None here, which no one is a member of
     return get_relative_path(address_after_switch(pathname, search))

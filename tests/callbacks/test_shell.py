@@ -58,14 +58,16 @@ def test_a_forged_organisation_is_refused(client, world):
     assert org_in_session(client) == before
 
 
-def test_the_same_organisation_or_nonsense_changes_nothing(client, world):
+def test_the_same_organisation_changes_nothing_and_nonsense_is_refused(client, world):
     login(client, "platform@example.com")
     switch(client, world.org_b, "/calls")
-    for value in (world.org_b, str(world.org_b), None, "x", [1], {"a": 1}):
+    for value in (world.org_b, str(world.org_b), None):
         answer = switch(client, value, "/calls")
         assert answer.status_code in (200, 204), value
         if answer.status_code == 200:  # every output no_update
             assert answer.get_json()["response"] == {}, value
+    for value in ("x", [1], {"a": 1}, 1.5, 2**64):
+        assert switch(client, value, "/calls").status_code == 403, value
     assert org_in_session(client) == world.org_b
 
 
