@@ -141,7 +141,7 @@ def may_see(page: dict, viewer: Viewer | None) -> bool:
 
 def denied(message: str = "You do not have access to this page.") -> html.Div:
     return html.Div(
-        [html.H2("Not available", className="h4"), html.P(message, className="text-muted")],
+        [html.H1("Not available", className="h4"), html.P(message, className="text-muted")],
         className="empty-state",
         id="page-denied",
     )
