@@ -119,12 +119,20 @@ def test_org_switcher_refuses_malformed_ids(client, db, world):
             client,
             "shell-redirect.href",
             [{"id": "shell-org", "property": "value", "value": forged}],
+            state=[
+                {"id": "_pages_location", "property": "pathname", "value": "/"},
+                {"id": "_pages_location", "property": "search", "value": ""},
+            ],
         )
         assert answer.status_code == 403 and error_of(answer)
     switched = dash_post(
         client,
         "shell-redirect.href",
         [{"id": "shell-org", "property": "value", "value": world.org_b}],
+        state=[
+            {"id": "_pages_location", "property": "pathname", "value": "/"},
+            {"id": "_pages_location", "property": "search", "value": ""},
+        ],
     )
     assert switched.status_code == 200
 
