@@ -167,6 +167,8 @@ def cmd_serve(args) -> int:
             self.cfg.set("workers", 1)
             self.cfg.set("threads", 8)
             self.cfg.set("timeout", 120)
+            # gunicorn's 2 s drops connections a browser or poll reuses after a pause
+            self.cfg.set("keepalive", 5)
             self.cfg.set("accesslog", "-" if args.access_log else None)
             if "control_socket_disable" in self.cfg.settings:
                 # gunicorn 25.1+ opens one control socket per user ($HOME/.gunicorn), so two
