@@ -33,17 +33,20 @@ STATUS_CELL = {
         }.items()
     }
 }
-# Time, number and status stay on a phone (direction from 640 px); the rest as it widens.
+# Widths fit the content with the records pages' 10 px cell padding (assets/records.css):
+# `minWidth` keeps time and status whole at every width, `width` is each column's share
+# when the grid sizes the columns to fit. A phone keeps time and status; from 640 px the
+# number, direction and duration join; from 960 px (a 1440 px screen) everything.
 CALLS_COLUMNS: list[Column] = [
-    ("time", "Time (UTC)", {"minWidth": 135}),
-    ("number", "Number", {"minWidth": 85}),
-    ("from", "From", {"priority": 2, "minWidth": 130}),
-    ("to", "To", {"priority": 3, "minWidth": 130}),
-    ("contact", "Contact", {"priority": 3}),
-    ("direction", "Direction", {"priority": 2, "minWidth": 95}),
-    ("status", "Status", {"minWidth": 100, **STATUS_CELL}),
-    ("duration", "Duration", {"priority": 2, "type": "rightAligned", "minWidth": 90}),
-    ("agent", "Agent", {"priority": 3}),
+    ("time", "Time (UTC)", {"minWidth": 155, "width": 155}),
+    ("number", "Number", {"priority": 2, "minWidth": 90, "width": 132}),
+    ("from", "From", {"priority": 3, "minWidth": 90, "width": 136}),
+    ("to", "To", {"priority": 3, "minWidth": 90, "width": 136}),
+    ("contact", "Contact", {"priority": 3, "minWidth": 80, "width": 130}),
+    ("direction", "Direction", {"priority": 2, "minWidth": 95, "width": 95}),
+    ("status", "Status", {"minWidth": 120, "width": 120, **STATUS_CELL}),
+    ("duration", "Duration", {"priority": 2, "type": "rightAligned", "minWidth": 95, "width": 95}),
+    ("agent", "Agent", {"priority": 3, "minWidth": 80, "width": 125}),
 ]
 STATUS_LABELS = {"answered": "Answered", "missed": "Missed", "voicemail": "Voicemail"}
 DIRECTION_LABELS = {"inbound": "Inbound", "outbound": "Outbound"}
@@ -75,13 +78,14 @@ SMS_COUNT = count_id(SMS)
 SMS_EMPTY = "sms-empty"
 SMS_BODY = "sms-body"
 SMS_PAGE_SIZE = 25
+# A phone keeps time and message; the number and direction from 640 px, from/to from 960.
 SMS_COLUMNS: list[Column] = [
-    ("time", "Time (UTC)", {"minWidth": 140}),
-    ("number", "Number", {"priority": 2}),
-    ("direction", "Direction", {"minWidth": 95}),
-    ("from", "From", {"priority": 3}),
-    ("to", "To", {"priority": 3}),
-    ("body", "Message", {"minWidth": 160, "flex": 2, "sortable": False}),
+    ("time", "Time (UTC)", {"minWidth": 155, "width": 155}),
+    ("number", "Number", {"priority": 2, "minWidth": 110}),
+    ("direction", "Direction", {"priority": 2, "minWidth": 95, "width": 95}),
+    ("from", "From", {"priority": 3, "minWidth": 135}),
+    ("to", "To", {"priority": 3, "minWidth": 135}),
+    ("body", "Message", {"minWidth": 150, "flex": 2, "sortable": False}),
 ]
 
 

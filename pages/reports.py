@@ -186,8 +186,9 @@ def layout(**_kwargs):
             ),
             dbc.Row(
                 [
-                    dbc.Col(_builder(), lg=4, xxl=3, className="mb-3"),
-                    dbc.Col(_results(), lg=8, xxl=9),
+                    # Side by side from 1200 px; a tablet gives the results the whole width.
+                    dbc.Col(_builder(), xl=4, xxl=3, className="mb-3"),
+                    dbc.Col(_results(), xl=8, xxl=9),
                 ]
             ),
             dbc.Modal(
