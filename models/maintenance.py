@@ -71,7 +71,7 @@ def vacuum_analyze(engine: Engine, table_names: Iterable[str]) -> list[str]:
 
 
 def analyze_after_bulk_load(
-    engine: Engine, table_names: Iterable[str], rows_written: int, *, threshold: int = BULK_ROWS
+    engine: Engine, table_names: Iterable[str], rows_written: int, *, threshold: int | None = None
 ) -> list[str]:
     """`vacuum_analyze` the tables a load filled when it wrote at least `threshold` rows.
 
@@ -79,7 +79,7 @@ def analyze_after_bulk_load(
     raises for a database that refuses (a read-only replica, missing rights): the load has
     already succeeded, so a failure is logged and the tables are simply not done.
     """
-    if rows_written < threshold:
+    if rows_written < (BULK_ROWS if threshold is None else threshold):
         return []
     try:
         return vacuum_analyze(engine, table_names)

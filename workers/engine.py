@@ -29,7 +29,8 @@ from connectors.base import (
 from models.connections import load_connection
 from models.credentials import decrypt_credentials
 from models.cursors import get_cursor, set_cursor
-from models.db import session_factory
+from models.db import get_engine, session_factory
+from models.maintenance import analyze_after_bulk_load
 from models.mapping_context import DbMappingContext
 from models.runs import (
     Progress,
@@ -167,6 +168,10 @@ def execute_run(run_id: int, *, job_id: str | None = None) -> str:
             stats=figures,
             debug_log=debug.text(),
         )
+    if shared is not None and not options.dry_run:
+        # a first sync can fill a table at once; index-only scans need the visibility map
+        tables = sorted({stream.model for stream in streams})
+        analyze_after_bulk_load(get_engine(), tables, progress.created + progress.updated)
     log.info("run %s %s: %s processed in %.1fs", run_id, status, progress.processed, elapsed)
     return status
 

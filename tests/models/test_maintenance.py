@@ -68,3 +68,25 @@ def test_only_tables_of_the_schema_are_named(db):
     with pytest.raises(ValueError, match="not a table"):
         analyze_after_bulk_load(db.engine, ["pg_class"], rows_written=10**9)
     assert vacuum_analyze(db.engine, []) == []
+
+
+def test_a_sync_that_writes_a_bulk_load_analyzes_its_tables(db, world, monkeypatch):
+    """A first sync can fill a table at once: the engine hands what it wrote to
+    analyze_after_bulk_load (the threshold is lowered so a small demo sync counts)."""
+    from tests.helpers import make_connection, run_sync
+
+    monkeypatch.setattr("models.maintenance.BULK_ROWS", 20)
+    if db.backend == "sqlite":
+        with db.engine.begin() as c:
+            c.execute(text("ANALYZE sqlite_schema"))  # makes sure sqlite_stat1 exists
+            c.execute(text("DELETE FROM sqlite_stat1 WHERE tbl = 'contacts'"))
+    conn = make_connection(db, world.org_a, "demo", settings={"records": 30, "delay_ms": 0})
+    before = utcnow() - timedelta(seconds=1)
+    run_sync(conn, "contacts")
+    if db.backend == "sqlite":
+        with db.engine.connect() as c:
+            stats = c.execute(text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'contacts'"))
+            assert stats.scalar() > 0
+    else:
+        vacuumed = table_stats(db.engine, "contacts")["last_vacuum"]  # ANALYZE alone: per batch
+        assert vacuumed is not None and vacuumed >= before
