@@ -7,9 +7,20 @@ looked up by (id, this user, this organisation), so a forged id finds nothing.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, ctx, html, no_update
+from dash import (
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    html,
+    no_update,
+)
 from plotly.subplots import make_subplots
 
 from callbacks._dates import date_feedback_on
@@ -58,6 +69,7 @@ from pages._reports_ids import (
     SUMMARY,
     TABLE,
     TABLE_CARD,
+    URL,
     report_columns,
 )
 from pages._table import column_defs, read_rows_request, rows_response
@@ -119,7 +131,7 @@ def _plotted(metric: str, value: Any) -> float | None:
     return value
 
 
-def report_figure(result: ReportResult) -> go.Figure:
+def report_figure(result: ReportResult) -> go.Figure | dict[str, Any]:
     """One small panel per metric (each with its own scale), sharing the groups' axis."""
     metrics = result.spec.metrics
     if not result.rows or all(not row[m] for row in result.rows for m in metrics):
@@ -191,6 +203,7 @@ def _spec(calls, cases, tickets, group, range_, start, end) -> ReportSpec:
     Output(SUMMARY, "children"),
     Output(DATES_WRAP, "className"),
     Output(TABLE_CARD, "className"),
+    Output(URL, "search"),
     *DEFINITION_INPUTS,
 )
 def run(calls, cases, tickets, group, range_, start, end):
@@ -204,12 +217,14 @@ def run(calls, cases, tickets, group, range_, start, end):
         blank = empty_figure("Fix the definition to see a chart")
         return (
             *(no_update, blank, {"height": "320px"}, str(exc), True, "", True, ""),
-            *(dates_class, "d-none"),
+            *(dates_class, "d-none", no_update),
         )
     with session_scope() as db:
         result = run_report(db, viewer, spec)
     figure = report_figure(result)
-    height = figure.layout.height or 320
+    # An empty report's figure is a plain dict (pages/_figures.empty_figure), a full one a Figure.
+    layout = figure.get("layout", {}) if isinstance(figure, dict) else figure.layout
+    height = layout["height"] if "height" in layout and layout["height"] else 320
     return (
         column_defs(report_columns(spec)),
         figure,
@@ -221,6 +236,7 @@ def run(calls, cases, tickets, group, range_, start, end):
         summary(result),
         dates_class,
         "records-card",
+        "?" + urlencode(spec.to_url(), safe=","),
     )
 
 
@@ -249,6 +265,13 @@ def report_rows(request, calls, cases, tickets, group, range_, start, end):
 # A new definition: the grid drops its rows and asks again from the first page.
 refresh_on(GRID, *DEFINITION_INPUTS)
 date_feedback_on(DATES)
+
+# The address bar shows the definition shown (a corrected URL is replaced, not pushed).
+clientside_callback(
+    ClientsideFunction(namespace="syncboardUrl", function_name="replaceSearch"),
+    Output(URL, "href"),
+    Input(URL, "search"),
+)
 
 
 @callback(

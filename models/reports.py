@@ -19,7 +19,7 @@ from models.base import utcnow
 from models.calls import AGENT_NAME
 from models.kpis import TIME_BUCKETS, CallKpis, call_kpis_by, count_by
 from models.orgs import PhoneNumber, User
-from models.params import ParamError, id_or_none, parse_date
+from models.params import ParamError, day_range, first, id_or_none, parse_date
 from models.records import Call, Case, Office, Ticket
 from models.saved_reports import ReportDefinition
 from models.scope import SEE_ORG, Viewer, visible
@@ -149,6 +149,42 @@ class ReportSpec:
         """Query-string parameters for the CSV link."""
         params = {k: v for k, v in self.to_dict().items() if k != "metrics"}
         return {"metrics": ",".join(self.metrics), **params}
+
+    def to_url(self) -> dict[str, str]:
+        """The reports page's query string: the CSV link's names, with `from`/`to` for the
+        custom days as on every other page (`spec_from_url` reads it back)."""
+        params = self.to_params()
+        if "start" in params:
+            params["from"], params["to"] = params.pop("start"), params.pop("end")
+        return params
+
+
+def spec_from_url(
+    params: Mapping[str, Any], default: ReportSpec
+) -> tuple[ReportSpec, tuple[str, ...]]:
+    """The report a page URL asks for, leniently, so a bookmark or an old link still shows a
+    report: `from`/`to` read as on the other pages (a bad day dropped, reversed days swapped)
+    and both together mean custom dates; a definition that still cannot run falls back to
+    `default`. What had to change comes back in words for the page to show."""
+    days = day_range(params.get("from"), params.get("to"), max_days=MAX_DAYS)
+    problems = list(days.problems)
+    asked = {key: first(params.get(key)) for key in ("metrics", "group", "range")}
+    if not any(asked.values()) and days.start is None and days.end is None:
+        return default, tuple(problems)
+    raw: dict[str, Any] = {
+        "metrics": asked["metrics"] or ",".join(default.metrics),
+        "group": asked["group"] or default.group,
+        "range": asked["range"] or default.range,
+    }
+    if days.start and days.end:
+        raw.update(range="custom", start=days.start.isoformat(), end=days.end.isoformat())
+    elif raw["range"] == "custom":
+        problems.append("Custom dates need both a start and an end date.")
+        raw["range"] = default.range
+    try:
+        return parse_definition(raw), tuple(problems)
+    except ReportError as exc:
+        return default, (*problems, f"{exc} Showing the default report instead.")
 
 
 def parse_definition(raw: Mapping[str, Any] | None) -> ReportSpec:

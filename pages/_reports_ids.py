@@ -43,6 +43,8 @@ CONFIRM_NO = "reports-confirm-no"
 DEFAULT_METRICS = ["calls_total", "calls_answered", "answer_rate"]
 DEFAULT_GROUP = "day"
 DEFAULT_RANGE = "30d"
+DEFAULT_SPEC = ReportSpec(tuple(DEFAULT_METRICS), DEFAULT_GROUP, DEFAULT_RANGE)
+URL = "reports-url"  # the definition in the address bar (`ReportSpec.to_url`)
 #: Which metrics a narrow grid keeps: the first two always, the next two from 640 px, the
 #: rest from 960 px (pages/_table.py priorities); the chart above shows every one.
 KEY_METRICS = 2

@@ -1,14 +1,19 @@
-"""Reports: pick metrics, a grouping and a range; see a table and a chart; export and save them."""
+"""Reports: pick metrics, a grouping and a range; see a table and a chart; export and save them.
+
+The definition lives in the URL (`?metrics=calls_total,answer_rate&group=number&range=30d`,
+or `&from=2026-01-01&to=2026-01-31` for custom days), so a report can be bookmarked.
+"""
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from models.base import utcnow
-from models.reports import GROUPINGS, METRICS, RANGES
-from pages._dates import date_range
+from models.reports import GROUPINGS, METRICS, RANGES, ReportSpec, spec_from_url
+from pages._dates import date_range, dates_note
 from pages._reports_ids import (
     CHART,
     CONFIRM,
@@ -17,9 +22,7 @@ from pages._reports_ids import (
     CONFIRM_YES,
     DATES,
     DATES_WRAP,
-    DEFAULT_GROUP,
-    DEFAULT_METRICS,
-    DEFAULT_RANGE,
+    DEFAULT_SPEC,
     DELETE,
     ERROR,
     GRID,
@@ -34,6 +37,7 @@ from pages._reports_ids import (
     STATUS,
     SUMMARY,
     TABLE_CARD,
+    URL,
     report_columns,
 )
 from pages._shell import page_guard
@@ -50,8 +54,9 @@ def _label(text: str, html_for: str | None = None) -> dbc.Label:
     return dbc.Label(text, html_for=html_for, className="report-label")
 
 
-def _builder() -> dbc.Card:
+def _builder(spec: ReportSpec, problems: tuple[str, ...]) -> dbc.Card:
     today = utcnow().date()
+    custom = spec.range == "custom"
     metric_lists = [
         html.Div(
             [
@@ -63,7 +68,7 @@ def _builder() -> dbc.Card:
                         for key, m in METRICS.items()
                         if m.family == family
                     ],
-                    value=[k for k in DEFAULT_METRICS if METRICS[k].family == family],
+                    value=[k for k in spec.metrics if METRICS[k].family == family],
                     className="report-checks",
                 ),
             ]
@@ -98,23 +103,23 @@ def _builder() -> dbc.Card:
                 dbc.Select(
                     id=GROUP,
                     options=[{"label": label, "value": key} for key, label in GROUPINGS.items()],
-                    value=DEFAULT_GROUP,
+                    value=spec.group,
                     className="mb-3",
                 ),
                 _label("Range", RANGE),
                 dbc.Select(
                     id=RANGE,
                     options=[{"label": label, "value": key} for key, (label, _d) in RANGES.items()],
-                    value=DEFAULT_RANGE,
+                    value=spec.range,
                     className="mb-2",
                 ),
                 date_range(
                     DATES,
-                    today - timedelta(days=29),
-                    today,
+                    spec.start if custom else today - timedelta(days=29),
+                    spec.end if custom else today,
                     label="Report dates",
                     wrap_id=DATES_WRAP,
-                    class_name="d-none",
+                    class_name="mt-2" if custom else "d-none",
                 ),
                 html.Hr(className="my-3"),
                 _label("Save as", NAME),
@@ -124,7 +129,8 @@ def _builder() -> dbc.Card:
                         dbc.Button([html.I(className="bi bi-save me-1"), "Save"], id=SAVE),
                     ]
                 ),
-                html.Div(id=STATUS, className="small mt-2", role="status"),
+                # What the URL asked for that could not be shown, until something is done.
+                html.Div(dates_note(problems), id=STATUS, className="small mt-2", role="status"),
             ]
         ),
         className="records-card report-builder",
@@ -168,12 +174,16 @@ def _results() -> html.Div:
     )
 
 
-def layout(**_kwargs):
+def layout(**kwargs):
     refusal = page_guard("manager")
     if refusal is not None:
         return refusal
+    spec, problems = spec_from_url(kwargs, DEFAULT_SPEC)
+    query = spec.to_url()
     return html.Div(
         [
+            # What the page shows; assets/url.js puts it in the address bar.
+            dcc.Location(id=URL, refresh=False, search="?" + urlencode(query, safe=",")),
             html.Div(
                 [
                     html.H1("Reports", className="h3 mb-0"),
@@ -187,7 +197,7 @@ def layout(**_kwargs):
             dbc.Row(
                 [
                     # Side by side from 1200 px; a tablet gives the results the whole width.
-                    dbc.Col(_builder(), xl=4, xxl=3, className="mb-3"),
+                    dbc.Col(_builder(spec, problems), xl=4, xxl=3, className="mb-3"),
                     dbc.Col(_results(), xl=8, xxl=9),
                 ]
             ),

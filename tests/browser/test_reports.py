@@ -126,6 +126,20 @@ def test_custom_dates_are_checked_saved_and_loaded_back(browser, live_server, ap
     set_date(browser, "reports-dates-to", today.isoformat())
     wait_text(browser, "reports-count", "7 rows")
     WebDriverWait(browser, 5).until(lambda b: not invalid(b, "reports-dates-to"))
+    # the address bar holds the report: a reload shows the same one
+    WebDriverWait(browser, 10).until(lambda b: "from=" in b.current_url)
+    assert parse_qs(urlsplit(browser.current_url).query) == {
+        "metrics": ["calls_total,calls_answered,answer_rate"],
+        "group": ["day"],
+        "range": ["custom"],
+        "from": [week_ago],
+        "to": [today.isoformat()],
+    }
+    browser.get(browser.current_url)
+    wait_text(browser, "reports-count", "7 rows")
+    assert (
+        browser.find_element(By.ID, "reports-dates-to").get_attribute("value") == today.isoformat()
+    )
 
     browser.find_element(By.ID, "reports-name").send_keys("Last week")
     click(browser, browser.find_element(By.ID, "reports-save"))

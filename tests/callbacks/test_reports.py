@@ -21,6 +21,7 @@ RUN_OUT = [
     "reports-summary.children",
     "reports-dates-wrap.className",
     "reports-table-card.className",
+    "reports-url.search",
 ]
 MANAGE_OUT = ["reports-saved.options", "reports-saved.value", "reports-status.children"]
 LOAD_CONTROLS = [
@@ -153,6 +154,7 @@ def test_a_manager_builds_a_report(server, world):
         "bom": ["1"],
     }
     assert got["reports-summary.children"].startswith("Total calls and Answer rate by number, ")
+    assert got["reports-url.search"] == "?metrics=calls_total,answer_rate&group=number&range=30d"
     assert got["reports-dates-wrap.className"] == "date-range d-none"
     daily = values(run(manager, calls=["calls_total"], cases=["cases_opened"]), RUN_OUT)
     assert rows(manager, calls=["calls_total"], cases=["cases_opened"])[1:] == (30, "30 rows")
@@ -256,3 +258,52 @@ def test_save_load_and_delete_are_private(server, db, world):
     assert deleted["reports-saved.options"] == [] and deleted["reports-saved.value"] is None
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(ReportDefinition)) == 0
+
+
+def test_the_url_holds_the_report_and_bad_dates_are_explained(server, world):
+    from tests.callbacks.test_calls import _page_props
+
+    manager = signed_in(server, "manager_a@example.com")
+    props = _page_props(
+        manager, "/reports", "?metrics=calls_missed&group=number&from=2026-03-07&to=2026-03-01"
+    )
+    assert props["reports-metrics-calls"]["value"] == ["calls_missed"]
+    assert props["reports-group"]["value"] == "number"
+    assert props["reports-range"]["value"] == "custom"
+    assert (props["reports-dates-from"]["value"], props["reports-dates-to"]["value"]) == (
+        "2026-03-01",
+        "2026-03-07",
+    )
+    assert "mt-2" in props["reports-dates-wrap"]["className"]
+    assert "swapped" in str(props["reports-status"]["children"])
+    search = "?metrics=calls_missed&group=number&range=custom&from=2026-03-01&to=2026-03-07"
+    assert props["reports-url"]["search"] == search
+    # the run says the same, for the address bar (assets/url.js)
+    got = values(
+        run(
+            manager,
+            calls=["calls_missed"],
+            group="number",
+            range_="custom",
+            start="2026-03-01",
+            end="2026-03-07",
+        ),
+        RUN_OUT,
+    )
+    assert got["reports-url.search"] == search
+    # nothing in those days: a chart that says so (this used to fail with a server error)
+    assert "Nothing to count in this range" in str(got["reports-chart.figure"])
+    assert got["reports-chart.style"] == {"height": "320px"}
+    # a definition that cannot run shows the default report and says why
+    props = _page_props(manager, "/reports", "?metrics=calls_total&group=office")
+    assert props["reports-metrics-calls"]["value"] == [
+        "calls_total",
+        "calls_answered",
+        "answer_rate",
+    ]
+    assert "cannot be grouped by office" in str(props["reports-status"]["children"])
+    assert props["reports-url"]["search"] == (
+        "?metrics=calls_total,calls_answered,answer_rate&group=day&range=30d"
+    )
+    plain = _page_props(manager, "/reports", "")
+    assert plain["reports-status"]["children"] is None

@@ -301,3 +301,42 @@ def test_the_grid_sorts_on_raw_values_with_empty_cells_last():
         "Week of 2025-12-29",
         "Week of 2026-01-05",
     ]
+
+
+def test_a_page_url_reads_back_into_the_same_report():
+    from models.reports import ReportSpec, spec_from_url
+
+    default = ReportSpec(("calls_total",), "day", "30d")
+    spec = parse_definition(
+        {
+            "metrics": ["aht", "calls_total"],
+            "group": "week",
+            "range": "custom",
+            "start": "2026-01-01",
+            "end": "2026-03-31",
+        }
+    )
+    assert spec.to_url() == {
+        "metrics": "aht,calls_total",
+        "group": "week",
+        "range": "custom",
+        "from": "2026-01-01",
+        "to": "2026-03-31",
+    }
+    assert spec_from_url(spec.to_url(), default) == (spec, ())
+    assert spec_from_url({}, default) == (default, ())
+    # from/to alone mean custom days; a bad day is dropped and said
+    only_days, problems = spec_from_url({"from": "2026-02-01", "to": "2026-02-10"}, default)
+    assert (only_days.range, only_days.start, only_days.metrics) == (
+        "custom",
+        date(2026, 2, 1),
+        ("calls_total",),
+    )
+    assert problems == ()
+    half, problems = spec_from_url(
+        {"range": "custom", "from": "2026-13-01", "to": "2026-02-10"}, default
+    )
+    assert half.range == "30d"
+    assert "not “2026-13-01”" in problems[0] and "both a start and an end" in problems[1]
+    broken, problems = spec_from_url({"metrics": "revenue"}, default)
+    assert broken == default and "Unknown metric 'revenue'" in problems[0]
