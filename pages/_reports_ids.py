@@ -45,8 +45,8 @@ DEFAULT_GROUP = "day"
 DEFAULT_RANGE = "30d"
 DEFAULT_SPEC = ReportSpec(tuple(DEFAULT_METRICS), DEFAULT_GROUP, DEFAULT_RANGE)
 URL = "reports-url"  # the definition in the address bar (`ReportSpec.to_url`)
-#: Which metrics a narrow grid keeps: the first two always, the next two from 640 px, the
-#: rest from 960 px (pages/_table.py priorities); the chart above shows every one.
+#: Which metrics a phone keeps: the first two; the rest join from 640 px (pages/_table.py
+#: priorities). The chart above shows every one.
 KEY_METRICS = 2
 
 
@@ -64,7 +64,7 @@ def report_columns(spec: ReportSpec | None) -> list[Column]:
             "width": 120,
             "wrapHeaderText": True,
             "autoHeaderHeight": True,
-            "priority": 1 if i < KEY_METRICS else 2 if i < 2 * KEY_METRICS else 3,
+            "priority": 1 if i < KEY_METRICS else 2,
         }
         columns.append((metric, METRICS[metric].label, options))
     return columns
