@@ -94,8 +94,10 @@ def test_the_sync_modal_marks_bad_counts_and_fits(
         feedback = visible(browser, "#syncmodal-max-records-feedback")
         assert feedback.text == "Max records must be a positive whole number."
         assert "is-invalid" in box.get_attribute("class")
-        assert (
-            "from 1 to 10,000" in browser.find_element(By.ID, "syncmodal-batch-size-feedback").text
+        wait(browser).until(  # the batch size is checked by a callback of its own keystroke
+            lambda b: (
+                "from 1 to 10,000" in b.find_element(By.ID, "syncmodal-batch-size-feedback").text
+            )
         )
         assert not browser.find_element(By.ID, "syncmodal-start").is_enabled()
         assert browser.find_element(By.ID, "syncmodal-command").text == ""

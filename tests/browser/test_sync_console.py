@@ -159,11 +159,22 @@ def test_admin_adds_tests_and_syncs_a_connection(browser, live_server, app_world
 
     # The run is in the history; its page tells what it did.
     browser.find_element(By.ID, "sources-all-syncs").click()
-    row = visible(browser, HISTORY_ROW)
-    assert "Demo CRM" in row.text and "success" in row.text and "4,000" in row.text
-    assert "user" in row.text
+    visible(browser, HISTORY_ROW)
+
+    def first_row(b) -> str:  # read in one script: the grid may redraw its rows meanwhile
+        return b.execute_script(
+            "const row = document.querySelector(arguments[0]); return row ? row.innerText : ''",
+            HISTORY_ROW,
+        )
+
+    wait(browser).until(lambda b: "success" in first_row(b))
+    text = first_row(browser)
+    assert "Demo CRM" in text and "4,000" in text and "user" in text
     screenshot(browser, "console-history")
-    row.find_element(By.CSS_SELECTOR, "[col-id='run'] a").click()
+    link = wait(browser).until(
+        EC.element_to_be_clickable((By.CSS_SELECTOR, f"{HISTORY_ROW} [col-id='run'] a"))
+    )
+    browser.execute_script("arguments[0].click()", link)
     title = visible(browser, "#run-title")
     assert title.text.startswith("Run #") and "success" in title.text
     assert browser.find_element(By.ID, "run-command").text == "syncboard sync alpha 'Demo CRM'"
