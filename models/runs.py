@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.base import utcnow
+from models.orgs import User
 from models.params import id_or_none
 from models.rowcount import affected_rows
 from models.scope import MANAGE_SYNCS, Viewer, visible
@@ -193,16 +194,22 @@ def request_cancel(session: Session, viewer: Viewer, run_id: int | str) -> SyncR
         run.status = RunStatus.CANCELLED.value
         run.finished_at = utcnow()
         run.cancel_requested = True
-        run.cancelled_by_id = viewer.user_id
+        run.cancelled_by_id = _user_id(session, viewer)
         run.error = "Cancelled before it started."
     elif run.status == RunStatus.RUNNING.value:
         if not run.cancel_requested:  # a second Stop does not take the first one's name
-            run.cancelled_by_id = viewer.user_id
+            run.cancelled_by_id = _user_id(session, viewer)
         run.cancel_requested = True
     else:
         raise SyncConflict(run.id, f"Run {run.id} has already finished ({run.status}).")
     session.flush()
     return run
+
+
+def _user_id(session: Session, viewer: Viewer) -> int | None:
+    """The viewer's user id when it names a stored user (a service viewer may not): the
+    foreign key would refuse anything else, and the cancel must not fail over who asked."""
+    return viewer.user_id if session.get(User, viewer.user_id) is not None else None
 
 
 @dataclass
