@@ -3,9 +3,8 @@ than the window, no console errors, and axe-core finding nothing critical or ser
 
 One test per role walks all widths in one signed-in browser session, on a demo-like
 organisation (seed_demo plus a demo connection with two runs). Each test collects every
-page's problems before it fails, so one failure lists them all. Axe violations raise
-`AxeViolations`, which the xfail mark below takes while issue 11 is in progress; any other
-problem fails the test as usual.
+page's problems before it fails, so one failure lists them all (axe's as
+`AxeViolations`, after the rest).
 """
 
 from __future__ import annotations
@@ -34,7 +33,7 @@ NOT_FOUND_PROBE = "/no-such-page"  # answered 404 with the not-found page, on pu
 
 
 class AxeViolations(AssertionError):
-    """axe-core found critical or serious violations (xfail while issue 11 is in progress)."""
+    """axe-core found critical or serious violations."""
 
 
 @dataclass
@@ -258,7 +257,6 @@ def _walk_widths(driver, base: str, role: str, paths: list[str], found: Findings
                 screenshot(driver, f"walk-{role}-phone")
 
 
-@pytest.mark.xfail(strict=False, raises=AxeViolations, reason="issue 11 in progress")
 @pytest.mark.parametrize("role", ["org_admin", "manager", "agent", "platform_admin"])
 def test_every_page_at_every_width(chrome, live_server, demo, role):
     chrome.delete_all_cookies()
