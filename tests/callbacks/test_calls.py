@@ -170,7 +170,9 @@ def test_forged_values_are_refused_politely(server, world):
     manager = signed_in(server, "manager_a@example.com")
     got = calls(manager, start="yesterday")
     assert got["calls-count.children"] == "The start date must be a date written YYYY-MM-DD."
-    assert got["calls-table.data"] == []
+    # what can be used still shows: never a zero-row answer for a typo, which can leave the
+    # grid's infinite row model waiting for an answer that never comes (see the browser test)
+    assert got["calls-total"] == 9 and "calls-url.search" not in got
     injected = calls(manager, sort_by=[{"column_id": "id; DROP TABLE calls", "direction": "asc"}])
     assert injected["calls-count.children"] == "9 calls"
     past_the_end = calls(manager, page=40)
