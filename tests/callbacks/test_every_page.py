@@ -180,3 +180,28 @@ def test_every_callback_id_is_in_some_layout(server, world, db):
     # helpers shared by page callbacks (callbacks/_table.py) register nothing on import
     modules = {m.name for m in pkgutil.iter_modules(callbacks.__path__) if m.name[0] != "_"}
     assert modules <= set(callbacks.__all__)
+
+
+def test_the_validation_layout_holds_every_callback_id(server, world, db):
+    """The browser checks callbacks against the validation layout, built as nobody: a
+    control only admins see must be in it too, or every page logs "ID not found"."""
+    from pages._shell import validation_layout
+    from tests.helpers import login
+
+    client = server.test_client()
+    login(client, "platform@example.com")
+    client.get("/_dash-dependencies")
+    app = dash.get_app()
+    with server.test_request_context("/"):
+        found = _ids(validation_layout(app), set())
+    missing = set()
+    for key, spec in app.callback_map.items():
+        # pattern-matching ids (JSON) may match nothing; the renderer checks plain ones
+        for dep in spec["inputs"] + spec["state"]:
+            if not dep["id"].startswith("{"):
+                missing |= {dep["id"]} - found
+        for part in key.strip(".").split("..."):
+            cid = part.rsplit(".", 1)[0]
+            if not cid.startswith("{"):
+                missing |= {cid.split("@")[0]} - found
+    assert missing == set(), sorted(missing)
