@@ -163,7 +163,9 @@ def _settings_card(admin: bool) -> dbc.Card:
                 html.Div(skeleton_lines(3), id=SOURCE_SETTINGS, className="small mb-2"),
                 # The same typed form as "Add connection" (pages/_sources_view.py), filled
                 # with what is saved; secrets stay empty, shown as saved.
-                dbc.Collapse(editor, id=SOURCE_EDITOR, is_open=False) if admin else None,
+                # drawn for everyone (its callbacks fill it on every source page); only
+                # admins get the Edit button that opens it, and saving checks the role
+                dbc.Collapse(editor, id=SOURCE_EDITOR, is_open=False),
             ]
         ),
         className="kpi-card mb-3",

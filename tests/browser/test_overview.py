@@ -252,7 +252,10 @@ def test_an_empty_range_says_so_and_widens(browser, live_server, app_world):
     assert "No calls yet" not in empty.text
     assert not browser.find_element(By.ID, "overview-call-charts").is_displayed()
     screenshot(browser, "overview-empty")
-    browser.find_element(By.ID, "overview-widen").click()
+    widen = browser.find_element(By.ID, "overview-widen")
+    browser.execute_script(
+        "arguments[0].scrollIntoView({block: 'center'}); arguments[0].click()", widen
+    )
     wait_query(browser, range="90")
     wait_text(browser, "kpi-total-value", "5")
 

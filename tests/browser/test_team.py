@@ -8,7 +8,11 @@ import re
 import time
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.common.exceptions import (
+    ElementClickInterceptedException,
+    StaleElementReferenceException,
+    TimeoutException,
+)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -44,7 +48,11 @@ def pick_row(driver, name: str) -> None:
     def click(d) -> bool:
         for cell in d.find_elements(By.CSS_SELECTOR, f'{ROW} [col-id="name"]'):
             if cell.text == name:
-                cell.click()
+                d.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
+                try:
+                    cell.click()
+                except ElementClickInterceptedException:  # a dimmed redraw still over it
+                    return False
                 return True
         return False
 
