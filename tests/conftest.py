@@ -11,6 +11,7 @@ import secrets
 import socket
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -88,6 +89,20 @@ _migrated: set[str] = set()
 
 
 def _clean(engine) -> None:
+    """Empty every table; once more if PostgreSQL picked this cleanup as a deadlock's victim
+    (a job thread of the previous test may still be finishing its last write)."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        _clean_once(engine)
+    except OperationalError as exc:
+        if "deadlock" not in str(exc):
+            raise
+        time.sleep(0.5)
+        _clean_once(engine)
+
+
+def _clean_once(engine) -> None:
     from sqlalchemy import text
 
     from models.base import Base
