@@ -33,7 +33,7 @@ import time
 from collections import OrderedDict
 from pathlib import Path
 
-import brotli  # type: ignore[import-untyped]
+import brotli
 from flask import Flask, Request, Response, current_app, g, has_app_context, request
 from flask_compress import Compress
 
